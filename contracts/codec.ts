@@ -1,0 +1,108 @@
+/**
+ * JSON for messages: UTF-8 bytes in and out, decimals kept exact, every
+ * message checked against its zod schema both ways.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { z } from "zod";
+import { Decimal } from "./decimal.ts";
+
+/** The largest message body accepted; a sale of 1,000 items is ~60 KiB. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** Property names whose JSON numbers are read as exact {@linkcode Decimal}s. */
+const DECIMAL_FIELDS = new Set(["TotalAmount"]);
+
+/** A message that is not JSON, or not of its contract. */
+export class ContractError extends Error {
+  /** Creates the error; `message` is one line saying what is wrong. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ContractError";
+  }
+}
+
+/**
+ * A zod schema for an exact decimal: a JSON number read by {@linkcode decode}
+ * (a JSON string is refused, as a .NET reader refuses it).
+ */
+export function decimal(): z.ZodType<Decimal> {
+  return z.custom<Decimal>((value) => value instanceof Decimal, {
+    error: "expected a JSON number",
+  });
+}
+
+/**
+ * Reads a message body: UTF-8, at most {@linkcode MAX_BODY_BYTES}, JSON, and
+ * of the schema. Unknown properties are dropped, as .NET readers ignore them.
+ *
+ * @throws {ContractError} with a one-line reason when any of that fails.
+ */
+export function decode<T>(schema: z.ZodType<T>, body: Uint8Array): T {
+  if (body.byteLength > MAX_BODY_BYTES) {
+    throw new ContractError(
+      `Message body is ${body.byteLength} bytes, more than the ${MAX_BODY_BYTES} allowed`,
+    );
+  }
+  let value: unknown;
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+    value = JSON.parse(text, readDecimals);
+  } catch (error) {
+    if (error instanceof ContractError) throw error;
+    throw new ContractError(`Message is not UTF-8 JSON: ${reason(error)}`);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new ContractError(`Message is invalid: ${describe(result.error)}`);
+  }
+  return result.data;
+}
+
+/**
+ * Writes a message as UTF-8 JSON after checking it against the schema, so
+ * nothing invalid leaves this service.
+ *
+ * @throws {ContractError} when the value is not of the schema.
+ */
+export function encode<T>(schema: z.ZodType<T>, value: T): Buffer {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new ContractError(`Message is invalid: ${describe(result.error)}`);
+  }
+  return Buffer.from(JSON.stringify(result.data), "utf8");
+}
+
+function readDecimals(
+  this: unknown,
+  key: string,
+  value: unknown,
+  context?: { source?: string },
+): unknown {
+  if (
+    typeof value === "number" && DECIMAL_FIELDS.has(key) &&
+    context?.source !== undefined
+  ) {
+    try {
+      return Decimal.parse(context.source);
+    } catch (error) {
+      throw new ContractError(`Message is invalid: ${key}: ${reason(error)}`);
+    }
+  }
+  return value;
+}
+
+/** Every issue on one line: `Items.0.Quantity: Too small: expected ...`. */
+function describe(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.map(String).join(".");
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join("; ");
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

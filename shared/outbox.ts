@@ -1,0 +1,154 @@
+/**
+ * The transactional outbox: a message is committed to the service's own
+ * database, in the transaction that makes it, before anything is sent; a
+ * relay then publishes what is pending, in order, and marks a message sent
+ * only once the broker has confirmed it.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { DatabaseSync } from "node:sqlite";
+import type { Outgoing, Publisher } from "./broker.ts";
+import { transaction } from "./store.ts";
+
+/** A message waiting in the outbox. */
+export interface OutboxEntry extends Outgoing {
+  /** Its place in the outbox: messages are published in this order. */
+  id: number;
+}
+
+/** Messages to publish, kept in the service's database. */
+export class Outbox {
+  readonly #db: DatabaseSync;
+  readonly #insert;
+  readonly #pending;
+  readonly #count;
+  readonly #markSent;
+
+  /** Creates the outbox table in `db` if it is not there. */
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    db.exec(`CREATE TABLE IF NOT EXISTS outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      message_id TEXT NOT NULL UNIQUE,
+      exchange TEXT NOT NULL,
+      routing_key TEXT NOT NULL,
+      body BLOB NOT NULL,
+      created_at TEXT NOT NULL,
+      sent_at TEXT
+    );
+    CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (id) WHERE sent_at IS NULL`);
+    this.#insert = db.prepare(`INSERT INTO outbox
+      (message_id, exchange, routing_key, body, created_at)
+      VALUES (?, ?, ?, ?, ?)`);
+    this.#pending = db.prepare(
+      `SELECT id, message_id, exchange, routing_key, body
+      FROM outbox WHERE sent_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
+    );
+    this.#count = db.prepare(
+      "SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL",
+    );
+    this.#markSent = db.prepare("UPDATE outbox SET sent_at = ? WHERE id = ?");
+  }
+
+  /**
+   * Adds a message. Call it inside the transaction that makes the message,
+   * so that the two commit together.
+   */
+  add(message: Omit<Outgoing, "headers" | "contentType">): void {
+    this.#insert.run(
+      message.messageId,
+      message.exchange,
+      message.routingKey,
+      message.body,
+      new Date().toISOString(),
+    );
+  }
+
+  /** Up to `limit` pending messages after `afterId`, oldest first. */
+  pending(limit: number, afterId = 0): OutboxEntry[] {
+    return this.#pending.all(afterId, limit).map((row) => ({
+      id: Number(row.id),
+      messageId: String(row.message_id),
+      exchange: String(row.exchange),
+      routingKey: String(row.routing_key),
+      body: Buffer.from(row.body as Uint8Array),
+    }));
+  }
+
+  /** How many messages wait to be confirmed. */
+  countPending(): number {
+    return Number(this.#count.get()?.n ?? 0);
+  }
+
+  /** Marks confirmed messages sent, in one transaction. */
+  markSent(ids: number[]): void {
+    const now = new Date().toISOString();
+    transaction(this.#db, () => {
+      for (const id of ids) this.#markSent.run(now, id);
+    });
+  }
+}
+
+/** Options of {@linkcode Relay}. */
+export interface RelayOptions {
+  /** The outbox to empty. */
+  outbox: Outbox;
+  /** Publishes with confirms. */
+  publisher: Publisher;
+  /** Messages in flight at once, awaiting their confirms. Defaults to 1000. */
+  window?: number;
+  /** Told of the messages the broker confirmed, in order. */
+  onSent?(entries: OutboxEntry[]): void;
+}
+
+/**
+ * Publishes the outbox's pending messages, oldest first, with many in flight
+ * at once; a message is marked sent only after the broker's confirm.
+ */
+export class Relay {
+  readonly #options: RelayOptions;
+  #running: Promise<void> | undefined;
+  #again = false;
+
+  /** Creates a relay; nothing is sent before {@linkcode Relay.flush}. */
+  constructor(options: RelayOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Publishes until nothing is pending. Calls made while a flush runs join
+   * it, and it looks once more for what they added.
+   *
+   * @throws {Error} the first failure (unroutable, refused, channel closed);
+   * what failed stays pending.
+   */
+  flush(): Promise<void> {
+    this.#again = true;
+    this.#running ??= this.#run().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #run(): Promise<void> {
+    const { outbox, publisher, window = 1000, onSent } = this.#options;
+    while (this.#again) {
+      this.#again = false;
+      let batch = outbox.pending(window);
+      while (batch.length > 0) {
+        const results = await Promise.allSettled(
+          batch.map((entry) => publisher.publish(entry)),
+        );
+        const sent = batch.filter((_, i) => results[i].status === "fulfilled");
+        if (sent.length > 0) {
+          outbox.markSent(sent.map((entry) => entry.id));
+          onSent?.(sent);
+        }
+        const failure = results.find((result) => result.status === "rejected");
+        if (failure) throw failure.reason;
+        batch = outbox.pending(window, batch[batch.length - 1].id);
+      }
+    }
+  }
+}

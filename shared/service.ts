@@ -1,0 +1,186 @@
+/**
+ * How every service runs: configuration from flags and the environment,
+ * `--help`, one-line errors, and a consumer that stops cleanly on signals.
+ *
+ * @module
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import {
+  connectBroker,
+  Consumer,
+  type ConsumerOptions,
+  declareQueue,
+  DEFAULT_AMQP_URL,
+  Publisher,
+  type QueueTopology,
+} from "./broker.ts";
+
+/** Where the services keep their data unless DATA_DIR says otherwise. */
+export const DEFAULT_DATA_DIR = "./data";
+/** Unacked deliveries per consumer unless PREFETCH says otherwise. */
+export const DEFAULT_PREFETCH = 200;
+
+/** The configuration every service reads. */
+export interface Config {
+  /** AMQP_URL or `--url`. */
+  url: string;
+  /** DATA_DIR or `--data-dir`. */
+  dataDir: string;
+  /** PREFETCH or `--prefetch`. */
+  prefetch: number;
+}
+
+/** Options of {@linkcode parseCommandLine}. */
+export interface CommandLineOptions<O extends ParseArgsOptionsConfig> {
+  /** The service, for messages: `billing`. */
+  name: string;
+  /** Lines of help after the usage line, for the service's own options. */
+  help: string;
+  /** The service's own options, as `node:util` parseArgs takes them. */
+  options: O;
+  /** The arguments. Defaults to `Deno.args`. */
+  args?: string[];
+}
+
+const COMMON_HELP = `
+Configuration (flag, or environment variable):
+  --url <url>        AMQP_URL   broker(s), comma-separated; default ${DEFAULT_AMQP_URL}
+  --data-dir <dir>   DATA_DIR   where data files are kept; default ${DEFAULT_DATA_DIR}
+  --prefetch <n>     PREFETCH   unacked deliveries per consumer; default ${DEFAULT_PREFETCH}
+  -h, --help                    show this help`;
+
+/**
+ * Reads flags and environment. Prints help and exits on `--help`; on a bad
+ * flag, prints one line and exits 2.
+ */
+export function parseCommandLine<O extends ParseArgsOptionsConfig>(
+  options: CommandLineOptions<O>,
+) {
+  const { name, help } = options;
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: options.args ?? Deno.args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        ...options.options,
+        url: { type: "string" },
+        "data-dir": { type: "string" },
+        prefetch: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    fail(name, error instanceof Error ? error.message : String(error), 2);
+  }
+  if (parsed.values.help) {
+    console.log(`${help.trim()}\n${COMMON_HELP}`);
+    Deno.exit(0);
+  }
+  const prefetchText = (parsed.values.prefetch as string | undefined) ??
+    Deno.env.get("PREFETCH") ?? String(DEFAULT_PREFETCH);
+  const prefetch = Number(prefetchText);
+  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 65535) {
+    fail(name, `Invalid prefetch "${prefetchText}": use 1 to 65535`, 2);
+  }
+  const config: Config = {
+    url: (parsed.values.url as string | undefined) ??
+      Deno.env.get("AMQP_URL") ?? DEFAULT_AMQP_URL,
+    dataDir: (parsed.values["data-dir"] as string | undefined) ??
+      Deno.env.get("DATA_DIR") ?? DEFAULT_DATA_DIR,
+    prefetch,
+  };
+  return { values: parsed.values, positionals: parsed.positionals, config };
+}
+
+/** Prints `<name>: <message>` on stderr and exits: no stack trace. */
+export function fail(name: string, message: string, code = 1): never {
+  console.error(`${name}: ${message}`);
+  Deno.exit(code);
+}
+
+/**
+ * Runs `stop` once on the first SIGINT or SIGTERM; a second signal exits at
+ * once. Returns a function that removes the handlers.
+ */
+export function onShutdown(
+  stop: (signal: string) => Promise<void>,
+): () => void {
+  let stopping = false;
+  const handler = (signal: Deno.Signal) => () => {
+    if (stopping) Deno.exit(130);
+    stopping = true;
+    stop(signal).catch((error) => {
+      console.error(String(error));
+      Deno.exit(1);
+    });
+  };
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const handlers = signals.map((signal) => {
+    const listener = handler(signal);
+    Deno.addSignalListener(signal, listener);
+    return [signal, listener] as const;
+  });
+  return () => {
+    for (const [signal, listener] of handlers) {
+      Deno.removeSignalListener(signal, listener);
+    }
+  };
+}
+
+/** Options of {@linkcode runConsumer}. */
+export interface RunConsumerOptions<T>
+  extends
+    QueueTopology,
+    Pick<ConsumerOptions<T>, "decode" | "handle" | "onFailed"> {
+  /** The service, for messages and the connection's name. */
+  name: string;
+  /** The configuration read by {@linkcode parseCommandLine}. */
+  config: Config;
+  /** The service's database, closed on shutdown. */
+  db: DatabaseSync;
+}
+
+/**
+ * Connects, declares the queue, consumes until SIGINT or SIGTERM (then
+ * finishes the deliveries at hand and closes), and exits non-zero with one
+ * line when the broker ends the consumer.
+ */
+export async function runConsumer<T>(
+  options: RunConsumerOptions<T>,
+): Promise<void> {
+  const { name, config, db, exchange, queue, routingKey } = options;
+  const connection = await connectBroker({ url: config.url, name });
+  const publisher = await Publisher.open(connection);
+  await declareQueue(publisher.channel, { exchange, queue, routingKey });
+  const consumer = await Consumer.start({
+    connection,
+    publisher,
+    queue,
+    prefetch: config.prefetch,
+    decode: options.decode,
+    handle: options.handle,
+    onFailed: options.onFailed,
+  });
+  let stopping = false;
+  const removeHandlers = onShutdown(async () => {
+    stopping = true;
+    await consumer.stop();
+  });
+  connection.on("error", () => {});
+  connection.on("close", () => {
+    if (!stopping) fail(name, `Connection to the broker was lost`);
+  });
+  console.log(`${name} running on "${queue}". Press Ctrl+C to exit.`);
+  try {
+    await consumer.finished;
+  } catch (error) {
+    fail(name, error instanceof Error ? error.message : String(error));
+  }
+  removeHandlers();
+  await publisher.close();
+  await connection.close();
+  db.close();
+}

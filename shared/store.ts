@@ -1,0 +1,86 @@
+/**
+ * Each service's own SQLite file, and the inbox that makes a redelivered
+ * message a no-op: its key is recorded in the same transaction as its effect.
+ *
+ * @module
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+
+/** Options of {@linkcode openDatabase}. */
+export interface DatabaseOptions {
+  /** The folder holding every service's data. */
+  dataDir: string;
+  /** The service: its file is `<dataDir>/<name>/<name>.db`. */
+  name: string;
+  /** Open for reading only, for tools that print what is stored. */
+  readOnly?: boolean;
+}
+
+/**
+ * Opens (creating if need be) a service's database in WAL mode with full
+ * sync: a committed transaction survives a crash, so an ack sent after a
+ * commit never loses work.
+ *
+ * @throws {Deno.errors.NotFound} when opening for reading and there is no file yet.
+ * @throws {Error} naming the file when it cannot be opened.
+ */
+export function openDatabase(options: DatabaseOptions): DatabaseSync {
+  const { dataDir, name, readOnly = false } = options;
+  const folder = join(dataDir, name);
+  const path = join(folder, `${name}.db`);
+  if (readOnly && !existsSync(path)) {
+    throw new Deno.errors.NotFound(`No database "${path}" yet`);
+  }
+  try {
+    if (!readOnly) mkdirSync(folder, { recursive: true });
+    const db = new DatabaseSync(path, { readOnly });
+    db.exec("PRAGMA busy_timeout = 5000");
+    if (!readOnly) {
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL");
+    }
+    return db;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Cannot open database "${path}": ${reason}`);
+  }
+}
+
+/** Runs `work` in one write transaction: all of it is committed, or none. */
+export function transaction<T>(db: DatabaseSync, work: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = work();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/**
+ * The keys of the messages a consumer has handled. Call {@linkcode Inbox.claim}
+ * inside the transaction of the effect: the effect and its record commit
+ * together, so a message delivered twice has its effect once.
+ */
+export class Inbox {
+  readonly #claim;
+
+  /** Creates the inbox table in `db` if it is not there. */
+  constructor(db: DatabaseSync) {
+    db.exec(`CREATE TABLE IF NOT EXISTS inbox (
+      key TEXT PRIMARY KEY,
+      handled_at TEXT NOT NULL
+    ) WITHOUT ROWID`);
+    this.#claim = db.prepare(
+      "INSERT OR IGNORE INTO inbox (key, handled_at) VALUES (?, ?)",
+    );
+  }
+
+  /** Records `key`; false when it was recorded before (a duplicate). */
+  claim(key: string): boolean {
+    return this.#claim.run(key, new Date().toISOString()).changes === 1;
+  }
+}
