@@ -1,0 +1,286 @@
+/**
+ * Test helpers: a throwaway virtual host per test, so tests use the real
+ * queue names without touching anyone's data, and the real services run as
+ * processes under their real permission sets.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { join } from "node:path";
+import type { ChannelModel, GetMessage } from "amqplib";
+import { connectBroker, DEFAULT_AMQP_URL } from "../shared/broker.ts";
+import { type Service, serviceCommand } from "../shared/launcher.ts";
+
+/** The broker the tests run against. */
+export const BASE_URL = Deno.env.get("AMQP_URL")?.split(",")[0] ||
+  DEFAULT_AMQP_URL;
+
+async function command(
+  name: string,
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(name, {
+    args,
+    env: options.env,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code,
+    stdout: decoder.decode(stdout),
+    stderr: decoder.decode(stderr),
+  };
+}
+
+export { command };
+
+async function manageVhost(vhost: string, create: boolean): Promise<void> {
+  const base = new URL(BASE_URL);
+  const user = decodeURIComponent(base.username || "guest");
+  const ctl = create
+    ? [["add_vhost", vhost], [
+      "set_permissions",
+      "-p",
+      vhost,
+      user,
+      ".*",
+      ".*",
+      ".*",
+    ]]
+    : [["delete_vhost", vhost]];
+  try {
+    for (const args of ctl) {
+      const { code, stderr } = await command("rabbitmqctl", args);
+      if (code !== 0) throw new Error(`rabbitmqctl ${args[0]}: ${stderr}`);
+    }
+    return;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  // No rabbitmqctl here: the management API of a broker in a container.
+  const auth = "Basic " +
+    btoa(`${user}:${decodeURIComponent(base.password || "guest")}`);
+  const api = `http://${base.hostname}:15672/api`;
+  const calls = create
+    ? [
+      [`${api}/vhosts/${encodeURIComponent(vhost)}`, {}],
+      [`${api}/permissions/${encodeURIComponent(vhost)}/${user}`, {
+        configure: ".*",
+        write: ".*",
+        read: ".*",
+      }],
+    ] as const
+    : [[`${api}/vhosts/${encodeURIComponent(vhost)}`, undefined]] as const;
+  for (const [url, body] of calls) {
+    const response = await fetch(url, {
+      method: body === undefined ? "DELETE" : "PUT",
+      headers: { authorization: auth, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    await response.body?.cancel();
+    if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  }
+}
+
+/** A virtual host and a data folder of one's own, removed afterwards. */
+export interface Sandbox {
+  /** AMQP_URL of the sandbox's virtual host. */
+  url: string;
+  /** DATA_DIR of the sandbox. */
+  dataDir: string;
+  /** The environment a service runs with here. */
+  env: Record<string, string>;
+}
+
+/** Runs `fn` in a fresh virtual host and data folder, then removes both. */
+export async function withSandbox(
+  fn: (sandbox: Sandbox) => Promise<void>,
+): Promise<void> {
+  const vhost = `shop-test-${crypto.randomUUID().slice(0, 8)}`;
+  await manageVhost(vhost, true);
+  const dataDir = await Deno.makeTempDir({ prefix: "shop-test-" });
+  const url = new URL(BASE_URL);
+  url.pathname = `/${vhost}`;
+  const sandbox = {
+    url: url.href,
+    dataDir,
+    env: { AMQP_URL: url.href, DATA_DIR: dataDir },
+  };
+  try {
+    await fn(sandbox);
+  } finally {
+    await manageVhost(vhost, false);
+    await Deno.remove(dataDir, { recursive: true });
+  }
+}
+
+/** A service running as its own process, its output collected. */
+export class Running {
+  readonly #child: Deno.ChildProcess;
+  readonly #lines: string[] = [];
+  readonly #done: Promise<unknown>;
+  #waiters: (() => void)[] = [];
+
+  constructor(service: Service, sandbox: Sandbox, args: string[] = []) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: serviceCommand(service, sandbox, args),
+      env: sandbox.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#done = Promise.all([
+      this.#collect(this.#child.stdout),
+      this.#collect(this.#child.stderr),
+    ]);
+  }
+
+  async #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let rest = "";
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + text).split("\n");
+      rest = parts.pop() ?? "";
+      this.#lines.push(...parts);
+      for (const wake of this.#waiters.splice(0)) wake();
+    }
+    if (rest) this.#lines.push(rest);
+  }
+
+  /** Every line printed so far, stdout and stderr. */
+  get lines(): string[] {
+    return this.#lines;
+  }
+
+  /** Waits until `count` printed lines match `pattern`. */
+  async waitFor(pattern: RegExp, count = 1, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#lines.filter((line) => pattern.test(line)).length < count) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `Timed out waiting for ${count} x ${pattern}; output:\n${
+            this.#lines.slice(-20).join("\n")
+          }`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  /** Sends SIGTERM and waits for the exit code. */
+  async stop(): Promise<number> {
+    try {
+      this.#child.kill("SIGTERM");
+    } catch {
+      // Exited already.
+    }
+    const { code } = await this.#child.status;
+    await this.#done;
+    return code;
+  }
+}
+
+/** Runs a service to its end, e.g. `pos --count 5` or `billing invoices --json`. */
+export async function runService(
+  service: Service,
+  sandbox: Sandbox,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return await command(
+    Deno.execPath(),
+    serviceCommand(service, sandbox, args),
+    {
+      env: sandbox.env,
+      stdin,
+    },
+  );
+}
+
+/** The stored invoices of the sandbox, as `deno task invoices -- --json` prints them. */
+export async function invoices(
+  sandbox: Sandbox,
+): Promise<{ saleId: number; storeId: string; total: number }[]> {
+  const { code, stdout, stderr } = await runService("billing", sandbox, [
+    "invoices",
+    "--json",
+  ]);
+  if (code !== 0) throw new Error(stderr);
+  return JSON.parse(stdout);
+}
+
+/** The stock of the sandbox, as `deno task stock -- --json` prints it. */
+export async function stock(
+  sandbox: Sandbox,
+): Promise<{ storeId: string; sku: string; quantity: number }[]> {
+  const { code, stdout, stderr } = await runService("inventory", sandbox, [
+    "stock",
+    "--json",
+  ]);
+  if (code !== 0) throw new Error(stderr);
+  return JSON.parse(stdout);
+}
+
+/** A plain connection to the sandbox, for publishing and reading raw messages. */
+export async function openClient(sandbox: Sandbox): Promise<ChannelModel> {
+  return await connectBroker({ url: sandbox.url, name: "test" });
+}
+
+/** Takes every message now in `queue`, acking each. */
+export async function drain(
+  connection: ChannelModel,
+  queue: string,
+): Promise<GetMessage[]> {
+  const channel = await connection.createChannel();
+  const messages: GetMessage[] = [];
+  for (let message; (message = await channel.get(queue, { noAck: true }));) {
+    messages.push(message);
+  }
+  await channel.close();
+  return messages;
+}
+
+/** Publishes raw bytes as the .NET POS does: default properties, not persistent. */
+export async function publishRaw(
+  connection: ChannelModel,
+  body: string | Uint8Array,
+  routing = { exchange: "sales_exchange", routingKey: "sale.created" },
+): Promise<void> {
+  const channel = await connection.createConfirmChannel();
+  channel.publish(
+    routing.exchange,
+    routing.routingKey,
+    Buffer.from(body),
+  );
+  await channel.waitForConfirms();
+  await channel.close();
+}
+
+/** Waits until `check` holds, polling. */
+export async function eventually(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** A path in the project. */
+export function projectPath(...parts: string[]): string {
+  return join(new URL("..", import.meta.url).pathname, ...parts);
+}
