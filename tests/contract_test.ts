@@ -6,10 +6,7 @@ import {
   encodeSale,
   type SaleDetails,
 } from "../contracts/sale.ts";
-
-/** The message exactly as the .NET POS sends it (dotnet-wire.md). */
-export const DOTNET_MESSAGE =
-  '{"SaleId":10001,"StoreId":"NEPAL-01","Items":[{"Sku":"MILK001","Quantity":5},{"Sku":"BREAD001","Quantity":5}],"Timestamp":"2026-11-27T10:46:12.1234567Z","TotalAmount":10.0}';
+import { DOTNET_MESSAGE } from "./test_util.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (body: Uint8Array) => new TextDecoder().decode(body);

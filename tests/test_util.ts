@@ -11,6 +11,10 @@ import type { ChannelModel, GetMessage } from "amqplib";
 import { connectBroker, DEFAULT_AMQP_URL } from "../shared/broker.ts";
 import { type Service, serviceCommand } from "../shared/launcher.ts";
 
+/** The message exactly as the .NET POS sends it (dotnet-wire.md). */
+export const DOTNET_MESSAGE =
+  '{"SaleId":10001,"StoreId":"NEPAL-01","Items":[{"Sku":"MILK001","Quantity":5},{"Sku":"BREAD001","Quantity":5}],"Timestamp":"2026-11-27T10:46:12.1234567Z","TotalAmount":10.0}';
+
 /** The broker the tests run against. */
 export const BASE_URL = Deno.env.get("AMQP_URL")?.split(",")[0] ||
   DEFAULT_AMQP_URL;
