@@ -131,6 +131,9 @@ export async function connectBroker(
 /** One line for a connection failure, the broker's own words where it gave some. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
+  if (error instanceof Deno.errors.NotCapable) {
+    return "not permitted: the service's --allow-net does not list this host";
+  }
   const code = (error as { code?: unknown }).code;
   const known: Record<string, string> = {
     ECONNREFUSED: "connection refused (is the broker running?)",

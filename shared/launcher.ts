@@ -155,23 +155,34 @@ export async function ensureBroker(url: string): Promise<void> {
   );
 }
 
-/** Copies a stream to stdout, each line prefixed with `[name]`. */
-async function prefixed(
-  name: string,
-  stream: ReadableStream<Uint8Array>,
-  output: { writeSync(data: Uint8Array): number },
-): Promise<void> {
-  const encoder = new TextEncoder();
-  const prefix = `[${name.padEnd(9)}] `;
-  let lineStart = true;
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    let out = "";
-    for (const char of text) {
-      if (lineStart) out += prefix;
-      out += char;
-      lineStart = char === "\n";
+/**
+ * The one terminal the services share: each line starts with its service's
+ * name, and a line left open (a prompt) is ended before another service's.
+ */
+class SharedTerminal {
+  readonly #encoder = new TextEncoder();
+  #openLine: string | undefined;
+
+  /** Copies `stream` to `output`, each line prefixed with `[name]`. */
+  async copy(
+    name: string,
+    stream: ReadableStream<Uint8Array>,
+    output: { writeSync(data: Uint8Array): number },
+  ): Promise<void> {
+    const prefix = `[${name.padEnd(9)}] `;
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      let out = "";
+      for (const char of text) {
+        if (this.#openLine !== prefix) {
+          if (this.#openLine !== undefined) out += "\n";
+          out += prefix;
+          this.#openLine = prefix;
+        }
+        out += char;
+        if (char === "\n") this.#openLine = undefined;
+      }
+      output.writeSync(this.#encoder.encode(out));
     }
-    output.writeSync(encoder.encode(out));
   }
 }
 
@@ -236,12 +247,13 @@ async function startAll(): Promise<number> {
   const pos = spawn("pos", placement, { stdin: "inherit", piped: true });
   const all = [...consumers.map((entry) => entry.child), pos];
   const remove = forwardSignals(all);
+  const terminal = new SharedTerminal();
   const copies = [
     ...consumers,
     { service: "pos" as const, child: pos },
   ].flatMap(({ service, child }) => [
-    prefixed(service, child.stdout, Deno.stdout),
-    prefixed(service, child.stderr, Deno.stderr),
+    terminal.copy(service, child.stdout, Deno.stdout),
+    terminal.copy(service, child.stderr, Deno.stderr),
   ]);
   const { code } = await pos.status;
   for (const { child } of consumers) child.kill("SIGTERM");

@@ -97,7 +97,7 @@ export function parseCommandLine<O extends ParseArgsOptionsConfig>(
 
 /** Prints `<name>: <message>` on stderr and exits: no stack trace. */
 export function fail(name: string, message: string, code = 1): never {
-  console.error(`${name}: ${message}`);
+  console.error(`${name}: ${message.split("\n")[0]}`);
   Deno.exit(code);
 }
 

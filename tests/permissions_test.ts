@@ -1,0 +1,122 @@
+/**
+ * Each service's permission set, as the launcher derives it, really denies
+ * what it does not list.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { permissionFlags, SERVICES } from "../shared/launcher.ts";
+import { command, projectPath, runService, withSandbox } from "./test_util.ts";
+
+const options = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () => {
+  for (const service of SERVICES) {
+    const flags = permissionFlags(service, {
+      url:
+        "amqp://guest:secret@broker.example:5673/shop,amqps://u:p@node2.example",
+      dataDir: "/var/lib/shop",
+    });
+    assert.deepEqual(flags, [
+      "--no-prompt",
+      "--allow-net=broker.example:5673,node2.example:5671",
+      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH",
+      `--allow-read=/var/lib/shop/${service}`,
+      `--allow-write=/var/lib/shop/${service}`,
+    ]);
+  }
+});
+
+Deno.test(
+  "permissions: a service cannot open another host",
+  options,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      // Allowed: the sandbox's broker as "localhost". Asked for: the same
+      // broker as 127.0.0.1, which the permission set does not name.
+      const elsewhere = sandbox.url.replace("localhost", "127.0.0.1");
+      assert.notEqual(elsewhere, sandbox.url);
+      const { code, stderr } = await runService("billing", {
+        ...sandbox,
+        env: { ...sandbox.env, AMQP_URL: elsewhere },
+      }, []);
+      assert.equal(code, 1);
+      assert.match(
+        stderr,
+        /^billing: Cannot connect to "amqp:\/\/guest@127\.0\.0\.1:5672\/shop-test-\w+": not permitted/,
+      );
+      assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    });
+  },
+);
+
+Deno.test(
+  "permissions: a service reaches only its own data",
+  options,
+  async (t) => {
+    const dataDir = await Deno.makeTempDir({ prefix: "shop-perm-" });
+    const probe = join(dataDir, "probe.ts");
+    await Deno.writeTextFile(
+      probe,
+      `
+const tries = {
+  ownWrite: () => Deno.writeTextFileSync(Deno.args[0] + "/billing/own.txt", "x"),
+  ownRead: () => Deno.readTextFileSync(Deno.args[0] + "/billing/own.txt"),
+  otherService: () => Deno.readDirSync(Deno.args[0] + "/inventory").next(),
+  dataRoot: () => Deno.writeTextFileSync(Deno.args[0] + "/loose.txt", "x"),
+  project: () => Deno.readTextFileSync(Deno.args[1]),
+  etc: () => Deno.readTextFileSync("/etc/passwd"),
+  env: () => Deno.env.get("HOME"),
+  run: () => new Deno.Command("true").outputSync(),
+  net: () => Deno.connect({ hostname: "127.0.0.1", port: 5672 }),
+  sys: () => Deno.hostname(),
+};
+const result = {};
+for (const [name, attempt] of Object.entries(tries)) {
+  try {
+    await attempt();
+    result[name] = "allowed";
+  } catch (error) {
+    result[name] = error instanceof Deno.errors.NotCapable ? "denied" : String(error);
+  }
+}
+console.log(JSON.stringify(result));
+`,
+    );
+    try {
+      await Deno.mkdir(join(dataDir, "billing"));
+      await Deno.mkdir(join(dataDir, "inventory"));
+      const flags = permissionFlags("billing", {
+        url: "amqp://guest:guest@localhost:5672",
+        dataDir,
+      });
+      const { code, stdout, stderr } = await command(Deno.execPath(), [
+        "run",
+        ...flags,
+        probe,
+        dataDir,
+        projectPath("deno.json"),
+      ]);
+      assert.equal(code, 0, stderr);
+      const result = JSON.parse(stdout);
+      const expected: Record<string, string> = {
+        ownWrite: "allowed",
+        ownRead: "allowed",
+        otherService: "denied",
+        dataRoot: "denied",
+        project: "denied",
+        etc: "denied",
+        env: "denied",
+        run: "denied",
+        net: "denied",
+        sys: "denied",
+      };
+      for (const [name, outcome] of Object.entries(expected)) {
+        await t.step(`${name}: ${outcome}`, () => {
+          assert.equal(result[name], outcome);
+        });
+      }
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+);

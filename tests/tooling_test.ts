@@ -1,0 +1,220 @@
+/**
+ * What a user meets first: help, configuration errors, `deno task start`,
+ * compose.yaml and the compiled binaries.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { SERVICES } from "../shared/launcher.ts";
+import {
+  command,
+  projectPath,
+  runService,
+  type Sandbox,
+  withSandbox,
+} from "./test_util.ts";
+
+const options = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test("cli: --help on every service", async () => {
+  const sandbox: Sandbox = {
+    url: "amqp://guest:guest@localhost:5672",
+    dataDir: "/nonexistent",
+    env: {},
+  };
+  for (const service of SERVICES) {
+    const { code, stdout } = await runService(service, sandbox, ["--help"]);
+    assert.equal(code, 0);
+    assert.match(stdout, /Usage:/);
+    assert.match(stdout, /AMQP_URL/);
+    assert.match(stdout, /DATA_DIR/);
+    assert.match(stdout, /PREFETCH/);
+  }
+});
+
+Deno.test(
+  "cli: broker and flag errors are one clear line",
+  options,
+  async (t) => {
+    const dataDir = await Deno.makeTempDir({ prefix: "shop-cli-" });
+    const run = (
+      service: "pos" | "billing",
+      url: string,
+      args: string[] = [],
+    ) =>
+      runService(service, {
+        url,
+        dataDir,
+        env: { AMQP_URL: url, DATA_DIR: dataDir },
+      }, args);
+    try {
+      await t.step("unreachable broker, password hidden", async () => {
+        const { code, stderr } = await run(
+          "billing",
+          "amqp://guest:hunter2@localhost:5999",
+        );
+        assert.equal(code, 1);
+        assert.equal(
+          stderr,
+          'billing: Cannot connect to "amqp://guest@localhost:5999": connection refused (is the broker running?)\n',
+        );
+      });
+      await t.step("refused credentials", async () => {
+        const { code, stderr } = await run(
+          "pos",
+          "amqp://guest:wrong@localhost:5672",
+          ["--count", "1"],
+        );
+        assert.equal(code, 1);
+        assert.match(
+          stderr,
+          /^pos: Cannot connect to "amqp:\/\/guest@localhost:5672": access refused: check the user name and password\n/,
+        );
+        assert.doesNotMatch(stderr, /wrong|at .*\.ts/);
+      });
+      await t.step("several brokers, tried in turn", async () => {
+        const { code, stderr } = await run(
+          "billing",
+          "amqp://guest:guest@localhost:5998,amqp://guest:guest@localhost:5999",
+        );
+        assert.equal(code, 1);
+        assert.match(
+          stderr,
+          /localhost:5998".*; Cannot connect to "amqp:\/\/guest@localhost:5999"/,
+        );
+      });
+      await t.step("bad flags", async () => {
+        const url = "amqp://guest:guest@localhost:5672";
+        for (
+          const [service, args, pattern] of [
+            ["pos", ["--count=-3"], /^pos: Invalid count "-3"/],
+            ["pos", ["--count", "x"], /^pos: Invalid count "x"/],
+            ["pos", ["--rate", "5"], /^pos: --rate goes with --count/],
+            ["billing", ["--prefetch", "0"], /^billing: Invalid prefetch "0"/],
+            ["billing", ["--bogus"], /^billing: Unknown option '--bogus'/],
+          ] as const
+        ) {
+          const { code, stderr } = await run(service, url, [...args]);
+          assert.equal(code, 2, stderr);
+          assert.match(stderr, pattern);
+          assert.equal(stderr.trim().split("\n").length, 1, stderr);
+        }
+      });
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+);
+
+Deno.test("start: all three in one terminal, prefixed", options, async () => {
+  await withSandbox(async (sandbox) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["task", "--quiet", "start"],
+      cwd: projectPath(),
+      env: sandbox.env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    let output = "";
+    const reading = (async () => {
+      for await (
+        const text of child.stdout.pipeThrough(new TextDecoderStream())
+      ) output += text;
+    })();
+    const deadline = Date.now() + 30_000;
+    const waitFor = async (pattern: RegExp) => {
+      while (!pattern.test(output)) {
+        assert.ok(Date.now() < deadline, `No ${pattern} in:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    await waitFor(/\[pos {6}\] Press a to add new item/);
+    await writer.write(new TextEncoder().encode("a\n"));
+    await waitFor(/\[pos {6}\] .*Sent SaleEvent #10000\./);
+    await waitFor(
+      /\[billing {2}\] Generating invoice for Sale #10000 - Total: Rs\.10\.0/,
+    );
+    await waitFor(/\[inventory\] Inventory update for Sale #10000, Items: 2/);
+    await writer.write(new TextEncoder().encode("q\n"));
+    await writer.close();
+    const { code } = await child.status;
+    await reading;
+    await child.stderr.cancel();
+    assert.equal(code, 0, output);
+  });
+});
+
+Deno.test("compose.yaml validates against the Compose Specification", async () => {
+  const schema = projectPath("..", "shared", "schemas", "compose-spec.json");
+  const script = `
+import json, sys, yaml, jsonschema
+doc = yaml.safe_load(open(sys.argv[1]))
+jsonschema.validate(doc, json.load(open(sys.argv[2])), cls=jsonschema.Draft7Validator)
+rabbit = doc["services"]["rabbitmq"]
+assert "management" in rabbit["image"], rabbit["image"]
+assert {"5672:5672", "15672:15672"} <= set(rabbit["ports"]), rabbit["ports"]
+assert rabbit["healthcheck"]["test"], "no healthcheck"
+print("valid")
+`;
+  const { code, stdout, stderr } = await command("/usr/bin/python3", [
+    "-c",
+    script,
+    projectPath("compose.yaml"),
+    schema,
+  ]);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout.trim(), "valid");
+});
+
+/** Whether `deno compile` can get its runtime here (it downloads it once). */
+async function compileUnavailable(): Promise<string | undefined> {
+  const dir = await Deno.makeTempDir({ prefix: "shop-compile-" });
+  try {
+    await Deno.writeTextFile(join(dir, "hello.ts"), "console.log('hi');\n");
+    const { code, stderr } = await command(Deno.execPath(), [
+      "compile",
+      "--output",
+      join(dir, "hello"),
+      join(dir, "hello.ts"),
+    ]);
+    if (code === 0) return undefined;
+    return /denort|download|dns error/i.test(stderr)
+      ? "deno compile cannot download its denort runtime on this machine"
+      : undefined;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const noCompile = await compileUnavailable();
+
+Deno.test({
+  name: `compile: the binaries run with their permissions${
+    noCompile ? ` (skipped: ${noCompile})` : ""
+  }`,
+  ignore: noCompile !== undefined,
+  ...options,
+  fn: async () => {
+    const { code, stderr } = await command(
+      Deno.execPath(),
+      ["task", "compile"],
+      {
+        env: {},
+      },
+    );
+    assert.equal(code, 0, stderr);
+    for (const service of SERVICES) {
+      const binary = projectPath("dist", service);
+      const help = await command(binary, ["--help"]);
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout, /Usage:/);
+    }
+    // The baked-in permissions: localhost:5672 only.
+    const denied = await command(projectPath("dist", "billing"), [], {
+      env: { AMQP_URL: "amqp://guest:guest@127.0.0.1:5672" },
+    });
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /not permitted/);
+  },
+});
