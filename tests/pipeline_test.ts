@@ -392,3 +392,47 @@ async function hasCommand(name: string): Promise<boolean> {
     return false;
   }
 }
+
+Deno.test(
+  "pipeline: SIGTERM mid-stream finishes in-flight work; a restart goes on",
+  options,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const [billing, inventory] = await startConsumers(sandbox);
+      const count = 3000;
+      const pos = await runService("pos", sandbox, [
+        "--count",
+        String(count),
+        "--quiet",
+      ]);
+      assert.equal(pos.code, 0, pos.stderr);
+      await billing.waitFor(/Generating invoice/, 200);
+      assert.equal(await billing.stop(), 0);
+      // Everything it printed was committed, and nothing else.
+      const printed = billing.lines.filter((line) =>
+        line.startsWith("Generating")
+      ).length;
+      assert.equal((await invoices(sandbox)).length, printed);
+
+      const restarted = new Running("billing", sandbox);
+      await restarted.waitFor(/Generating invoice/, count - printed);
+      await inventory.waitFor(/Inventory update/, count);
+      assert.equal(await restarted.stop(), 0);
+      assert.equal(await inventory.stop(), 0);
+      const stored = await invoices(sandbox);
+      assert.equal(stored.length, count);
+      assert.equal(
+        new Set(stored.map((invoice) => invoice.saleId)).size,
+        count,
+      );
+      const client = await openClient(sandbox);
+      try {
+        for (const queue of ["billing_queue_error", "inventory_queue_error"]) {
+          assert.equal((await drain(client, queue)).length, 0, queue);
+        }
+      } finally {
+        await client.close();
+      }
+    });
+  },
+);
