@@ -152,10 +152,21 @@ export async function runConsumer<T>(
   options: RunConsumerOptions<T>,
 ): Promise<void> {
   const { name, config, db, exchange, queue, routingKey } = options;
+  // Signals are taken from the start: deliveries may come before "running".
+  let consumer: Consumer<T> | undefined;
+  let stopping = false;
+  const removeHandlers = onShutdown(async () => {
+    stopping = true;
+    await consumer?.stop();
+  });
   const connection = await connectBroker({ url: config.url, name });
+  connection.on("error", () => {});
+  connection.on("close", () => {
+    if (!stopping) fail(name, `Connection to the broker was lost`);
+  });
   const publisher = await Publisher.open(connection);
   await declareQueue(publisher.channel, { exchange, queue, routingKey });
-  const consumer = await Consumer.start({
+  consumer = await Consumer.start({
     connection,
     publisher,
     queue,
@@ -164,15 +175,7 @@ export async function runConsumer<T>(
     handle: options.handle,
     onFailed: options.onFailed,
   });
-  let stopping = false;
-  const removeHandlers = onShutdown(async () => {
-    stopping = true;
-    await consumer.stop();
-  });
-  connection.on("error", () => {});
-  connection.on("close", () => {
-    if (!stopping) fail(name, `Connection to the broker was lost`);
-  });
+  if (stopping) await consumer.stop();
   console.log(`${name} running on "${queue}". Press Ctrl+C to exit.`);
   try {
     await consumer.finished;
