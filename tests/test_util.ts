@@ -212,28 +212,28 @@ export async function runService(
   );
 }
 
+async function printedJson<T>(
+  service: Service,
+  sandbox: Sandbox,
+  subcommand: string,
+): Promise<T> {
+  const result = await runService(service, sandbox, [subcommand, "--json"]);
+  if (result.code !== 0) throw new Error(result.stderr);
+  return JSON.parse(result.stdout);
+}
+
 /** The stored invoices of the sandbox, as `deno task invoices -- --json` prints them. */
-export async function invoices(
+export function invoices(
   sandbox: Sandbox,
 ): Promise<{ saleId: number; storeId: string; total: number }[]> {
-  const { code, stdout, stderr } = await runService("billing", sandbox, [
-    "invoices",
-    "--json",
-  ]);
-  if (code !== 0) throw new Error(stderr);
-  return JSON.parse(stdout);
+  return printedJson("billing", sandbox, "invoices");
 }
 
 /** The stock of the sandbox, as `deno task stock -- --json` prints it. */
-export async function stock(
+export function stock(
   sandbox: Sandbox,
 ): Promise<{ storeId: string; sku: string; quantity: number }[]> {
-  const { code, stdout, stderr } = await runService("inventory", sandbox, [
-    "stock",
-    "--json",
-  ]);
-  if (code !== 0) throw new Error(stderr);
-  return JSON.parse(stdout);
+  return printedJson("inventory", sandbox, "stock");
 }
 
 /** A plain connection to the sandbox, for publishing and reading raw messages. */
