@@ -19,13 +19,19 @@ import {
   saleKey,
   SALES_EXCHANGE,
 } from "../contracts/sale.ts";
-import { connectBroker, Publisher, UnroutableError } from "../shared/broker.ts";
+import {
+  Publisher,
+  sleep,
+  stayConnected,
+  UnroutableError,
+} from "../shared/broker.ts";
 import { Outbox, type OutboxEntry, Relay } from "../shared/outbox.ts";
 import {
   type Config,
   fail,
   onShutdown,
   parseCommandLine,
+  retrying,
 } from "../shared/service.ts";
 import { openDatabase, transaction } from "../shared/store.ts";
 
@@ -45,7 +51,8 @@ Usage:
                                             the broker confirmed every one
 
 Options:
-  --count <n>        sales to publish, then exit
+  --count <n>        sales to publish, then exit once all are confirmed;
+                     0 sends what is waiting in the outbox and exits
   --rate <r>         sales per second with --count; default as fast as confirmed
   --store <id>       the store's id; default ${DEFAULT_STORE}
   --quiet            with --count: print only the summary`;
@@ -123,36 +130,124 @@ function demoSale(
   };
 }
 
-function saleIds(entries: OutboxEntry[]): number[] {
-  return entries.map((entry) => decodeSale(entry.body).SaleId);
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Sends the outbox in the background for as long as the POS runs: connects
+ * (again and again, with backoff, when the broker is away), publishes what
+ * is pending in order, and sleeps until a new sale wakes it.
+ */
+class Sender {
+  readonly #till: Till;
+  readonly #stop = new AbortController();
+  readonly #waiters = new Map<string, () => void>();
+  readonly #running: Promise<void>;
+  #wake: () => void = () => {};
+  /** The last unroutable failure, until a later send succeeds. */
+  unroutable: Error | undefined;
+
+  constructor(till: Till, config: Config, quiet: boolean) {
+    this.#till = till;
+    const onSent = (entries: OutboxEntry[]) => {
+      this.unroutable = undefined;
+      for (const entry of entries) {
+        if (!quiet) {
+          console.log(`Sent SaleEvent #${decodeSale(entry.body).SaleId}.`);
+        }
+        this.#waiters.get(entry.messageId)?.();
+        this.#waiters.delete(entry.messageId);
+      }
+    };
+    this.#running = stayConnected({
+      url: config.url,
+      name: NAME,
+      signal: this.#stop.signal,
+      onRetry: (message, delay) =>
+        retrying(
+          NAME,
+          `${message}; ${till.outbox.countPending()} sale(s) waiting`,
+          delay,
+        ),
+      session: async (connection) => {
+        const publisher = await Publisher.open(connection);
+        try {
+          await publisher.channel.assertExchange(SALES_EXCHANGE, "topic", {
+            durable: true,
+          });
+          const relay = new Relay({ outbox: till.outbox, publisher, onSent });
+          while (!this.#stop.signal.aborted) {
+            const woken = new Promise<void>((resolve) => this.#wake = resolve);
+            let wait = 1000;
+            try {
+              await relay.flush();
+            } catch (error) {
+              if (!(error instanceof UnroutableError)) throw error;
+              this.unroutable = error;
+              wait = 5000;
+            }
+            await Promise.race([woken, sleep(wait, this.#stop.signal)]);
+          }
+        } finally {
+          await publisher.close();
+        }
+      },
+    }).catch((error) => fail(NAME, describe(error)));
+  }
+
+  /** Wakes the sender for new sales. */
+  kick(): void {
+    this.#wake();
+  }
+
+  /** Resolves once the sale is confirmed, or after `timeoutMs`. */
+  async waitSent(sale: SaleDetails, timeoutMs: number): Promise<void> {
+    const timeout = new AbortController();
+    await Promise.race([
+      new Promise<void>((resolve) => this.#waiters.set(saleKey(sale), resolve)),
+      sleep(timeoutMs, timeout.signal),
+    ]);
+    timeout.abort();
+    this.#waiters.delete(saleKey(sale));
+  }
+
+  /** Resolves once nothing is pending; rejects on an unroutable sale. */
+  async drain(): Promise<void> {
+    while (this.#till.outbox.countPending() > 0) {
+      if (this.unroutable) throw this.unroutable;
+      this.kick();
+      await sleep(20);
+    }
+  }
+
+  /** Stops after the publish under way; what is pending stays for the next start. */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    this.#wake();
+    await this.#running;
+  }
+}
+
 async function publishCount(
   till: Till,
-  relay: Relay,
+  sender: Sender,
   options: { count: number; rate?: number },
 ): Promise<void> {
   const { count, rate } = options;
   const started = performance.now();
   if (rate === undefined) {
-    till.ring(count);
-    await relay.flush();
+    if (count > 0) till.ring(count);
+    sender.kick();
   } else {
-    const flushes: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
-      const due = started + (i * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const wait = started + (i * 1000) / rate - performance.now();
+      if (wait > 0) await sleep(wait);
       till.ring(1);
-      flushes.push(relay.flush());
+      sender.kick();
     }
-    await Promise.all(flushes);
-    await relay.flush();
   }
+  await sender.drain();
   const seconds = (performance.now() - started) / 1000;
   console.log(
     `Sent ${count} sale(s), all confirmed by the broker, in ${
@@ -193,7 +288,7 @@ async function* keys(): AsyncGenerator<string> {
   if (pending.trim()) yield pending.trim().toLowerCase();
 }
 
-async function interactive(till: Till, relay: Relay): Promise<void> {
+async function interactive(till: Till, sender: Sender): Promise<void> {
   const encoder = new TextEncoder();
   const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
   const prompt = () => {
@@ -213,14 +308,14 @@ async function interactive(till: Till, relay: Relay): Promise<void> {
       if (Deno.stdin.isTerminal()) write(`${key}\n`);
       if (key === "q") break;
       if (key === "a") {
-        till.ring(1);
-        try {
-          await relay.flush();
-        } catch (error) {
-          console.error(`Error: ${describe(error)}`);
-          if (error instanceof UnroutableError) {
-            console.error("The sale is kept and sent with the next one.");
-          }
+        const [sale] = till.ring(1);
+        sender.kick();
+        // The sale is safe in the outbox; wait a little for the broker's word.
+        await sender.waitSent(sale, 2000);
+        if (sender.unroutable) {
+          console.error(
+            `Error: ${sender.unroutable.message}. The sale is kept and sent again.`,
+          );
         }
       } else if (key !== "" && key !== "\r" && key !== "\n") {
         console.error(`Unknown key "${key}": press a or q.`);
@@ -241,39 +336,25 @@ async function main(
 ): Promise<void> {
   const db = openDatabase({ dataDir: config.dataDir, name: NAME });
   const till = new Till(db, options.store);
-  const connection = await connectBroker({ url: config.url, name: NAME });
-  connection.on("error", () => {});
-  const publisher = await Publisher.open(connection);
-  await publisher.channel.assertExchange(SALES_EXCHANGE, "topic", {
-    durable: true,
-  });
-  const relay = new Relay({
-    outbox: till.outbox,
-    publisher,
-    onSent: options.quiet ? undefined : (entries) => {
-      for (const id of saleIds(entries)) console.log(`Sent SaleEvent #${id}.`);
-    },
-  });
+  // Sales left from an earlier run go first, in order.
+  const sender = new Sender(till, config, options.quiet);
   try {
-    // Sales left from an earlier run go first, in order.
-    await relay.flush();
     if (options.count !== undefined) {
-      await publishCount(till, relay, {
+      await publishCount(till, sender, {
         count: options.count,
         rate: options.rate,
       });
     } else {
-      await interactive(till, relay);
+      await interactive(till, sender);
     }
   } finally {
+    await sender.close();
     const waiting = till.outbox.countPending();
     if (waiting > 0) {
       console.error(
         `${waiting} sale(s) are waiting in the outbox; they are sent on the next start.`,
       );
     }
-    await publisher.close();
-    await connection.close().catch(() => {});
     db.close();
   }
 }
@@ -285,7 +366,8 @@ function positiveNumber(
 ): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!(value > 0) || (integer && !Number.isSafeInteger(value))) {
+  const valid = integer ? Number.isSafeInteger(value) && value >= 0 : value > 0;
+  if (!valid) {
     fail(
       NAME,
       `Invalid ${name} "${text}": use a positive ${

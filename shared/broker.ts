@@ -20,10 +20,14 @@ export const DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672";
 
 /** A broker that cannot be reached, or refused us; the message is one line. */
 export class BrokerError extends Error {
+  /** Whether trying again cannot help: refused credentials, a host not permitted, a bad URL. */
+  readonly permanent: boolean;
+
   /** Creates the error; `message` is one line naming the URL without its password. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(message: string, options?: { permanent?: boolean }) {
+    super(message);
     this.name = "BrokerError";
+    this.permanent = options?.permanent ?? false;
   }
 }
 
@@ -62,11 +66,14 @@ export function brokerUrls(url: string): URL[] {
       try {
         parsed = new URL(entry);
       } catch {
-        throw new BrokerError(`Invalid AMQP URL "${redactUrl(entry)}"`);
+        throw new BrokerError(`Invalid AMQP URL "${redactUrl(entry)}"`, {
+          permanent: true,
+        });
       }
       if (parsed.protocol !== "amqp:" && parsed.protocol !== "amqps:") {
         throw new BrokerError(
           `Invalid AMQP URL "${redactUrl(entry)}": use amqp:// or amqps://`,
+          { permanent: true },
         );
       }
       return parsed;
@@ -97,8 +104,11 @@ export async function connectBroker(
 ): Promise<ChannelModel> {
   const { name, heartbeat = 30, timeout = 5000 } = options;
   const urls = brokerUrls(options.url);
-  if (urls.length === 0) throw new BrokerError("AMQP_URL is empty");
+  if (urls.length === 0) {
+    throw new BrokerError("AMQP_URL is empty", { permanent: true });
+  }
   const failures: string[] = [];
+  let permanent = true;
   for (const url of urls) {
     const secure = url.protocol === "amqps:";
     const config: Options.Connect = {
@@ -120,12 +130,104 @@ export async function connectBroker(
         ...(secure ? { servername: config.hostname } : {}),
       });
     } catch (error) {
-      failures.push(
-        `Cannot connect to "${redactUrl(url.href)}": ${describeError(error)}`,
-      );
+      const reason = describeError(error);
+      permanent &&= PERMANENT.test(reason);
+      failures.push(`Cannot connect to "${redactUrl(url.href)}": ${reason}`);
     }
   }
-  throw new BrokerError(failures.join("; "));
+  throw new BrokerError(failures.join("; "), { permanent });
+}
+
+const PERMANENT = /^(access refused|not permitted)/;
+
+/**
+ * Milliseconds to wait before try `attempt` (0, 1, 2 ...): doubling from
+ * `initial` up to `max`, with jitter so that many clients do not retry in step.
+ */
+export function backoff(attempt: number, initial = 200, max = 10_000): number {
+  const ceiling = Math.min(max, initial * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+}
+
+/** Waits `ms`, or less if `signal` aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
+  });
+}
+
+/** Options of {@linkcode stayConnected}. */
+export interface StayConnectedOptions extends ConnectOptions {
+  /** Ends the loop: no more tries; a session watches it to end its work cleanly. */
+  signal: AbortSignal;
+  /**
+   * Runs on each new connection: declares topology, opens channels, works,
+   * and returns when the work is done (the loop ends) or throws when it
+   * failed (the loop connects again).
+   */
+  session(connection: ChannelModel): Promise<void>;
+  /** Told of each lost or failed connection and the wait before the next try. */
+  onRetry?(message: string, delayMs: number): void;
+}
+
+/**
+ * Keeps a connection for as long as it is wanted: connects (trying each
+ * broker of the URL), runs the session, and when the connection is lost or
+ * the session fails, connects again after a backoff with jitter.
+ *
+ * @throws {BrokerError} at once for what retrying cannot mend (refused
+ * credentials, a host not permitted).
+ */
+export async function stayConnected(
+  options: StayConnectedOptions,
+): Promise<void> {
+  const { signal, session, onRetry } = options;
+  let attempt = 0;
+  while (!signal.aborted) {
+    let connection: ChannelModel;
+    try {
+      connection = await connectBroker(options);
+    } catch (error) {
+      if (error instanceof BrokerError && error.permanent) throw error;
+      const delay = backoff(attempt++);
+      onRetry?.(describeError(error), delay);
+      await sleep(delay, signal);
+      continue;
+    }
+    attempt = 0;
+    connection.on("error", () => {});
+    const lost = new Promise<Error>((resolve) => {
+      connection.once("close", (error?: Error) => {
+        resolve(
+          new BrokerError(
+            `Connection lost${error ? `: ${describeError(error)}` : ""}`,
+          ),
+        );
+      });
+    });
+    try {
+      await Promise.race([
+        session(connection),
+        lost.then((error) => Promise.reject(error)),
+      ]);
+      await connection.close().catch(() => {});
+      return;
+    } catch (error) {
+      await connection.close().catch(() => {});
+      if (signal.aborted) return;
+      if (error instanceof BrokerError && error.permanent) throw error;
+      const delay = backoff(attempt++);
+      onRetry?.(describeError(error), delay);
+      await sleep(delay, signal);
+    }
+  }
 }
 
 /** One line for a connection failure, the broker's own words where it gave some. */
@@ -210,10 +312,35 @@ export interface Outgoing {
 export class Publisher {
   readonly #channel: ConfirmChannel;
   readonly #returned = new Set<string>();
+  readonly #confirmTimeout: number;
   #drained: Promise<void> | undefined;
+  #blocked: { promise: Promise<void>; resolve: () => void } | undefined;
 
-  private constructor(channel: ConfirmChannel) {
+  private constructor(
+    connection: ChannelModel,
+    channel: ConfirmChannel,
+    confirmTimeout: number,
+  ) {
     this.#channel = channel;
+    this.#confirmTimeout = confirmTimeout;
+    // A broker alarm (memory, disk) blocks publishers: wait, do not buffer.
+    const onBlocked = () => {
+      if (this.#blocked) return;
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => resolve = done);
+      this.#blocked = { promise, resolve };
+    };
+    const onUnblocked = () => {
+      this.#blocked?.resolve();
+      this.#blocked = undefined;
+    };
+    connection.on("blocked", onBlocked);
+    connection.on("unblocked", onUnblocked);
+    channel.once("close", () => {
+      connection.off("blocked", onBlocked);
+      connection.off("unblocked", onUnblocked);
+      onUnblocked();
+    });
     channel.on("return", (message: ConsumeMessage) => {
       // The broker sends basic.return before the basic.ack of the same message.
       const id = message.properties.messageId;
@@ -223,9 +350,24 @@ export class Publisher {
     channel.on("error", () => {});
   }
 
-  /** Opens a confirm channel on the connection. */
-  static async open(connection: ChannelModel): Promise<Publisher> {
-    return new Publisher(await connection.createConfirmChannel());
+  /**
+   * Opens a confirm channel on the connection. A publish not confirmed
+   * within `confirmTimeout` ms (default 15 s) counts as not sent.
+   */
+  static async open(
+    connection: ChannelModel,
+    options: { confirmTimeout?: number } = {},
+  ): Promise<Publisher> {
+    return new Publisher(
+      connection,
+      await connection.createConfirmChannel(),
+      options.confirmTimeout ?? 15_000,
+    );
+  }
+
+  /** Whether the broker has blocked publishing (a resource alarm). */
+  get blocked(): boolean {
+    return this.#blocked !== undefined;
   }
 
   /** The channel, to declare topology on. */
@@ -240,17 +382,29 @@ export class Publisher {
    * @throws {Error} when the broker refused it or the channel closed first.
    */
   async publish(message: Outgoing): Promise<void> {
-    while (this.#drained) await this.#drained;
+    while (this.#drained || this.#blocked) {
+      await (this.#drained ?? this.#blocked?.promise);
+    }
     const { exchange, routingKey, messageId } = message;
     let written = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const confirmed = new Promise<void>((resolve, reject) => {
-      written = this.#channel.publish(exchange, routingKey, message.body, {
+      timer = setTimeout(() => {
+        reject(
+          new BrokerError(
+            `Message "${messageId}" was not confirmed within ${this.#confirmTimeout} ms`,
+          ),
+        );
+      }, this.#confirmTimeout);
+      const options = {
         persistent: true,
         mandatory: true,
         messageId,
         contentType: message.contentType ?? "application/json",
         headers: message.headers,
-      }, (error: unknown) => {
+      };
+      const onConfirm = (error: unknown) => {
+        clearTimeout(timer);
         const returned = this.#returned.delete(messageId);
         if (error) {
           reject(
@@ -271,7 +425,20 @@ export class Publisher {
         } else {
           resolve();
         }
-      });
+      };
+      try {
+        written = this.#channel.publish(
+          exchange,
+          routingKey,
+          message.body,
+          options,
+          onConfirm,
+        );
+      } catch (error) {
+        // The channel closed already.
+        clearTimeout(timer);
+        reject(error);
+      }
     });
     if (!written) {
       this.#drained = new Promise<void>((resolve) => {
@@ -315,10 +482,12 @@ export interface ConsumerOptions<T> {
   decode(body: Uint8Array): T;
   /**
    * Commits the work for a batch of messages, all or nothing. What it
-   * throws makes each message of the batch be tried alone, and one that
-   * fails alone goes to the error queue.
+   * throws makes each message of the batch be tried alone, again with
+   * backoff up to `maxAttempts` times, and then go to the error queue.
    */
   handle(values: T[]): void | Promise<void>;
+  /** Tries of a message whose handling fails, before the error queue. Defaults to 5. */
+  maxAttempts?: number;
   /** Told of each message sent to the error queue. */
   onFailed?(reason: string, message: ConsumeMessage): void;
 }
@@ -418,7 +587,11 @@ export class Consumer<T> {
   async #handleBatch(batch: ConsumeMessage[]): Promise<void> {
     const { decode, handle } = this.#options;
     const valid: { message: ConsumeMessage; value: T }[] = [];
-    const failed: { message: ConsumeMessage; reason: string }[] = [];
+    const failed: {
+      message: ConsumeMessage;
+      reason: string;
+      attempts?: number;
+    }[] = [];
     for (const message of batch) {
       try {
         valid.push({ message, value: decode(message.content) });
@@ -431,15 +604,9 @@ export class Consumer<T> {
         await handle(valid.map((entry) => entry.value));
       } catch {
         // One message may spoil the batch: find it by handling each alone.
-        for (const entry of valid) {
-          try {
-            await handle([entry.value]);
-          } catch (error) {
-            failed.push({
-              message: entry.message,
-              reason: `Handling failed: ${describeError(error)}`,
-            });
-          }
+        for (const { message, value } of valid) {
+          const failure = await this.#retry(value);
+          if (failure) failed.push({ message, ...failure });
         }
       }
     }
@@ -452,9 +619,28 @@ export class Consumer<T> {
     this.#channel.ack(batch[batch.length - 1], true);
   }
 
+  /** Handles one message alone, with backoff; says why when every try failed. */
+  async #retry(
+    value: T,
+  ): Promise<{ reason: string; attempts: number } | undefined> {
+    const attempts = this.#options.maxAttempts ?? 5;
+    let reason = "";
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        await this.#options.handle([value]);
+        return undefined;
+      } catch (error) {
+        reason = describeError(error);
+      }
+      if (attempt < attempts) await sleep(backoff(attempt - 1, 100, 2000));
+    }
+    return { reason: `Handling failed ${attempts} times: ${reason}`, attempts };
+  }
+
   async #sendToErrorQueue(
     message: ConsumeMessage,
     reason: string,
+    attempts = 0,
   ): Promise<void> {
     const { queue, publisher, onFailed } = this.#options;
     const { properties, fields } = message;
@@ -467,6 +653,7 @@ export class Consumer<T> {
       headers: {
         ...properties.headers,
         "x-error-reason": reason.slice(0, 1000),
+        "x-attempts": attempts,
         "x-original-exchange": fields.exchange,
         "x-original-routing-key": fields.routingKey,
         "x-original-queue": queue,

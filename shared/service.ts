@@ -7,13 +7,13 @@
 import type { DatabaseSync } from "node:sqlite";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import {
-  connectBroker,
   Consumer,
   type ConsumerOptions,
   declareQueue,
   DEFAULT_AMQP_URL,
   Publisher,
   type QueueTopology,
+  stayConnected,
 } from "./broker.ts";
 
 /** Where the services keep their data unless DATA_DIR says otherwise. */
@@ -144,46 +144,64 @@ export interface RunConsumerOptions<T>
 }
 
 /**
- * Connects, declares the queue, consumes until SIGINT or SIGTERM (then
- * finishes the deliveries at hand and closes), and exits non-zero with one
- * line when the broker ends the consumer.
+ * Consumes until SIGINT or SIGTERM, then finishes the deliveries at hand and
+ * closes. A lost connection or a consumer the broker cancelled is noticed:
+ * it connects again with backoff, declares the queue again and goes on.
+ * Exits non-zero with one line only for what retrying cannot mend.
  */
 export async function runConsumer<T>(
   options: RunConsumerOptions<T>,
 ): Promise<void> {
   const { name, config, db, exchange, queue, routingKey } = options;
-  // Signals are taken from the start: deliveries may come before "running".
+  const stop = new AbortController();
   let consumer: Consumer<T> | undefined;
-  let stopping = false;
+  // Signals are taken from the start: deliveries may come before "running".
   const removeHandlers = onShutdown(async () => {
-    stopping = true;
+    stop.abort();
     await consumer?.stop();
   });
-  const connection = await connectBroker({ url: config.url, name });
-  connection.on("error", () => {});
-  connection.on("close", () => {
-    if (!stopping) fail(name, `Connection to the broker was lost`);
-  });
-  const publisher = await Publisher.open(connection);
-  await declareQueue(publisher.channel, { exchange, queue, routingKey });
-  consumer = await Consumer.start({
-    connection,
-    publisher,
-    queue,
-    prefetch: config.prefetch,
-    decode: options.decode,
-    handle: options.handle,
-    onFailed: options.onFailed,
-  });
-  if (stopping) await consumer.stop();
-  console.log(`${name} running on "${queue}". Press Ctrl+C to exit.`);
   try {
-    await consumer.finished;
+    await stayConnected({
+      url: config.url,
+      name,
+      signal: stop.signal,
+      onRetry: (message, delay) => retrying(name, message, delay),
+      session: async (connection) => {
+        const publisher = await Publisher.open(connection);
+        try {
+          await declareQueue(publisher.channel, {
+            exchange,
+            queue,
+            routingKey,
+          });
+          consumer = await Consumer.start({
+            connection,
+            publisher,
+            queue,
+            prefetch: config.prefetch,
+            decode: options.decode,
+            handle: options.handle,
+            onFailed: options.onFailed,
+          });
+          if (stop.signal.aborted) await consumer.stop();
+          console.log(`${name} running on "${queue}". Press Ctrl+C to exit.`);
+          await consumer.finished;
+        } finally {
+          consumer = undefined;
+          await publisher.close();
+        }
+      },
+    });
   } catch (error) {
     fail(name, error instanceof Error ? error.message : String(error));
   }
   removeHandlers();
-  await publisher.close();
-  await connection.close();
   db.close();
+}
+
+/** Prints one line for a lost or failed connection and the wait before the next try. */
+export function retrying(name: string, message: string, delayMs: number): void {
+  console.error(
+    `${name}: ${message}; trying again in ${(delayMs / 1000).toFixed(1)} s`,
+  );
 }
