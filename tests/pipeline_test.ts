@@ -8,58 +8,19 @@ import {
   DOTNET_MESSAGE,
   drain,
   eventually,
+  expectedStock,
   invoices,
   openClient,
   publishRaw,
   Running,
   runService,
-  type Sandbox,
+  sentSales,
+  startConsumers,
   stock,
   withSandbox,
 } from "./test_util.ts";
 
 const options = { sanitizeResources: false, sanitizeOps: false };
-
-/** Every sale the POS of the sandbox sent, from its own outbox. */
-async function sentSales(sandbox: Sandbox) {
-  const { DatabaseSync } = await import("node:sqlite");
-  const db = new DatabaseSync(`${sandbox.dataDir}/pos/pos.db`, {
-    readOnly: true,
-  });
-  try {
-    return db.prepare(
-      "SELECT body, sent_at FROM outbox ORDER BY id",
-    ).all().map((row) => ({
-      sale: JSON.parse(new TextDecoder().decode(row.body as Uint8Array)),
-      sent: row.sent_at !== null,
-    }));
-  } finally {
-    db.close();
-  }
-}
-
-/** Stock each (store, SKU) must show: minus the sum of its sold quantities. */
-function expectedStock(
-  sales: { StoreId: string; Items: { Sku: string; Quantity: number }[] }[],
-) {
-  const totals = new Map<string, number>();
-  for (const sale of sales) {
-    for (const item of sale.Items) {
-      const key = `${sale.StoreId}/${item.Sku}`;
-      totals.set(key, (totals.get(key) ?? 0) - item.Quantity);
-    }
-  }
-  return totals;
-}
-
-async function startConsumers(sandbox: Sandbox): Promise<Running[]> {
-  const running = [
-    new Running("billing", sandbox),
-    new Running("inventory", sandbox),
-  ];
-  await Promise.all(running.map((service) => service.waitFor(/running on/)));
-  return running;
-}
 
 Deno.test(
   "pipeline: N sales make N invoices and exact stock",
@@ -89,7 +50,7 @@ Deno.test(
       assert.equal(await billing.stop(), 0);
       assert.equal(await inventory.stop(), 0);
 
-      const sales = (await sentSales(sandbox)).map((entry) => {
+      const sales = sentSales(sandbox).map((entry) => {
         assert.ok(entry.sent);
         return entry.sale;
       });

@@ -7,8 +7,11 @@
  */
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import type { ChannelModel, GetMessage } from "amqplib";
 import { connectBroker, DEFAULT_AMQP_URL } from "../shared/broker.ts";
+
+export { sleep } from "../shared/broker.ts";
 import { type Service, serviceCommand } from "../shared/launcher.ts";
 
 /** The message exactly as the .NET POS sends it (dotnet-wire.md). */
@@ -182,13 +185,18 @@ export class Running {
     }
   }
 
-  /** Sends SIGTERM and waits for the exit code. */
-  async stop(): Promise<number> {
+  /** Sends `signal` (SIGTERM: a clean stop) and waits for the exit code. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<number> {
     try {
-      this.#child.kill("SIGTERM");
+      this.#child.kill(signal);
     } catch {
       // Exited already.
     }
+    return await this.exited();
+  }
+
+  /** Waits for the process to end by itself; its exit code. */
+  async exited(): Promise<number> {
     const { code } = await this.#child.status;
     await this.#done;
     return code;
@@ -234,6 +242,53 @@ export function stock(
   sandbox: Sandbox,
 ): Promise<{ storeId: string; sku: string; quantity: number }[]> {
   return printedJson("inventory", sandbox, "stock");
+}
+
+/** Every sale the POS of the sandbox sent, from its own outbox. */
+export function sentSales(sandbox: Sandbox) {
+  const path = `${sandbox.dataDir}/pos/pos.db`;
+  try {
+    Deno.statSync(path);
+  } catch {
+    return []; // No sale yet.
+  }
+  const db = new DatabaseSync(path, {
+    readOnly: true,
+  });
+  try {
+    return db.prepare(
+      "SELECT body, sent_at FROM outbox ORDER BY id",
+    ).all().map((row) => ({
+      sale: JSON.parse(new TextDecoder().decode(row.body as Uint8Array)),
+      sent: row.sent_at !== null,
+    }));
+  } finally {
+    db.close();
+  }
+}
+
+/** Stock each (store, SKU) must show: minus the sum of its sold quantities. */
+export function expectedStock(
+  sales: { StoreId: string; Items: { Sku: string; Quantity: number }[] }[],
+) {
+  const totals = new Map<string, number>();
+  for (const sale of sales) {
+    for (const item of sale.Items) {
+      const key = `${sale.StoreId}/${item.Sku}`;
+      totals.set(key, (totals.get(key) ?? 0) - item.Quantity);
+    }
+  }
+  return totals;
+}
+
+/** Billing and Inventory of the sandbox, once both consume. */
+export async function startConsumers(sandbox: Sandbox): Promise<Running[]> {
+  const running = [
+    new Running("billing", sandbox),
+    new Running("inventory", sandbox),
+  ];
+  await Promise.all(running.map((service) => service.waitFor(/running on/)));
+  return running;
 }
 
 /** A plain connection to the sandbox, for publishing and reading raw messages. */
@@ -287,4 +342,101 @@ export async function eventually(
 /** A path in the project. */
 export function projectPath(...parts: string[]): string {
   return join(new URL("..", import.meta.url).pathname, ...parts);
+}
+
+/**
+ * A TCP proxy in front of the broker, to cut every connection at once or to
+ * be a broker address where nothing answers yet.
+ */
+export class BrokerProxy {
+  readonly port: number;
+  readonly #target: { hostname: string; port: number };
+  #listener: Deno.Listener | undefined;
+  readonly #open = new Set<Deno.Conn>();
+  /** How many times every connection was cut. */
+  cuts = 0;
+
+  private constructor(port: number) {
+    const base = new URL(BASE_URL);
+    this.port = port;
+    this.#target = {
+      hostname: base.hostname === "localhost" ? "127.0.0.1" : base.hostname,
+      port: Number(base.port || 5672),
+    };
+  }
+
+  /** A proxy on a free port, not yet listening. */
+  static reserve(): BrokerProxy {
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = probe.addr as Deno.NetAddr;
+    probe.close();
+    return new BrokerProxy(port);
+  }
+
+  /** AMQP_URL of the sandbox's virtual host through this proxy. */
+  urlFor(sandbox: Sandbox): string {
+    const url = new URL(sandbox.url);
+    url.hostname = "127.0.0.1";
+    url.port = String(this.port);
+    return url.href;
+  }
+
+  /** Starts accepting and forwarding connections. */
+  listen(): void {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: this.port });
+    this.#listener = listener;
+    (async () => {
+      try {
+        for await (const client of listener) this.#forward(client);
+      } catch {
+        // Closed.
+      }
+    })();
+  }
+
+  async #forward(client: Deno.Conn): Promise<void> {
+    this.#open.add(client);
+    let broker: Deno.Conn | undefined;
+    try {
+      broker = await Deno.connect(this.#target);
+      this.#open.add(broker);
+      await Promise.allSettled([
+        client.readable.pipeTo(broker.writable),
+        broker.readable.pipeTo(client.writable),
+      ]);
+    } catch {
+      // Cut.
+    } finally {
+      for (const conn of [client, broker]) {
+        if (!conn) continue;
+        this.#open.delete(conn);
+        try {
+          conn.close();
+        } catch {
+          // Closed already.
+        }
+      }
+    }
+  }
+
+  /** Cuts every connection through the proxy, as a network fault would. */
+  cut(): void {
+    this.cuts++;
+    for (const conn of this.#open) {
+      try {
+        conn.close();
+      } catch {
+        // Closed already.
+      }
+    }
+    this.#open.clear();
+  }
+
+  /** Stops listening and cuts everything. */
+  close(): void {
+    this.#listener?.close();
+    this.#listener = undefined;
+    this.cut();
+    this.cuts--;
+  }
 }

@@ -1,0 +1,228 @@
+/**
+ * Faults on purpose, each ending in a reconciliation: every sale has exactly
+ * one invoice, every (store, SKU) stock is the exact sum of its sales, the
+ * error queues are empty and so is the outbox. Each prints its figures.
+ */
+import assert from "node:assert/strict";
+import {
+  BrokerProxy,
+  drain,
+  eventually,
+  expectedStock,
+  invoices,
+  openClient,
+  Running,
+  runService,
+  type Sandbox,
+  sentSales,
+  sleep,
+  startConsumers,
+  stock,
+  withSandbox,
+} from "./test_util.ts";
+
+const options = { sanitizeResources: false, sanitizeOps: false };
+
+/** Checks every effect against the POS's outbox and prints the figures. */
+async function reconcile(
+  name: string,
+  sandbox: Sandbox,
+  faults: string,
+): Promise<void> {
+  const outbox = sentSales(sandbox);
+  const sales = outbox.map((entry) => entry.sale);
+  await eventually(
+    async () => (await invoices(sandbox)).length >= sales.length,
+    `${sales.length} invoices`,
+    60_000,
+  );
+  const stored = await invoices(sandbox);
+  const invoiced = new Map<string, number>();
+  for (const invoice of stored) {
+    const key = `${invoice.storeId}:${invoice.saleId}`;
+    invoiced.set(key, (invoiced.get(key) ?? 0) + 1);
+  }
+  const keys = sales.map((sale) => `${sale.StoreId}:${sale.SaleId}`);
+  const lost = keys.filter((key) => !invoiced.has(key)).length;
+  const duplicated = [...invoiced.values()].filter((n) => n > 1).length;
+  const levels = await stock(sandbox);
+  const expected = expectedStock(sales);
+  const stockOff =
+    levels.filter((level) =>
+      level.quantity !== expected.get(`${level.storeId}/${level.sku}`)
+    ).length + Math.abs(levels.length - expected.size);
+  const client = await openClient(sandbox);
+  let errored = 0;
+  try {
+    for (const queue of ["billing_queue_error", "inventory_queue_error"]) {
+      errored += (await drain(client, queue)).length;
+    }
+  } finally {
+    await client.close();
+  }
+  const pending = outbox.filter((entry) => !entry.sent).length;
+  console.log(
+    `${name}: sales ${sales.length}, faults ${faults}, invoices ${stored.length}, ` +
+      `lost ${lost}, duplicated ${duplicated}, stock mismatches ${stockOff}, ` +
+      `error-queued ${errored}, outbox pending ${pending}`,
+  );
+  assert.equal(lost, 0, "lost");
+  assert.equal(duplicated, 0, "duplicated");
+  assert.equal(stored.length, sales.length, "one invoice per sale");
+  assert.equal(stockOff, 0, "stock is the exact sum of the sales");
+  assert.equal(errored, 0, "error queues hold only what was meant to fail");
+  assert.equal(pending, 0, "the outbox is empty");
+}
+
+Deno.test(
+  "faults: a proxy cuts every connection during 5,000 sales",
+  options,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const proxy = BrokerProxy.reserve();
+      proxy.listen();
+      const url = proxy.urlFor(sandbox);
+      const viaProxy = {
+        ...sandbox,
+        url,
+        env: { ...sandbox.env, AMQP_URL: url },
+      };
+      try {
+        const [billing, inventory] = await startConsumers(viaProxy);
+        const pos = new Running("pos", viaProxy, [
+          "--count",
+          "5000",
+          "--rate",
+          "2500",
+          "--quiet",
+        ]);
+        for (let i = 0; i < 4; i++) {
+          await sleep(400);
+          proxy.cut();
+        }
+        assert.equal(await pos.exited(), 0, pos.lines.join("\n"));
+        await reconcile(
+          "proxy cuts",
+          viaProxy,
+          `${proxy.cuts} cuts of every connection`,
+        );
+        assert.equal(await billing.stop(), 0);
+        assert.equal(await inventory.stop(), 0);
+        assert.ok(
+          billing.lines.filter((line) => /running on/.test(line)).length > 1,
+        );
+      } finally {
+        proxy.close();
+      }
+    });
+  },
+);
+
+Deno.test(
+  "faults: Billing and Inventory killed with SIGKILL mid-stream",
+  options,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      let [billing, inventory] = await startConsumers(sandbox);
+      const pos = new Running("pos", sandbox, [
+        "--count",
+        "5000",
+        "--rate",
+        "2500",
+        "--quiet",
+      ]);
+      let kills = 0;
+      for (let i = 0; i < 2; i++) {
+        await billing.waitFor(/Generating invoice/, 300);
+        await billing.stop("SIGKILL");
+        await inventory.stop("SIGKILL");
+        kills += 2;
+        [billing, inventory] = await startConsumers(sandbox);
+      }
+      assert.equal(await pos.exited(), 0, pos.lines.join("\n"));
+      await reconcile("consumer SIGKILL", sandbox, `${kills} SIGKILLs`);
+      await billing.stop();
+      await inventory.stop();
+    });
+  },
+);
+
+Deno.test(
+  "faults: the POS killed with SIGKILL with sales pending",
+  options,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const [billing, inventory] = await startConsumers(sandbox);
+      const pos = new Running("pos", sandbox, [
+        "--count",
+        "5000",
+        "--rate",
+        "5000",
+        "--quiet",
+      ]);
+      await eventually(
+        () => Promise.resolve(sentSales(sandbox).some((entry) => entry.sent)),
+        "a first sale sent",
+      );
+      await sleep(200);
+      await pos.stop("SIGKILL");
+      const pendingAtKill = sentSales(sandbox).filter((entry) =>
+        !entry.sent
+      ).length;
+      const rung = sentSales(sandbox).length;
+      assert.ok(rung < 5000 || pendingAtKill > 0, "killed with work left");
+      // A restart sends what waits (--count 0), in order, before anything new.
+      const restart = await runService("pos", sandbox, [
+        "--count",
+        "0",
+        "--quiet",
+      ]);
+      assert.equal(restart.code, 0, restart.stderr);
+      await reconcile(
+        "POS SIGKILL",
+        sandbox,
+        `1 SIGKILL with ${pendingAtKill} pending`,
+      );
+      await billing.stop();
+      await inventory.stop();
+    });
+  },
+);
+
+Deno.test(
+  "faults: the POS takes sales before any broker is up",
+  options,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const proxy = BrokerProxy.reserve();
+      const url = proxy.urlFor(sandbox);
+      const viaProxy = {
+        ...sandbox,
+        url,
+        env: { ...sandbox.env, AMQP_URL: url },
+      };
+      // Billing and Inventory reach the broker directly; the POS's address
+      // of it answers nothing until the proxy listens.
+      const [billing, inventory] = await startConsumers(sandbox);
+      try {
+        const pos = new Running("pos", viaProxy, ["--count", "200", "--quiet"]);
+        await pos.waitFor(
+          /connection refused.*200 sale\(s\) waiting; trying again/,
+        );
+        assert.equal(sentSales(viaProxy).length, 200);
+        assert.ok(sentSales(viaProxy).every((entry) => !entry.sent));
+        proxy.listen();
+        assert.equal(await pos.exited(), 0, pos.lines.join("\n"));
+        await reconcile(
+          "POS before broker",
+          viaProxy,
+          "broker absent at start",
+        );
+        await billing.stop();
+        await inventory.stop();
+      } finally {
+        proxy.close();
+      }
+    });
+  },
+);
