@@ -26,8 +26,14 @@ import { DEFAULT_DATA_DIR } from "./service.ts";
 
 /** The services, each `services/<name>.ts`. */
 export const SERVICES = ["pos", "billing", "inventory"] as const;
-/** A service's name. */
-export type Service = typeof SERVICES[number];
+/** A service's name, or `errors`: the error-queue tool, a broker client with no data. */
+export type Service = typeof SERVICES[number] | "errors";
+
+function scriptOf(service: Service): string {
+  return service === "errors"
+    ? join(ROOT, "shared", "error_queue.ts")
+    : join(ROOT, "services", `${service}.ts`);
+}
 
 /** The environment variables a service may read. */
 export const SERVICE_ENV = ["AMQP_URL", "DATA_DIR", "PREFETCH"];
@@ -69,8 +75,9 @@ export function permissionFlags(
     "--no-prompt",
     `--allow-net=${hosts.join(",")}`,
     `--allow-env=${SERVICE_ENV.join(",")}`,
-    `--allow-read=${folder}`,
-    `--allow-write=${folder}`,
+    ...(service === "errors"
+      ? []
+      : [`--allow-read=${folder}`, `--allow-write=${folder}`]),
   ];
 }
 
@@ -83,7 +90,7 @@ export function serviceCommand(
   return [
     "run",
     ...permissionFlags(service, placement),
-    join(ROOT, "services", `${service}.ts`),
+    scriptOf(service),
     ...args,
   ];
 }
@@ -304,13 +311,19 @@ async function runTests(args: string[]): Promise<number> {
 
 const USAGE = `Usage: launcher.ts run <${
   SERVICES.join("|")
-}> [args] | start | compile | test [args]`;
+}|errors> [args] | start | compile | test [args]`;
 
 if (import.meta.main) {
-  const [command, ...rest] = Deno.args;
+  // `deno task pos -- --count 5` passes the "--" along: it is not an argument.
+  const [command, ...rest] = Deno.args.filter((arg, i) =>
+    !(arg === "--" && i === Deno.args.indexOf("--"))
+  );
   try {
     let code: number;
-    if (command === "run" && SERVICES.includes(rest[0] as Service)) {
+    if (
+      command === "run" &&
+      [...SERVICES, "errors"].includes(rest[0] as Service)
+    ) {
       code = await runOne(rest[0] as Service, rest.slice(1));
     } else if (command === "start") {
       code = await startAll();
