@@ -11,6 +11,7 @@ import {
   expectedStock,
   invoices,
   openClient,
+  OwnBroker,
   Running,
   runService,
   type Sandbox,
@@ -226,3 +227,51 @@ Deno.test(
     });
   },
 );
+
+const ownNode = await OwnBroker.available();
+
+Deno.test({
+  name:
+    `faults: the broker node stopped, restarted and killed with SIGKILL mid-stream${
+      ownNode ? "" : " (skipped: rabbitmq-server is not installed here)"
+    }`,
+  ignore: !ownNode,
+  ...options,
+  fn: async () => {
+    const node = await OwnBroker.start();
+    const dataDir = await Deno.makeTempDir({ prefix: "shop-test-" });
+    const sandbox = {
+      url: node.url,
+      dataDir,
+      env: { AMQP_URL: node.url, DATA_DIR: dataDir },
+    };
+    try {
+      const [billing, inventory] = await startConsumers(sandbox);
+      const pos = new Running("pos", sandbox, [
+        "--count",
+        "5000",
+        "--rate",
+        "1000",
+        "--quiet",
+      ]);
+      await sleep(1500);
+      await node.stop();
+      await sleep(500);
+      await node.restart();
+      await sleep(1000);
+      await node.kill();
+      await node.restart();
+      assert.equal(await pos.exited(), 0, pos.lines.join("\n"));
+      await reconcile(
+        "broker node",
+        sandbox,
+        "1 clean stop, 1 SIGKILL of the node",
+      );
+      assert.equal(await billing.stop(), 0);
+      assert.equal(await inventory.stop(), 0);
+    } finally {
+      await node.remove();
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});

@@ -440,3 +440,125 @@ export class BrokerProxy {
     this.cuts--;
   }
 }
+
+/**
+ * A RabbitMQ node of a test's own (own node name, ports and data folder), to
+ * stop, restart or kill without touching the shared broker.
+ */
+export class OwnBroker {
+  readonly port: number;
+  readonly #dir: string;
+  readonly #env: Record<string, string>;
+  readonly #node: string;
+  #process: Deno.ChildProcess | undefined;
+
+  private constructor(dir: string, port: number, distPort: number) {
+    this.#dir = dir;
+    this.port = port;
+    this.#node = `shoptest${port}@localhost`;
+    this.#env = {
+      RABBITMQ_NODENAME: this.#node,
+      RABBITMQ_NODE_PORT: String(port),
+      RABBITMQ_DIST_PORT: String(distPort),
+      RABBITMQ_MNESIA_BASE: join(dir, "mnesia"),
+      RABBITMQ_LOG_BASE: join(dir, "log"),
+      RABBITMQ_PID_FILE: join(dir, "node.pid"),
+      RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, "enabled_plugins"),
+      RABBITMQ_CONFIG_FILE: join(dir, "rabbitmq.conf"),
+    };
+  }
+
+  /** Whether `rabbitmq-server` is installed here. */
+  static async available(): Promise<boolean> {
+    try {
+      await command("rabbitmqctl", ["version"]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Starts a new node and waits until it answers. */
+  static async start(): Promise<OwnBroker> {
+    const dir = await Deno.makeTempDir({ prefix: "shop-node-" });
+    // The node may run as the rabbitmq user (Debian's rabbitmq-server does).
+    await Deno.chmod(dir, 0o777);
+    const [port, distPort] = [freePort(), freePort()];
+    await Deno.writeTextFile(join(dir, "enabled_plugins"), "[].\n");
+    await Deno.writeTextFile(
+      join(dir, "rabbitmq.conf"),
+      `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`,
+    );
+    const broker = new OwnBroker(dir, port, distPort);
+    await broker.restart();
+    return broker;
+  }
+
+  /** AMQP_URL of this node. */
+  get url(): string {
+    return `amqp://guest:guest@localhost:${this.port}`;
+  }
+
+  /** Starts the node on its data and waits until AMQP answers. */
+  async restart(): Promise<void> {
+    // In the foreground, as a child: "-detached" does not start a second
+    // node under Debian's wrapper.
+    this.#process = new Deno.Command("rabbitmq-server", {
+      env: this.#env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await eventually(
+      async () => {
+        try {
+          await (await connectBroker({ url: this.url, name: "probe" })).close();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      `node ${this.#node} to answer`,
+      90_000,
+    );
+  }
+
+  /** Stops the node cleanly. */
+  async stop(): Promise<void> {
+    await command("rabbitmqctl", ["-n", this.#node, "stop"], {
+      env: this.#env,
+    });
+  }
+
+  /** Kills the node's VM with SIGKILL. */
+  async kill(): Promise<void> {
+    const pid = Number(
+      (await Deno.readTextFile(join(this.#dir, "node.pid"))).trim(),
+    );
+    Deno.kill(pid, "SIGKILL");
+    await this.#process?.status;
+    // Wait until the port is free again.
+    await eventually(async () => {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port: this.port }))
+          .close();
+        return false;
+      } catch {
+        return true;
+      }
+    }, "the killed node's port to close");
+  }
+
+  /** Stops the node and removes its data. */
+  async remove(): Promise<void> {
+    await this.stop().catch(() => {});
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
