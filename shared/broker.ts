@@ -611,8 +611,8 @@ export class Consumer<T> {
       }
     }
     await Promise.all(
-      failed.map(({ message, reason }) =>
-        this.#sendToErrorQueue(message, reason)
+      failed.map(({ message, reason, attempts }) =>
+        this.#sendToErrorQueue(message, reason, attempts)
       ),
     );
     // Every delivery up to the last of the batch is done: one ack covers them.
