@@ -171,6 +171,14 @@ class Sender {
           delay,
         ),
       session: async (connection) => {
+        connection.on("blocked", (reason: string) =>
+          console.error(
+            `${NAME}: the broker blocked publishing (${reason}); sales wait in the outbox`,
+          ));
+        connection.on(
+          "unblocked",
+          () => console.error(`${NAME}: the broker unblocked publishing`),
+        );
         const publisher = await Publisher.open(connection);
         try {
           await publisher.channel.assertExchange(SALES_EXCHANGE, "topic", {

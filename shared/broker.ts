@@ -389,13 +389,19 @@ export class Publisher {
     let written = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const confirmed = new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => {
+      const expire = () => {
+        // A blocked connection holds confirms back: that is not a loss.
+        if (this.#blocked) {
+          timer = setTimeout(expire, this.#confirmTimeout);
+          return;
+        }
         reject(
           new BrokerError(
             `Message "${messageId}" was not confirmed within ${this.#confirmTimeout} ms`,
           ),
         );
-      }, this.#confirmTimeout);
+      };
+      timer = setTimeout(expire, this.#confirmTimeout);
       const options = {
         persistent: true,
         mandatory: true,

@@ -275,3 +275,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: `faults: a broker memory alarm pauses the POS instead of buffering${
+    ownNode ? "" : " (skipped: rabbitmq-server is not installed here)"
+  }`,
+  ignore: !ownNode,
+  ...options,
+  fn: async () => {
+    const node = await OwnBroker.start();
+    const dataDir = await Deno.makeTempDir({ prefix: "shop-test-" });
+    const sandbox = {
+      url: node.url,
+      dataDir,
+      env: { AMQP_URL: node.url, DATA_DIR: dataDir },
+    };
+    try {
+      const [billing, inventory] = await startConsumers(sandbox);
+      await node.ctl("set_vm_memory_high_watermark", "0.000001");
+      const pos = new Running("pos", sandbox, ["--count", "300", "--quiet"]);
+      await pos.waitFor(
+        /the broker blocked publishing .*; sales wait in the outbox/,
+      );
+      await sleep(1000);
+      const waiting = sentSales(sandbox).filter((entry) => !entry.sent).length;
+      assert.equal(waiting, 300, "nothing counts as sent while blocked");
+      await node.ctl("set_vm_memory_high_watermark", "0.4");
+      await pos.waitFor(/the broker unblocked publishing/);
+      assert.equal(await pos.exited(), 0, pos.lines.join("\n"));
+      await reconcile("memory alarm", sandbox, "1 memory alarm");
+      await billing.stop();
+      await inventory.stop();
+    } finally {
+      await node.remove();
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});

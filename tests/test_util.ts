@@ -523,6 +523,14 @@ export class OwnBroker {
     );
   }
 
+  /** Runs `rabbitmqctl` against this node. */
+  async ctl(...args: string[]): Promise<void> {
+    const result = await command("rabbitmqctl", ["-n", this.#node, ...args], {
+      env: this.#env,
+    });
+    if (result.code !== 0) throw new Error(result.stderr || result.stdout);
+  }
+
   /** Stops the node cleanly. */
   async stop(): Promise<void> {
     await command("rabbitmqctl", ["-n", this.#node, "stop"], {
