@@ -361,18 +361,22 @@ Deno.test(
     await withSandbox(async (sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
       const count = 3000;
-      const pos = await runService("pos", sandbox, [
+      // 2 s of sales: the stop lands mid-stream.
+      const pos = new Running("pos", sandbox, [
         "--count",
         String(count),
+        "--rate",
+        "1500",
         "--quiet",
       ]);
-      assert.equal(pos.code, 0, pos.stderr);
       await billing.waitFor(/Generating invoice/, 200);
       assert.equal(await billing.stop(), 0);
+      assert.equal(await pos.exited(), 0, pos.lines.join("\n"));
       // Everything it printed was committed, and nothing else.
       const printed = billing.lines.filter((line) =>
         line.startsWith("Generating")
       ).length;
+      assert.ok(printed < count, `stopped mid-stream, after ${printed}`);
       assert.equal((await invoices(sandbox)).length, printed);
 
       const restarted = new Running("billing", sandbox);
