@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  atUrl,
   BrokerProxy,
   drain,
   eventually,
@@ -19,6 +20,7 @@ import {
   sleep,
   startConsumers,
   stock,
+  withOwnBroker,
   withSandbox,
 } from "./test_util.ts";
 
@@ -83,11 +85,7 @@ Deno.test(
       const proxy = BrokerProxy.reserve();
       proxy.listen();
       const url = proxy.urlFor(sandbox);
-      const viaProxy = {
-        ...sandbox,
-        url,
-        env: { ...sandbox.env, AMQP_URL: url },
-      };
+      const viaProxy = atUrl(sandbox, url);
       try {
         const [billing, inventory] = await startConsumers(viaProxy);
         const pos = new Running("pos", viaProxy, [
@@ -159,11 +157,7 @@ Deno.test(
       const proxy = BrokerProxy.reserve();
       proxy.listen();
       const url = proxy.urlFor(sandbox);
-      const viaProxy = {
-        ...sandbox,
-        url,
-        env: { ...sandbox.env, AMQP_URL: url },
-      };
+      const viaProxy = atUrl(sandbox, url);
       const pos = new Running("pos", viaProxy, [
         "--count",
         "5000",
@@ -208,11 +202,7 @@ Deno.test(
     await withSandbox(async (sandbox) => {
       const proxy = BrokerProxy.reserve();
       const url = proxy.urlFor(sandbox);
-      const viaProxy = {
-        ...sandbox,
-        url,
-        env: { ...sandbox.env, AMQP_URL: url },
-      };
+      const viaProxy = atUrl(sandbox, url);
       // Billing and Inventory reach the broker directly; the POS's address
       // of it answers nothing until the proxy listens.
       const [billing, inventory] = await startConsumers(sandbox);
@@ -249,14 +239,7 @@ Deno.test({
   ignore: !ownNode,
   ...options,
   fn: async () => {
-    const node = await OwnBroker.start();
-    const dataDir = await Deno.makeTempDir({ prefix: "shop-test-" });
-    const sandbox = {
-      url: node.url,
-      dataDir,
-      env: { AMQP_URL: node.url, DATA_DIR: dataDir },
-    };
-    try {
+    await withOwnBroker(async (node, sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
       const pos = new Running("pos", sandbox, [
         "--count",
@@ -280,10 +263,7 @@ Deno.test({
       );
       assert.equal(await billing.stop(), 0);
       assert.equal(await inventory.stop(), 0);
-    } finally {
-      await node.remove();
-      await Deno.remove(dataDir, { recursive: true });
-    }
+    });
   },
 });
 
@@ -294,14 +274,7 @@ Deno.test({
   ignore: !ownNode,
   ...options,
   fn: async () => {
-    const node = await OwnBroker.start();
-    const dataDir = await Deno.makeTempDir({ prefix: "shop-test-" });
-    const sandbox = {
-      url: node.url,
-      dataDir,
-      env: { AMQP_URL: node.url, DATA_DIR: dataDir },
-    };
-    try {
+    await withOwnBroker(async (node, sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
       await node.ctl("set_vm_memory_high_watermark", "0.000001");
       const pos = new Running("pos", sandbox, ["--count", "300", "--quiet"]);
@@ -317,9 +290,6 @@ Deno.test({
       await reconcile("memory alarm", sandbox, "1 memory alarm");
       await billing.stop();
       await inventory.stop();
-    } finally {
-      await node.remove();
-      await Deno.remove(dataDir, { recursive: true });
-    }
+    });
   },
 });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import {
+  atUrl,
   BrokerProxy,
   DOTNET_MESSAGE,
   drain,
@@ -53,7 +54,7 @@ Deno.test("recovery: a broker list skips the dead node", options, async () => {
   await withSandbox(async (sandbox) => {
     const dead = BrokerProxy.reserve();
     const url = `${dead.urlFor(sandbox)},${sandbox.url}`;
-    const listed = { ...sandbox, url, env: { ...sandbox.env, AMQP_URL: url } };
+    const listed = atUrl(sandbox, url);
     const [billing, inventory] = await startConsumers(listed);
     const pos = await runService("pos", listed, ["--count", "20", "--quiet"]);
     assert.equal(pos.code, 0, pos.stderr);
@@ -146,7 +147,7 @@ Deno.test(
     await withSandbox(async (sandbox) => {
       const proxy = BrokerProxy.reserve();
       const url = proxy.urlFor(sandbox);
-      const away = { ...sandbox, url, env: { ...sandbox.env, AMQP_URL: url } };
+      const away = atUrl(sandbox, url);
       const pos = await runService("pos", away, [], "a\na\nq\n");
       assert.equal(pos.code, 0, pos.stderr);
       assert.match(pos.stdout, /\(1 waiting\) Press a to add new item/);

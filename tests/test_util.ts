@@ -130,6 +130,11 @@ export async function withSandbox(
   }
 }
 
+/** The same sandbox, reached at another AMQP_URL (a proxy, a broker list). */
+export function atUrl(sandbox: Sandbox, url: string): Sandbox {
+  return { ...sandbox, url, env: { ...sandbox.env, AMQP_URL: url } };
+}
+
 /** A service running as its own process, its output collected. */
 export class Running {
   readonly #child: Deno.ChildProcess;
@@ -561,6 +566,24 @@ export class OwnBroker {
   async remove(): Promise<void> {
     await this.stop().catch(() => {});
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Runs `fn` against a new node of its own and a data folder, then removes both. */
+export async function withOwnBroker(
+  fn: (node: OwnBroker, sandbox: Sandbox) => Promise<void>,
+): Promise<void> {
+  const node = await OwnBroker.start();
+  const dataDir = await Deno.makeTempDir({ prefix: "shop-test-" });
+  try {
+    await fn(node, {
+      url: node.url,
+      dataDir,
+      env: { AMQP_URL: node.url, DATA_DIR: dataDir },
+    });
+  } finally {
+    await node.remove();
+    await Deno.remove(dataDir, { recursive: true });
   }
 }
 
