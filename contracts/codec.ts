@@ -1,6 +1,7 @@
 /**
- * JSON for messages: UTF-8 bytes in and out, decimals kept exact, every
- * message checked against its zod schema both ways.
+ * The data formats: JSON messages (UTF-8 bytes in and out, decimals kept
+ * exact, every message checked against its zod schema both ways) and CSV
+ * files (catalog, opening stock, sales to import).
  *
  * @module
  */
@@ -12,7 +13,15 @@ import { Decimal } from "./decimal.ts";
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /** Property names whose JSON numbers are read as exact {@linkcode Decimal}s. */
-const DECIMAL_FIELDS = new Set(["TotalAmount"]);
+const DECIMAL_FIELDS = new Set([
+  "TotalAmount",
+  "UnitPrice",
+  "LineTotal",
+  "Subtotal",
+  "TaxRate",
+  "Tax",
+  "Total",
+]);
 
 /** A message that is not JSON, or not of its contract. */
 export class ContractError extends Error {
@@ -105,4 +114,76 @@ function describe(error: z.ZodError): string {
 
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A CSV row: its 1-based line number and its fields by header name. */
+export interface CsvRow {
+  line: number;
+  fields: Record<string, string>;
+}
+
+/**
+ * Reads CSV with a header line: commas, fields optionally in double quotes
+ * (`""` for a quote inside), blank lines and lines starting with `#` skipped.
+ *
+ * @throws {ContractError} naming the line of a malformed row.
+ */
+export function parseCsv(text: string, source: string): CsvRow[] {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  const rows: CsvRow[] = [];
+  let header: string[] | undefined;
+  lines.forEach((raw, index) => {
+    if (raw.trim() === "" || raw.trimStart().startsWith("#")) return;
+    const values = splitCsvLine(raw, `${source} line ${index + 1}`);
+    if (!header) {
+      header = values.map((name) => name.trim().toLowerCase());
+      return;
+    }
+    if (values.length !== header.length) {
+      throw new ContractError(
+        `${source} line ${
+          index + 1
+        }: ${values.length} fields, the header has ${header.length}`,
+      );
+    }
+    const fields: Record<string, string> = {};
+    header.forEach((name, i) => fields[name] = values[i].trim());
+    rows.push({ line: index + 1, fields });
+  });
+  return rows;
+}
+
+function splitCsvLine(line: string, where: string): string[] {
+  const values: string[] = [];
+  let i = 0;
+  while (i <= line.length) {
+    if (line[i] === '"') {
+      let value = "";
+      i++;
+      while (true) {
+        if (i >= line.length) {
+          throw new ContractError(`${where}: unclosed quote`);
+        }
+        if (line[i] === '"' && line[i + 1] === '"') {
+          value += '"';
+          i += 2;
+        } else if (line[i] === '"') {
+          i++;
+          break;
+        } else {
+          value += line[i++];
+        }
+      }
+      if (i < line.length && line[i] !== ",") {
+        throw new ContractError(`${where}: text after a closing quote`);
+      }
+      values.push(value);
+    } else {
+      const end = line.indexOf(",", i);
+      values.push(line.slice(i, end === -1 ? line.length : end));
+      i = end === -1 ? line.length : end;
+    }
+    i++;
+  }
+  return values;
 }

@@ -89,6 +89,26 @@ export class Decimal {
     return new Decimal(this.#units * BigInt(factor), this.#scale);
   }
 
+  /** The exact product with another decimal; its scale is the sum of both. */
+  multiply(other: Decimal): Decimal {
+    return new Decimal(this.#units * other.#units, this.#scale + other.#scale);
+  }
+
+  /**
+   * Rounded to `scale` digits after the point, halves away from zero (as
+   * on a till receipt): `0.125` to 2 digits is `0.13`.
+   */
+  round(scale: number): Decimal {
+    if (scale >= this.#scale) {
+      return new Decimal(rescale(this.#units, this.#scale, scale), scale);
+    }
+    const divisor = 10n ** BigInt(this.#scale - scale);
+    const magnitude = this.#units < 0n ? -this.#units : this.#units;
+    let rounded = magnitude / divisor;
+    if ((magnitude % divisor) * 2n >= divisor) rounded += 1n;
+    return new Decimal(this.#units < 0n ? -rounded : rounded, scale);
+  }
+
   /** -1, 0 or 1 as this is below, equal to or above `other` in value. */
   compare(other: Decimal): -1 | 0 | 1 {
     const scale = Math.max(this.#scale, other.#scale);

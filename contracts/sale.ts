@@ -20,12 +20,25 @@ const MAX_CODE_LENGTH = 64;
 /** Most items on one sale; a body of that size stays far below the limit. */
 const MAX_ITEMS = 1000;
 
-const code = z.string().trim().min(1).max(MAX_CODE_LENGTH);
+/** A store id or a SKU. */
+export const code = z.string().trim().min(1).max(MAX_CODE_LENGTH);
 
-/** One line of a sale: `SaleItem(string Sku, int Quantity)`. */
+/** A zod schema for a price: an exact decimal of zero or more. */
+export function price(): z.ZodType<Decimal> {
+  return decimal().refine((amount) => !amount.isNegative(), {
+    error: "must not be negative",
+  });
+}
+
+/**
+ * One line of a sale: `SaleItem(string Sku, int Quantity)`, and the unit
+ * price the POS charged (optional: the .NET POS sends none, and .NET
+ * readers ignore it).
+ */
 export const SaleItemSchema = z.object({
   Sku: code,
   Quantity: z.int32().positive(),
+  UnitPrice: price().optional(),
 });
 
 /** A sale: `SaleDetails(int SaleId, string StoreId, List<SaleItem> Items, DateTime Timestamp, decimal TotalAmount)`. */
@@ -35,9 +48,7 @@ export const SaleDetailsSchema = z.object({
   Items: z.array(SaleItemSchema).min(1).max(MAX_ITEMS),
   // Kept as written: .NET sends up to 7 fractional digits, more than a Date holds.
   Timestamp: z.iso.datetime({ offset: true, local: true }),
-  TotalAmount: decimal().refine((amount) => !amount.isNegative(), {
-    error: "must not be negative",
-  }),
+  TotalAmount: price(),
 });
 
 /** One line of a sale. */

@@ -1,24 +1,35 @@
 /**
- * Billing: turns each sale into an invoice, kept in its own SQLite file.
+ * Billing: turns each sale into an invoice, kept in its own SQLite file, and
+ * announces it as `invoice.created`.
  *
- *     deno task billing              consume billing_queue
- *     deno task invoices [--json]    print the stored invoices
+ *     deno task billing                          consume billing_queue
+ *     deno task invoices [-- --json]             print the stored invoices
+ *     deno task invoices -- --sale <id>          one invoice, readably
  *
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
+import { Decimal } from "../contracts/decimal.ts";
 import {
-  Decimal,
+  encodeInvoice,
+  INVOICE_CREATED,
+  type InvoiceCreated,
+  InvoiceCreatedSchema,
+} from "../contracts/invoice.ts";
+import {
   decodeSale,
   SALE_CREATED,
   type SaleDetails,
   saleKey,
   SALES_EXCHANGE,
 } from "../contracts/sale.ts";
+import { decode } from "../contracts/codec.ts";
+import { Outbox } from "../shared/outbox.ts";
 import {
   type Config,
   fail,
   parseCommandLine,
+  readEnv,
   runConsumer,
 } from "../shared/service.ts";
 import { Inbox, openDatabase, transaction } from "../shared/store.ts";
@@ -28,82 +39,132 @@ const NAME = "billing";
 const QUEUE = "billing_queue";
 
 const HELP = `
-Billing: makes an invoice for every sale on "${QUEUE}".
+Billing: makes an invoice for every sale on "${QUEUE}" and publishes
+"${INVOICE_CREATED}".
 
 Usage:
   deno task billing [-- options]            consume sales
   deno task invoices [-- --json]            print the stored invoices
+  deno task invoices -- --sale <id> [--store <s>]   one invoice, readably
 
 Options:
-  --json             with invoices: one JSON document for machines`;
-
-/** An invoice as stored and printed. */
-interface Invoice {
-  invoiceNumber: string;
-  saleId: number;
-  storeId: string;
-  lines: { sku: string; quantity: number }[];
-  total: string;
-  saleTime: string;
-  createdAt: string;
-}
+  --tax-rate <r>     TAX_RATE  tax on each sale's total, e.g. 0.13; default none
+  --sale <id>        with invoices: only this sale's invoice
+  --store <s>        with invoices: only this store's
+  --json             with invoices: JSON for machines`;
 
 function openInvoices(config: Config, readOnly = false): DatabaseSync {
   const db = openDatabase({ dataDir: config.dataDir, name: NAME, readOnly });
   if (!readOnly) {
-    db.exec(`CREATE TABLE IF NOT EXISTS invoices (
-      invoice_no INTEGER PRIMARY KEY AUTOINCREMENT,
+    db.exec(`CREATE TABLE IF NOT EXISTS invoice (
+      number TEXT PRIMARY KEY,
       store_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
       sale_id INTEGER NOT NULL,
-      total TEXT NOT NULL,
-      sale_time TEXT NOT NULL,
+      mismatch INTEGER NOT NULL,
       created_at TEXT NOT NULL,
-      UNIQUE (store_id, sale_id)
-    );
-    CREATE TABLE IF NOT EXISTS invoice_lines (
-      invoice_no INTEGER NOT NULL REFERENCES invoices,
-      line_no INTEGER NOT NULL,
-      sku TEXT NOT NULL,
-      quantity INTEGER NOT NULL,
-      PRIMARY KEY (invoice_no, line_no)
+      document TEXT NOT NULL,
+      UNIQUE (store_id, sale_id),
+      UNIQUE (store_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS invoice_sequence (
+      store_id TEXT PRIMARY KEY,
+      last INTEGER NOT NULL
     ) WITHOUT ROWID`);
   }
   return db;
 }
 
-function formatInvoiceNumber(number: number): string {
-  return `INV-${String(number).padStart(6, "0")}`;
+/**
+ * The invoice for a sale: lines priced as the POS priced them, the tax on
+ * the sale's total, and a flag when the priced lines do not add up to it.
+ */
+function makeInvoice(
+  sale: SaleDetails,
+  options: { number: string; taxRate?: Decimal },
+): InvoiceCreated {
+  const { taxRate } = options;
+  const lines = sale.Items.map((item) => ({
+    Sku: item.Sku,
+    Quantity: item.Quantity,
+    UnitPrice: item.UnitPrice,
+    LineTotal: item.UnitPrice?.times(item.Quantity),
+  }));
+  const priced = lines.every((line) => line.LineTotal !== undefined);
+  const subtotal = priced
+    ? lines.reduce(
+      (sum, line) => sum.add(line.LineTotal as Decimal),
+      Decimal.of(0n),
+    )
+    : undefined;
+  const tax = taxRate
+    ? sale.TotalAmount.multiply(taxRate).round(
+      Math.max(2, sale.TotalAmount.scale),
+    )
+    : undefined;
+  return {
+    InvoiceNumber: options.number,
+    StoreId: sale.StoreId,
+    SaleId: sale.SaleId,
+    Lines: lines,
+    Subtotal: subtotal,
+    TaxRate: taxRate,
+    Tax: tax,
+    Total: tax ? sale.TotalAmount.add(tax) : sale.TotalAmount,
+    TotalAmount: sale.TotalAmount,
+    Mismatch: subtotal !== undefined && !subtotal.equals(sale.TotalAmount),
+    CreatedAt: new Date().toISOString(),
+  };
 }
 
-async function serve(config: Config): Promise<void> {
+async function serve(config: Config, taxRate?: Decimal): Promise<void> {
   const db = openInvoices(config);
   const inbox = new Inbox(db);
-  const insertInvoice = db.prepare(`INSERT INTO invoices
-    (store_id, sale_id, total, sale_time, created_at) VALUES (?, ?, ?, ?, ?)`);
-  const insertLine = db.prepare(`INSERT INTO invoice_lines
-    (invoice_no, line_no, sku, quantity) VALUES (?, ?, ?, ?)`);
+  const outbox = new Outbox(db);
+  const nextNumber = db.prepare(`INSERT INTO invoice_sequence (store_id, last)
+    VALUES (?, 1) ON CONFLICT (store_id) DO UPDATE SET last = last + 1
+    RETURNING last`);
+  const insertInvoice = db.prepare(`INSERT INTO invoice
+    (number, store_id, seq, sale_id, mismatch, created_at, document)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`);
 
   function handle(sales: SaleDetails[]): void {
-    const invoiced = transaction(db, () =>
-      sales.filter((sale) => {
-        if (!inbox.claim(saleKey(sale))) return false;
-        const now = new Date().toISOString();
-        const { lastInsertRowid } = insertInvoice.run(
+    // Numbers come from the same transaction as the invoices: a rollback
+    // takes both back, so a store's numbers have no gaps.
+    const invoices = transaction(db, () =>
+      sales.flatMap((sale) => {
+        if (!inbox.claim(saleKey(sale))) return [];
+        const seq = Number(nextNumber.get(sale.StoreId)?.last);
+        const number = `${sale.StoreId}-${String(seq).padStart(6, "0")}`;
+        const invoice = makeInvoice(sale, { number, taxRate });
+        const body = encodeInvoice(invoice);
+        insertInvoice.run(
+          number,
           sale.StoreId,
+          seq,
           sale.SaleId,
-          sale.TotalAmount.toString(),
-          sale.Timestamp,
-          now,
+          invoice.Mismatch ? 1 : 0,
+          invoice.CreatedAt,
+          body.toString("utf8"),
         );
-        sale.Items.forEach((item, i) =>
-          insertLine.run(lastInsertRowid, i + 1, item.Sku, item.Quantity)
-        );
-        return true;
+        outbox.add({
+          exchange: SALES_EXCHANGE,
+          routingKey: INVOICE_CREATED,
+          messageId: `invoice:${number}`,
+          body,
+          mandatory: false,
+        });
+        return [invoice];
       }));
-    for (const sale of invoiced) {
+    for (const invoice of invoices) {
       console.log(
-        `Generating invoice for Sale #${sale.SaleId} - Total: Rs.${sale.TotalAmount}`,
+        `Generating invoice for Sale #${invoice.SaleId} - Total: Rs.${invoice.TotalAmount}`,
       );
+      if (invoice.Mismatch) {
+        console.error(
+          `Invoice ${invoice.InvoiceNumber} is flagged: its lines add up to Rs.${invoice.Subtotal}, the sale says Rs.${invoice.TotalAmount}`,
+        );
+      }
     }
   }
 
@@ -111,6 +172,7 @@ async function serve(config: Config): Promise<void> {
     name: NAME,
     config,
     db,
+    outbox,
     exchange: SALES_EXCHANGE,
     queue: QUEUE,
     routingKey: SALE_CREATED,
@@ -120,7 +182,10 @@ async function serve(config: Config): Promise<void> {
   });
 }
 
-function readInvoices(config: Config): Invoice[] {
+function readInvoices(
+  config: Config,
+  filter: { sale?: number; store?: string },
+): InvoiceCreated[] {
   let db: DatabaseSync;
   try {
     db = openInvoices(config, true);
@@ -129,69 +194,126 @@ function readInvoices(config: Config): Invoice[] {
     throw error;
   }
   try {
-    const lines = Map.groupBy(
-      db.prepare(
-        "SELECT invoice_no, sku, quantity FROM invoice_lines ORDER BY invoice_no, line_no",
-      ).all(),
-      (row) => Number(row.invoice_no),
-    );
-    return db.prepare("SELECT * FROM invoices ORDER BY invoice_no").all().map(
-      (row) => ({
-        invoiceNumber: formatInvoiceNumber(Number(row.invoice_no)),
-        saleId: Number(row.sale_id),
-        storeId: String(row.store_id),
-        lines: (lines.get(Number(row.invoice_no)) ?? []).map((line) => ({
-          sku: String(line.sku),
-          quantity: Number(line.quantity),
-        })),
-        total: String(row.total),
-        saleTime: String(row.sale_time),
-        createdAt: String(row.created_at),
-      }),
-    );
+    return db.prepare(`SELECT document FROM invoice
+      WHERE (?1 IS NULL OR sale_id = ?1) AND (?2 IS NULL OR store_id = ?2)
+      ORDER BY store_id, seq`).all(filter.sale ?? null, filter.store ?? null)
+      .map((row) =>
+        decode(
+          InvoiceCreatedSchema,
+          new TextEncoder().encode(String(row.document)),
+        )
+      );
   } finally {
     db.close();
   }
 }
 
-function printInvoices(config: Config, json: boolean): void {
-  const invoices = readInvoices(config);
-  if (json) {
-    console.log(JSON.stringify(
-      invoices.map((invoice) => ({
-        ...invoice,
-        total: Decimal.parse(invoice.total),
-      })),
-      null,
-      2,
-    ));
-    return;
-  }
-  if (invoices.length === 0) {
-    console.log("No invoices yet.");
-    return;
-  }
-  for (const invoice of invoices) {
-    const lines = invoice.lines.map((line) => `${line.quantity} x ${line.sku}`)
-      .join(", ");
-    console.log(
-      `${invoice.invoiceNumber}  ${invoice.storeId}  Sale #${invoice.saleId}  Rs.${invoice.total}  ${invoice.saleTime}  ${lines}`,
+/** One invoice as a customer would read it. */
+function render(invoice: InvoiceCreated): string {
+  const money = (amount: Decimal | undefined) =>
+    amount === undefined ? "" : `Rs.${amount}`;
+  const rows = invoice.Lines.map((line) =>
+    `  ${line.Sku.padEnd(16)} ${String(line.Quantity).padStart(5)} x ${
+      money(line.UnitPrice).padStart(12)
+    } ${money(line.LineTotal).padStart(14)}`
+  );
+  const out = [
+    `Invoice ${invoice.InvoiceNumber}`,
+    `Store ${invoice.StoreId}, Sale #${invoice.SaleId}, ${invoice.CreatedAt}`,
+    "",
+    ...rows,
+    "",
+  ];
+  const right = (label: string, amount: string) =>
+    out.push(`  ${label.padEnd(36)} ${amount.padStart(14)}`);
+  if (invoice.Subtotal) right("Subtotal", money(invoice.Subtotal));
+  right("Sale total", money(invoice.TotalAmount));
+  if (invoice.Tax) right(`Tax at ${invoice.TaxRate}`, money(invoice.Tax));
+  right("Total due", money(invoice.Total));
+  if (invoice.Mismatch) {
+    out.push(
+      "",
+      `  FLAGGED: the lines add up to ${
+        money(invoice.Subtotal)
+      }, the sale says ${money(invoice.TotalAmount)}`,
     );
+  } else if (!invoice.Subtotal) {
+    out.push("", "  The sale carried no unit prices: lines are not priced.");
   }
-  console.log(`${invoices.length} invoice(s).`);
+  return out.join("\n");
+}
+
+function printInvoices(
+  config: Config,
+  options: { json: boolean; sale?: number; store?: string },
+): void {
+  const invoices = readInvoices(config, options);
+  if (options.json) {
+    console.log(JSON.stringify(invoices, null, 2));
+  } else if (options.sale !== undefined) {
+    if (invoices.length === 0) {
+      fail(NAME, `No invoice for sale #${options.sale}`);
+    }
+    console.log(invoices.map(render).join("\n\n"));
+  } else if (invoices.length === 0) {
+    console.log("No invoices yet.");
+  } else {
+    for (const invoice of invoices) {
+      console.log(
+        `${invoice.InvoiceNumber}  Sale #${invoice.SaleId}  ${
+          `Rs.${invoice.Total}`.padStart(14)
+        }  ${invoice.Lines.length} line(s)  ${invoice.CreatedAt}${
+          invoice.Mismatch ? "  FLAGGED" : ""
+        }`,
+      );
+    }
+    console.log(`${invoices.length} invoice(s).`);
+  }
+}
+
+/** A tax rate from 0 up to (not including) 1, e.g. 0.13. */
+function parseTaxRate(text: string | undefined): Decimal | undefined {
+  if (text === undefined || text === "") return undefined;
+  try {
+    const rate = Decimal.parse(text);
+    if (!rate.isNegative() && rate.compare(Decimal.of(1n)) < 0) return rate;
+  } catch {
+    // Reported below.
+  }
+  fail(
+    NAME,
+    `Invalid tax rate "${text}": use a decimal from 0 to below 1, e.g. 0.13`,
+    2,
+  );
 }
 
 if (import.meta.main) {
   const { values, positionals, config } = parseCommandLine({
     name: NAME,
     help: HELP,
-    options: { json: { type: "boolean" } },
+    options: {
+      json: { type: "boolean" },
+      sale: { type: "string" },
+      store: { type: "string" },
+      "tax-rate": { type: "string" },
+    },
   });
   try {
     if (positionals[0] === "invoices") {
-      printInvoices(config, Boolean(values.json));
+      const sale = values.sale === undefined ? undefined : Number(values.sale);
+      if (sale !== undefined && !Number.isSafeInteger(sale)) {
+        fail(NAME, `Invalid sale id "${values.sale}"`, 2);
+      }
+      printInvoices(config, {
+        json: Boolean(values.json),
+        sale,
+        store: values.store as string | undefined,
+      });
     } else if (positionals.length === 0) {
-      await serve(config);
+      const taxRate = parseTaxRate(
+        (values["tax-rate"] as string | undefined) ?? readEnv("TAX_RATE"),
+      );
+      await serve(config, taxRate);
     } else {
       fail(NAME, `Unknown command "${positionals[0]}": see --help`, 2);
     }

@@ -1,21 +1,29 @@
 /**
  * Inventory: takes each sale's items off the stock of its store, kept in its
  * own SQLite file. Stock may go below zero: the goods are sold already, so
- * the count is shown as it is and flagged.
+ * the count is shown as it is and flagged. When a (store, SKU) falls below
+ * its low-stock threshold, `inventory.stock.low` is published, once per
+ * crossing.
  *
- *     deno task inventory            consume inventory_queue
- *     deno task stock [--json]       print the stock
+ *     deno task inventory                         consume inventory_queue
+ *     deno task stock [-- --json]                 print the stock
+ *     deno task stock -- load <file.csv>          opening stock
+ *     deno task stock -- set|add <sku> <qty> [--store s] [--threshold t]
  *
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
+import { ContractError, parseCsv } from "../contracts/codec.ts";
 import {
+  code,
   decodeSale,
   SALE_CREATED,
   type SaleDetails,
   saleKey,
   SALES_EXCHANGE,
 } from "../contracts/sale.ts";
+import { encodeStockLow, STOCK_LOW } from "../contracts/stock.ts";
+import { Outbox } from "../shared/outbox.ts";
 import {
   type Config,
   fail,
@@ -27,56 +35,151 @@ import { Inbox, openDatabase, transaction } from "../shared/store.ts";
 const NAME = "inventory";
 /** The article's queue; the .NET Inventory service consumes it too. */
 const QUEUE = "inventory_queue";
+const DEFAULT_STORE = "NEPAL-01";
 
 const HELP = `
-Inventory: takes every sale on "${QUEUE}" off the stock of its store.
+Inventory: takes every sale on "${QUEUE}" off the stock of its store and
+publishes "${STOCK_LOW}" when a SKU falls below its threshold.
 
 Usage:
   deno task inventory [-- options]          consume sales
   deno task stock [-- --json]               print the stock per store and SKU
+  deno task stock -- load <file.csv>        opening stock: store,sku,quantity[,threshold]
+  deno task stock -- set <sku> <qty>        a count: the stock is now <qty>
+  deno task stock -- add <sku> <qty>        a delivery: <qty> more
 
 Options:
-  --json             with stock: one JSON document for machines`;
+  --store <s>        with set and add; default ${DEFAULT_STORE}
+  --threshold <t>    with set and add: the low-stock threshold of the SKU
+  --json             with stock: JSON for machines`;
 
 /** The stock of one SKU in one store. */
 interface StockLevel {
   storeId: string;
   sku: string;
   quantity: number;
+  threshold: number | null;
+  low: boolean;
   updatedAt: string;
 }
 
-function openStock(config: Config, readOnly = false): DatabaseSync {
-  const db = openDatabase({ dataDir: config.dataDir, name: NAME, readOnly });
-  if (!readOnly) {
-    db.exec(`CREATE TABLE IF NOT EXISTS stock (
+/** A change of stock: a sale's item, a count or a delivery. */
+interface StockChange {
+  storeId: string;
+  sku: string;
+  /** Added to the stock (negative for a sale), or the new count with `set`. */
+  quantity: number;
+  set?: boolean;
+  threshold?: number;
+  saleId?: number;
+}
+
+/** The stock table and the rule for low-stock events. */
+class Stock {
+  readonly #db: DatabaseSync;
+  readonly #get;
+  /** Where events wait to be published. */
+  readonly outbox: Outbox;
+  readonly #put;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    db.exec(`CREATE TABLE IF NOT EXISTS stock_level (
       store_id TEXT NOT NULL,
       sku TEXT NOT NULL,
       quantity INTEGER NOT NULL,
+      threshold INTEGER,
+      low INTEGER NOT NULL DEFAULT 0,
       updated_at TEXT NOT NULL,
       PRIMARY KEY (store_id, sku)
     ) WITHOUT ROWID`);
+    this.outbox = new Outbox(db);
+    this.#get = db.prepare(
+      "SELECT quantity, threshold, low FROM stock_level WHERE store_id = ? AND sku = ?",
+    );
+    this.#put = db.prepare(`INSERT INTO stock_level
+      (store_id, sku, quantity, threshold, low, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (store_id, sku) DO UPDATE SET quantity = excluded.quantity,
+      threshold = excluded.threshold, low = excluded.low, updated_at = excluded.updated_at`);
   }
-  return db;
+
+  /**
+   * Applies a change inside the caller's transaction. Falling below the
+   * threshold adds one `inventory.stock.low` event to the outbox; it is
+   * not sent again until the stock is back at or above the threshold.
+   */
+  apply(change: StockChange): number {
+    const row = this.#get.get(change.storeId, change.sku);
+    const before = Number(row?.quantity ?? 0);
+    const quantity = change.set ? change.quantity : before + change.quantity;
+    if (!Number.isSafeInteger(quantity) || Math.abs(quantity) > 2 ** 31 - 1) {
+      throw new RangeError(
+        `Stock of "${change.sku}" in "${change.storeId}" would be ${quantity}: out of range`,
+      );
+    }
+    const threshold = change.threshold ??
+      (row?.threshold === null || row?.threshold === undefined
+        ? null
+        : Number(row.threshold));
+    let low = Number(row?.low ?? 0) === 1;
+    const now = new Date().toISOString();
+    if (threshold !== null && quantity < threshold && !low) {
+      low = true;
+      this.outbox.add({
+        exchange: SALES_EXCHANGE,
+        routingKey: STOCK_LOW,
+        messageId:
+          `stock-low:${change.storeId}:${change.sku}:${now}:${quantity}`,
+        mandatory: false,
+        body: encodeStockLow({
+          StoreId: change.storeId,
+          Sku: change.sku,
+          Quantity: quantity,
+          Threshold: threshold,
+          SaleId: change.saleId,
+          At: now,
+        }),
+      });
+    } else if (threshold === null || quantity >= threshold) {
+      low = false; // Restocked: the next fall below is a new crossing.
+    }
+    this.#put.run(
+      change.storeId,
+      change.sku,
+      quantity,
+      threshold,
+      low ? 1 : 0,
+      now,
+    );
+    return quantity;
+  }
+
+  /** Applies changes in one transaction. */
+  applyAll(changes: StockChange[]): number[] {
+    return transaction(this.#db, () => changes.map((c) => this.apply(c)));
+  }
+}
+
+function openStock(config: Config, readOnly = false): DatabaseSync {
+  return openDatabase({ dataDir: config.dataDir, name: NAME, readOnly });
 }
 
 async function serve(config: Config): Promise<void> {
   const db = openStock(config);
   const inbox = new Inbox(db);
-  const takeOff = db.prepare(
-    `INSERT INTO stock (store_id, sku, quantity, updated_at)
-    VALUES (?, ?, -?, ?)
-    ON CONFLICT (store_id, sku) DO UPDATE
-    SET quantity = quantity + excluded.quantity, updated_at = excluded.updated_at`,
-  );
+  const stock = new Stock(db);
 
   function handle(sales: SaleDetails[]): void {
     const updated = transaction(db, () =>
       sales.filter((sale) => {
         if (!inbox.claim(saleKey(sale))) return false;
-        const now = new Date().toISOString();
         for (const item of sale.Items) {
-          takeOff.run(sale.StoreId, item.Sku, item.Quantity, now);
+          stock.apply({
+            storeId: sale.StoreId,
+            sku: item.Sku,
+            quantity: -item.Quantity,
+            saleId: sale.SaleId,
+          });
         }
         return true;
       }));
@@ -91,6 +194,7 @@ async function serve(config: Config): Promise<void> {
     name: NAME,
     config,
     db,
+    outbox: stock.outbox,
     exchange: SALES_EXCHANGE,
     queue: QUEUE,
     routingKey: SALE_CREATED,
@@ -109,14 +213,19 @@ function readStock(config: Config): StockLevel[] {
     throw error;
   }
   try {
-    return db.prepare("SELECT * FROM stock ORDER BY store_id, sku").all().map(
-      (row) => ({
+    const exists = db.prepare(
+      "SELECT 1 FROM sqlite_master WHERE name = 'stock_level'",
+    ).get();
+    if (!exists) return [];
+    return db.prepare("SELECT * FROM stock_level ORDER BY store_id, sku").all()
+      .map((row) => ({
         storeId: String(row.store_id),
         sku: String(row.sku),
         quantity: Number(row.quantity),
+        threshold: row.threshold === null ? null : Number(row.threshold),
+        low: row.low === 1,
         updatedAt: String(row.updated_at),
-      }),
-    );
+      }));
   } finally {
     db.close();
   }
@@ -133,12 +242,123 @@ function printStock(config: Config, json: boolean): void {
     return;
   }
   for (const level of levels) {
-    const flag = level.quantity < 0 ? "  NEGATIVE" : "";
+    const flags = [
+      level.quantity < 0 ? "NEGATIVE" : "",
+      level.low ? `LOW (below ${level.threshold})` : "",
+    ].filter(Boolean).join(" ");
     console.log(
       `${level.storeId.padEnd(12)} ${level.sku.padEnd(16)} ${
         String(level.quantity).padStart(8)
-      }${flag}`,
+      }  ${flags}`.trimEnd(),
     );
+  }
+}
+
+function wholeNumber(
+  what: string,
+  text: string | undefined,
+  min: number,
+): number {
+  const value = Number(text);
+  if (
+    text === undefined || !/^-?\d+$/.test(text.trim()) || value < min ||
+    value > 2 ** 31 - 1
+  ) {
+    throw new ContractError(
+      `Invalid ${what} "${text ?? ""}": use a whole number from ${min}`,
+    );
+  }
+  return value;
+}
+
+function checkCode(what: string, text: string | undefined): string {
+  const result = code.safeParse(text);
+  if (!result.success) {
+    throw new ContractError(
+      `Invalid ${what} "${text ?? ""}": 1 to 64 characters`,
+    );
+  }
+  return result.data;
+}
+
+/**
+ * Reads opening stock (`store,sku,quantity[,threshold]`).
+ *
+ * @throws {ContractError} listing every bad row by line number; nothing is
+ * loaded then.
+ */
+function parseOpeningStock(text: string, path: string): StockChange[] {
+  const changes: StockChange[] = [];
+  const problems: string[] = [];
+  for (const { line, fields } of parseCsv(text, path)) {
+    try {
+      changes.push({
+        storeId: checkCode("store", fields.store),
+        sku: checkCode("SKU", fields.sku),
+        quantity: wholeNumber("quantity", fields.quantity, -(2 ** 31 - 1)),
+        set: true,
+        threshold: fields.threshold
+          ? wholeNumber("threshold", fields.threshold, 0)
+          : undefined,
+      });
+    } catch (error) {
+      problems.push(
+        `line ${line}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new ContractError(`Stock file "${path}": ${problems.join("; ")}`);
+  }
+  return changes;
+}
+
+async function changeStock(
+  config: Config,
+  command: string,
+  args: string[],
+  options: { store?: string; threshold?: string },
+): Promise<void> {
+  let changes: StockChange[];
+  if (command === "load") {
+    if (!args[0]) {
+      throw new ContractError("load needs a file: stock -- load <file.csv>");
+    }
+    let text: string;
+    try {
+      text = await Deno.readTextFile(args[0]);
+    } catch (error) {
+      throw new Error(
+        `Cannot read "${args[0]}": ${
+          error instanceof Error ? error.message : error
+        }`,
+      );
+    }
+    changes = parseOpeningStock(text, args[0]);
+  } else {
+    const [sku, quantity] = args;
+    changes = [{
+      storeId: checkCode("store", options.store ?? DEFAULT_STORE),
+      sku: checkCode("SKU", sku),
+      quantity: wholeNumber(
+        "quantity",
+        quantity,
+        command === "set" ? -(2 ** 31 - 1) : 1,
+      ),
+      set: command === "set",
+      threshold: options.threshold === undefined
+        ? undefined
+        : wholeNumber("threshold", options.threshold, 0),
+    }];
+  }
+  const db = openStock(config);
+  try {
+    const results = new Stock(db).applyAll(changes);
+    changes.forEach((change, i) =>
+      console.log(`${change.storeId} ${change.sku}: ${results[i]}`)
+    );
+  } finally {
+    db.close();
   }
 }
 
@@ -146,15 +366,27 @@ if (import.meta.main) {
   const { values, positionals, config } = parseCommandLine({
     name: NAME,
     help: HELP,
-    options: { json: { type: "boolean" } },
+    options: {
+      json: { type: "boolean" },
+      store: { type: "string" },
+      threshold: { type: "string" },
+    },
   });
+  const [command, ...rest] = positionals;
   try {
-    if (positionals[0] === "stock") {
+    if (command === "stock" && rest.length === 0) {
       printStock(config, Boolean(values.json));
-    } else if (positionals.length === 0) {
+    } else if (
+      command === "stock" && ["load", "set", "add"].includes(rest[0])
+    ) {
+      await changeStock(config, rest[0], rest.slice(1), {
+        store: values.store as string | undefined,
+        threshold: values.threshold as string | undefined,
+      });
+    } else if (command === undefined) {
       await serve(config);
     } else {
-      fail(NAME, `Unknown command "${positionals[0]}": see --help`, 2);
+      fail(NAME, `Unknown command "${positionals.join(" ")}": see --help`, 2);
     }
   } catch (error) {
     fail(NAME, error instanceof Error ? error.message : String(error));

@@ -1,21 +1,33 @@
 /**
- * Point of Sale: rings up sales and publishes each to `sales_exchange` with
- * routing key `sale.created`. A sale is committed to the POS's own SQLite
- * file, with a sale id that never repeats, before it is published; it counts
- * as sent only once the broker has confirmed it.
+ * Point of Sale: rings up sales priced from the catalog and publishes each
+ * to `sales_exchange` with routing key `sale.created`. A sale is committed to
+ * the POS's own SQLite file, with a sale id that never repeats, before it is
+ * published; it counts as sent only once the broker has confirmed it.
  *
- *     deno task pos                         the article's key-press loop
- *     deno task pos -- --count N [--rate R] publish N sales, exit when confirmed
+ *     deno task pos                              the article's key-press loop
+ *     deno task pos -- --items "MILK-1L:2,EGGS-12:1"
+ *     deno task pos -- --file sales.csv|sales.jsonl
+ *     deno task pos -- --simulate --count N [--rate R]
  *
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
 import {
+  type Catalog,
+  DEMO_CATALOG,
+  parseCatalog,
+} from "../contracts/catalog.ts";
+import { ContractError, parseCsv } from "../contracts/codec.ts";
+import {
+  code,
   Decimal,
   decodeSale,
   encodeSale,
   SALE_CREATED,
   type SaleDetails,
+  type SaleItem,
   saleKey,
   SALES_EXCHANGE,
 } from "../contracts/sale.ts";
@@ -23,7 +35,7 @@ import {
   Publisher,
   sleep,
   stayConnected,
-  UnroutableError,
+  type UnroutableError,
 } from "../shared/broker.ts";
 import { Outbox, type OutboxEntry, Relay } from "../shared/outbox.ts";
 import {
@@ -31,6 +43,7 @@ import {
   fail,
   onShutdown,
   parseCommandLine,
+  readEnv,
   retrying,
 } from "../shared/service.ts";
 import { openDatabase, transaction } from "../shared/store.ts";
@@ -43,30 +56,213 @@ const DEFAULT_STORE = "NEPAL-01";
 const PROMPT = "Press a to add new item and q to cancel/stop: ";
 
 const HELP = `
-Point of Sale: publishes sales to "${SALES_EXCHANGE}" with "${SALE_CREATED}".
+Point of Sale: prices sales from the catalog and publishes them to
+"${SALES_EXCHANGE}" with "${SALE_CREATED}".
 
 Usage:
-  deno task pos [-- options]                press a to sell, q to stop
-  deno task pos -- --count N [--rate R]     publish N sales and exit once
-                                            the broker confirmed every one
+  deno task pos [-- options]                      press a to sell a random
+                                                  basket, q to stop
+  deno task pos -- --items "MILK-1L:2,EGGS-12:1"  one sale
+  deno task pos -- --file sales.csv               many sales: every row is
+  deno task pos -- --file sales.jsonl             checked first; bad rows are
+                                                  reported by line, not sent
+  deno task pos -- --simulate --count N [--rate R]
+                                                  N random sales, R a second
+Each exits once the broker has confirmed every sale it made.
 
 Options:
-  --count <n>        sales to publish, then exit once all are confirmed;
-                     0 sends what is waiting in the outbox and exits
-  --rate <r>         sales per second with --count; default as fast as confirmed
+  --items <list>     SKU:quantity, comma-separated
+  --file <path>      CSV (receipt,sku,quantity[,store]: lines of a receipt
+                     are one sale) or JSON Lines ({"Items":[{"Sku","Quantity"}]})
+  --simulate         random baskets from the catalog (with --count)
+  --count <n>        how many; 0 sends what is waiting in the outbox and exits
+  --rate <r>         sales per second; default as fast as confirmed
   --store <id>       the store's id; default ${DEFAULT_STORE}
-  --quiet            with --count: print only the summary`;
+  --catalog <path>   CATALOG   the catalog CSV; default contracts/catalog.csv
+  --quiet            print only the summary`;
+
+/** What a customer takes to the till: SKUs and quantities, not yet priced. */
+const BasketSchema = z.object({
+  StoreId: code.optional(),
+  Items: z.array(z.object({
+    Sku: code,
+    Quantity: z.int32().positive(),
+  })).min(1).max(1000),
+});
+
+/** A basket to ring up. */
+type Basket = z.infer<typeof BasketSchema>;
+
+/** Reads the catalog; a bad file is a one-line error naming its rows. */
+async function loadCatalog(path: string): Promise<Catalog> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new Error(`Cannot read catalog "${path}": ${describe(error)}`);
+  }
+  return parseCatalog(text, path);
+}
+
+/**
+ * Prices a basket exactly: each item carries its unit price, and the total
+ * is their sum times the quantities, in decimal.
+ *
+ * @throws {ContractError} for a SKU not in the catalog.
+ */
+function priceItems(catalog: Catalog, basket: Basket): {
+  items: SaleItem[];
+  total: Decimal;
+} {
+  let total = Decimal.of(0n, 2);
+  const items = basket.Items.map(({ Sku, Quantity }) => {
+    const product = catalog.products.get(Sku);
+    if (!product) throw new ContractError(`Unknown SKU "${Sku}"`);
+    total = total.add(product.unitPrice.times(Quantity));
+    return { Sku, Quantity, UnitPrice: product.unitPrice };
+  });
+  return { items, total };
+}
+
+/** A basket a shopper might bring: one to five products, mostly one or two of each. */
+function randomBasket(catalog: Catalog): Basket {
+  const skus = [...catalog.products.keys()];
+  const size = 1 + Math.floor(Math.random() * 5);
+  const chosen = new Set<string>();
+  while (chosen.size < Math.min(size, skus.length)) {
+    chosen.add(skus[Math.floor(Math.random() * skus.length)]);
+  }
+  return {
+    Items: [...chosen].map((Sku) => ({
+      Sku,
+      Quantity: 1 + Math.floor(Math.random() ** 3 * 4),
+    })),
+  };
+}
+
+/**
+ * Reads `--items "MILK-1L:2,BREAD-WHITE:1"`.
+ *
+ * @throws {ContractError} naming the part that is not `SKU:quantity`.
+ */
+function parseItems(text: string): Basket {
+  const Items = text.split(",").map((part) => {
+    const match = /^\s*([^:\s]+)\s*:\s*(\d+)\s*$/.exec(part);
+    if (!match || Number(match[2]) < 1) {
+      throw new ContractError(
+        `Invalid item "${part.trim()}": use SKU:quantity, e.g. MILK-1L:2`,
+      );
+    }
+    return { Sku: match[1], Quantity: Number(match[2]) };
+  });
+  return checkBasket({ Items });
+}
+
+function checkBasket(value: unknown): Basket {
+  const result = BasketSchema.safeParse(value);
+  if (!result.success) {
+    throw new ContractError(
+      result.error.issues.map((issue) =>
+        `${issue.path.join(".") || "sale"}: ${issue.message}`
+      ).join("; "),
+    );
+  }
+  return result.data;
+}
+
+/** A file of sales, checked row by row before anything is sent. */
+interface Import {
+  baskets: Basket[];
+  /** One line per bad row: `sales.csv line 4: Unknown SKU "X"`. */
+  problems: string[];
+}
+
+/**
+ * Reads sales from CSV (`receipt,sku,quantity[,store]`, the lines of one
+ * receipt make one sale) or JSON Lines (one basket a line). A receipt with
+ * any bad line is left out whole.
+ */
+function parseSalesFile(text: string, path: string, catalog: Catalog): Import {
+  const baskets: Basket[] = [];
+  const problems: string[] = [];
+  const check = (basket: Basket) => {
+    priceItems(catalog, basket); // Unknown SKUs fail here, before sending.
+    return basket;
+  };
+  if (/\.jsonl?$/i.test(path)) {
+    text.split(/\r?\n/).forEach((line, i) => {
+      if (line.trim() === "") return;
+      try {
+        baskets.push(check(checkBasket(JSON.parse(line))));
+      } catch (error) {
+        problems.push(`${path} line ${i + 1}: ${describe(error)}`);
+      }
+    });
+    return { baskets, problems };
+  }
+  const receipts = new Map<
+    string,
+    { lines: number[]; basket: Basket; bad: boolean }
+  >();
+  for (const { line, fields } of parseCsv(text, path)) {
+    const receipt = fields.receipt ?? "";
+    const entry = receipts.get(receipt) ??
+      {
+        lines: [],
+        basket: { StoreId: fields.store || undefined, Items: [] },
+        bad: false,
+      };
+    receipts.set(receipt, entry);
+    entry.lines.push(line);
+    try {
+      if (!receipt) throw new ContractError("no receipt");
+      const [item] = checkBasket({
+        Items: [{ Sku: fields.sku, Quantity: Number(fields.quantity) }],
+      }).Items;
+      if (!/^\d+$/.test(fields.quantity ?? "")) {
+        throw new ContractError(
+          `quantity "${fields.quantity}" is not a whole number`,
+        );
+      }
+      check({ Items: [item] });
+      entry.basket.Items.push(item);
+    } catch (error) {
+      entry.bad = true;
+      problems.push(`${path} line ${line}: ${describe(error)}`);
+    }
+  }
+  for (const [receipt, entry] of receipts) {
+    if (entry.bad) {
+      if (receipt) {
+        problems.push(
+          `${path}: receipt "${receipt}" (lines ${
+            entry.lines.join(", ")
+          }) is not sent`,
+        );
+      }
+      continue;
+    }
+    try {
+      baskets.push(check(checkBasket(entry.basket)));
+    } catch (error) {
+      problems.push(`${path}: receipt "${receipt}": ${describe(error)}`);
+    }
+  }
+  return { baskets, problems };
+}
 
 /** The POS's database: its sales and their outbox. */
 class Till {
   readonly #db: DatabaseSync;
   readonly #store: string;
+  readonly #catalog: Catalog;
   readonly #insertSale;
   readonly outbox: Outbox;
 
-  constructor(db: DatabaseSync, store: string) {
+  constructor(db: DatabaseSync, options: { store: string; catalog: Catalog }) {
     this.#db = db;
-    this.#store = store;
+    this.#store = options.store;
+    this.#catalog = options.catalog;
     db.exec(`CREATE TABLE IF NOT EXISTS sales (
       sale_id INTEGER PRIMARY KEY AUTOINCREMENT,
       store_id TEXT NOT NULL,
@@ -83,14 +279,20 @@ class Till {
     this.outbox = new Outbox(db);
   }
 
-  /** Rings up `count` sales in one transaction, each into the outbox. */
-  ring(count = 1): SaleDetails[] {
+  /** Random baskets from the catalog. */
+  randomBaskets(count: number): Basket[] {
+    return Array.from({ length: count }, () => randomBasket(this.#catalog));
+  }
+
+  /** Rings up baskets in one transaction, each priced, into the outbox. */
+  ring(baskets: Basket[]): SaleDetails[] {
     return transaction(this.#db, () =>
-      Array.from({ length: count }, () => {
+      baskets.map((basket) => {
+        const { items, total } = priceItems(this.#catalog, basket);
+        const storeId = basket.StoreId ?? this.#store;
         const timestamp = new Date().toISOString();
-        const total = Decimal.parse("10.0");
         const saleId = Number(
-          this.#insertSale.run(this.#store, total.toString(), timestamp)
+          this.#insertSale.run(storeId, total.toString(), timestamp)
             .lastInsertRowid,
         );
         if (saleId > MAX_SALE_ID) {
@@ -98,7 +300,13 @@ class Till {
             `Sale id ${saleId} does not fit a 32-bit SaleId: the id range is used up`,
           );
         }
-        const sale = demoSale(saleId, this.#store, timestamp, total);
+        const sale: SaleDetails = {
+          SaleId: saleId,
+          StoreId: storeId,
+          Items: items,
+          Timestamp: timestamp,
+          TotalAmount: total,
+        };
         this.outbox.add({
           exchange: SALES_EXCHANGE,
           routingKey: SALE_CREATED,
@@ -108,26 +316,6 @@ class Till {
         return sale;
       }));
   }
-}
-
-/** The article's sale: two items of five, 10.0 in all. */
-function demoSale(
-  saleId: number,
-  storeId: string,
-  timestamp: string,
-  total: Decimal,
-): SaleDetails {
-  const n = 1 + saleId % 9;
-  return {
-    SaleId: saleId,
-    StoreId: storeId,
-    Items: [
-      { Sku: `MILK00${n}`, Quantity: 5 },
-      { Sku: `BREAD00${n}`, Quantity: 5 },
-    ],
-    Timestamp: timestamp,
-    TotalAmount: total,
-  };
 }
 
 function describe(error: unknown): string {
@@ -144,9 +332,8 @@ class Sender {
   readonly #stop = new AbortController();
   readonly #waiters = new Map<string, () => void>();
   readonly #running: Promise<void>;
-  #wake: () => void = () => {};
   /** The last unroutable failure, until a later send succeeds. */
-  unroutable: Error | undefined;
+  unroutable: UnroutableError | undefined;
 
   constructor(till: Till, config: Config, quiet: boolean) {
     this.#till = till;
@@ -184,29 +371,15 @@ class Sender {
           await publisher.channel.assertExchange(SALES_EXCHANGE, "topic", {
             durable: true,
           });
-          const relay = new Relay({ outbox: till.outbox, publisher, onSent });
-          while (!this.#stop.signal.aborted) {
-            const woken = new Promise<void>((resolve) => this.#wake = resolve);
-            let wait = 1000;
-            try {
-              await relay.flush();
-            } catch (error) {
-              if (!(error instanceof UnroutableError)) throw error;
-              this.unroutable = error;
-              wait = 5000;
-            }
-            await Promise.race([woken, sleep(wait, this.#stop.signal)]);
-          }
+          await new Relay({ outbox: till.outbox, publisher, onSent }).run({
+            signal: this.#stop.signal,
+            onUnroutable: (error) => this.unroutable = error,
+          });
         } finally {
           await publisher.close();
         }
       },
     }).catch((error) => fail(NAME, describe(error)));
-  }
-
-  /** Wakes the sender for new sales. */
-  kick(): void {
-    this.#wake();
   }
 
   /** Resolves once the sale is confirmed, or after `timeoutMs`. */
@@ -224,7 +397,6 @@ class Sender {
   async drain(): Promise<void> {
     while (this.#till.outbox.countPending() > 0) {
       if (this.unroutable) throw this.unroutable;
-      this.kick();
       await sleep(20);
     }
   }
@@ -232,27 +404,26 @@ class Sender {
   /** Stops after the publish under way; what is pending stays for the next start. */
   async close(): Promise<void> {
     this.#stop.abort();
-    this.#wake();
     await this.#running;
   }
 }
 
-async function publishCount(
+/** Rings up baskets, all at once or at `rate` a second, and waits for every confirm. */
+async function ringAndSend(
   till: Till,
   sender: Sender,
-  options: { count: number; rate?: number },
+  options: { baskets: () => Basket[]; count: number; rate?: number },
 ): Promise<void> {
   const { count, rate } = options;
   const started = performance.now();
   if (rate === undefined) {
-    if (count > 0) till.ring(count);
-    sender.kick();
+    if (count > 0) till.ring(options.baskets());
   } else {
+    const baskets = options.baskets();
     for (let i = 0; i < count; i++) {
       const wait = started + (i * 1000) / rate - performance.now();
       if (wait > 0) await sleep(wait);
-      till.ring(1);
-      sender.kick();
+      till.ring([baskets[i]]);
     }
   }
   await sender.drain();
@@ -316,8 +487,7 @@ async function interactive(till: Till, sender: Sender): Promise<void> {
       if (Deno.stdin.isTerminal()) write(`${key}\n`);
       if (key === "q") break;
       if (key === "a") {
-        const [sale] = till.ring(1);
-        sender.kick();
+        const [sale] = till.ring(till.randomBaskets(1));
         // The sale is safe in the outbox; wait a little for the broker's word.
         await sender.waitSent(sale, 2000);
         if (sender.unroutable) {
@@ -338,19 +508,54 @@ async function interactive(till: Till, sender: Sender): Promise<void> {
   }
 }
 
+/** What to ring up, from the command line. */
+type Mode =
+  | { kind: "interactive" }
+  | { kind: "simulate"; count: number; rate?: number }
+  | { kind: "items"; basket: Basket }
+  | { kind: "file"; path: string };
+
 async function main(
   config: Config,
-  options: { count?: number; rate?: number; store: string; quiet: boolean },
+  options: { mode: Mode; store: string; catalog: string; quiet: boolean },
 ): Promise<void> {
+  const { mode } = options;
+  const catalog = await loadCatalog(options.catalog);
+  // A file is read and checked whole before any sale is made from it.
+  let imported: Import | undefined;
+  if (mode.kind === "file") {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(mode.path);
+    } catch (error) {
+      throw new Error(`Cannot read "${mode.path}": ${describe(error)}`);
+    }
+    imported = parseSalesFile(text, mode.path, catalog);
+    for (const problem of imported.problems) console.error(problem);
+  } else if (mode.kind === "items") {
+    priceItems(catalog, mode.basket);
+  }
   const db = openDatabase({ dataDir: config.dataDir, name: NAME });
-  const till = new Till(db, options.store);
+  const till = new Till(db, { store: options.store, catalog });
   // Sales left from an earlier run go first, in order.
   const sender = new Sender(till, config, options.quiet);
   try {
-    if (options.count !== undefined) {
-      await publishCount(till, sender, {
-        count: options.count,
-        rate: options.rate,
+    if (mode.kind === "simulate") {
+      await ringAndSend(till, sender, {
+        baskets: () => till.randomBaskets(mode.count),
+        count: mode.count,
+        rate: mode.rate,
+      });
+    } else if (mode.kind === "items") {
+      await ringAndSend(till, sender, {
+        baskets: () => [mode.basket],
+        count: 1,
+      });
+    } else if (imported) {
+      const { baskets } = imported;
+      await ringAndSend(till, sender, {
+        baskets: () => baskets,
+        count: baskets.length,
       });
     } else {
       await interactive(till, sender);
@@ -365,26 +570,56 @@ async function main(
     }
     db.close();
   }
-}
-
-function positiveNumber(
-  name: string,
-  text: unknown,
-  integer: boolean,
-): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  const valid = integer ? Number.isSafeInteger(value) && value >= 0 : value > 0;
-  if (!valid) {
+  if (imported && imported.problems.length > 0) {
     fail(
       NAME,
-      `Invalid ${name} "${text}": use a positive ${
-        integer ? "whole " : ""
-      }number`,
-      2,
+      `${imported.problems.length} problem(s) in "${
+        (mode as { path: string }).path
+      }": those rows were not sent`,
     );
   }
+}
+
+function wholeNumber(name: string, text: unknown): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    fail(NAME, `Invalid ${name} "${text}": use a whole number`, 2);
+  }
   return value;
+}
+
+function parseMode(values: Record<string, unknown>): Mode {
+  const count = wholeNumber("count", values.count);
+  let rate: number | undefined;
+  if (values.rate !== undefined) {
+    rate = Number(values.rate);
+    if (!(rate > 0)) {
+      fail(NAME, `Invalid rate "${values.rate}": use a positive number`, 2);
+    }
+    if (count === undefined) fail(NAME, "--rate goes with --count", 2);
+  }
+  const chosen = ["items", "file", "count"].filter((name) =>
+    values[name] !== undefined
+  );
+  if (chosen.length > 1) {
+    fail(NAME, `Use one of --${chosen.join(", --")}, not several`, 2);
+  }
+  if (values.simulate && count === undefined) {
+    fail(NAME, "--simulate goes with --count", 2);
+  }
+  if (count !== undefined) return { kind: "simulate", count, rate };
+  if (typeof values.file === "string") {
+    return { kind: "file", path: values.file };
+  }
+  if (typeof values.items === "string") {
+    try {
+      return { kind: "items", basket: parseItems(values.items) };
+    } catch (error) {
+      fail(NAME, describe(error), 2);
+    }
+  }
+  return { kind: "interactive" };
 }
 
 if (import.meta.main) {
@@ -392,25 +627,27 @@ if (import.meta.main) {
     name: NAME,
     help: HELP,
     options: {
+      items: { type: "string" },
+      file: { type: "string" },
+      simulate: { type: "boolean" },
       count: { type: "string" },
       rate: { type: "string" },
       store: { type: "string" },
+      catalog: { type: "string" },
       quiet: { type: "boolean" },
     },
   });
   if (positionals.length > 0) {
     fail(NAME, `Unknown command "${positionals[0]}": see --help`, 2);
   }
-  const count = positiveNumber("count", values.count, true);
-  const rate = positiveNumber("rate", values.rate, false);
-  if (rate !== undefined && count === undefined) {
-    fail(NAME, "--rate goes with --count", 2);
-  }
+  const mode = parseMode(values);
   try {
     await main(config, {
-      count,
-      rate,
+      mode,
       store: String(values.store ?? DEFAULT_STORE),
+      catalog: String(
+        values.catalog ?? readEnv("CATALOG") ?? fileURLToPath(DEMO_CATALOG),
+      ),
       quiet: Boolean(values.quiet),
     });
   } catch (error) {

@@ -301,6 +301,11 @@ export interface Outgoing {
   headers?: Record<string, unknown>;
   /** The content type. Defaults to `application/json`. */
   contentType?: string;
+  /**
+   * Whether a message no queue takes is an error (a sale), or normal (an
+   * event nobody listens to yet). Defaults to true.
+   */
+  mandatory?: boolean;
 }
 
 /**
@@ -376,7 +381,7 @@ export class Publisher {
   }
 
   /**
-   * Publishes one persistent, mandatory message.
+   * Publishes one persistent message, mandatory unless it says otherwise.
    *
    * @throws {UnroutableError} when no queue took it.
    * @throws {Error} when the broker refused it or the channel closed first.
@@ -404,7 +409,7 @@ export class Publisher {
       timer = setTimeout(expire, this.#confirmTimeout);
       const options = {
         persistent: true,
-        mandatory: true,
+        mandatory: message.mandatory ?? true,
         messageId,
         contentType: message.contentType ?? "application/json",
         headers: message.headers,

@@ -26,35 +26,64 @@ import { DEFAULT_DATA_DIR } from "./service.ts";
 
 /** The services, each `services/<name>.ts`. */
 export const SERVICES = ["pos", "billing", "inventory"] as const;
-/** A service's name, or `errors`: the error-queue tool, a broker client with no data. */
-export type Service = typeof SERVICES[number] | "errors";
+/**
+ * A service's name, or a tool's: `errors` (error queues) and `watch`
+ * (events), broker clients with no data of their own.
+ */
+export type Service = typeof SERVICES[number] | "errors" | "watch";
 
-function scriptOf(service: Service): string {
-  return service === "errors"
-    ? join(ROOT, "shared", "error_queue.ts")
-    : join(ROOT, "services", `${service}.ts`);
-}
-
-/** The environment variables a service may read. */
-export const SERVICE_ENV = ["AMQP_URL", "DATA_DIR", "PREFETCH"];
+/** Each program's file and the environment variables it may read. */
+const PROGRAMS: Record<Service, { script: string; env: string[] }> = {
+  pos: { script: "services/pos.ts", env: ["AMQP_URL", "DATA_DIR", "CATALOG"] },
+  billing: {
+    script: "services/billing.ts",
+    env: ["AMQP_URL", "DATA_DIR", "PREFETCH", "TAX_RATE"],
+  },
+  inventory: {
+    script: "services/inventory.ts",
+    env: ["AMQP_URL", "DATA_DIR", "PREFETCH"],
+  },
+  errors: { script: "shared/error_queue.ts", env: ["AMQP_URL"] },
+  watch: { script: "shared/watch.ts", env: ["AMQP_URL"] },
+};
 
 /** The project's root folder. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-/** Where the services find their broker and data. */
+/** Where the services find their broker, data and catalog. */
 export interface Placement {
   /** AMQP_URL: one broker or several, comma-separated. */
   url: string;
   /** DATA_DIR: the folder holding each service's own folder. */
   dataDir: string;
+  /** CATALOG: the POS's catalog. Defaults to the demo catalog. */
+  catalog?: string;
 }
 
-/** AMQP_URL and DATA_DIR from the environment, with their defaults. */
+/** AMQP_URL, DATA_DIR and CATALOG from the environment, with their defaults. */
 export function placementFromEnv(): Placement {
   return {
     url: Deno.env.get("AMQP_URL") || DEFAULT_AMQP_URL,
     dataDir: Deno.env.get("DATA_DIR") || DEFAULT_DATA_DIR,
+    catalog: Deno.env.get("CATALOG") || undefined,
   };
+}
+
+/** Files a command line names for reading: `pos --file X`, `inventory load X`. */
+function filesNamedIn(service: Service, args: string[]): string[] {
+  const files: string[] = [];
+  args.forEach((arg, i) => {
+    if (service === "pos" && arg === "--file" && args[i + 1]) {
+      files.push(args[i + 1]);
+    } else if (service === "pos" && arg.startsWith("--file=")) {
+      files.push(arg.slice("--file=".length));
+    } else if (service === "pos" && arg === "--catalog" && args[i + 1]) {
+      files.push(args[i + 1]);
+    } else if (service === "inventory" && arg === "load" && args[i + 1]) {
+      files.push(args[i + 1]);
+    }
+  });
+  return files;
 }
 
 /**
@@ -65,19 +94,27 @@ export function placementFromEnv(): Placement {
 export function permissionFlags(
   service: Service,
   placement: Placement,
+  args: string[] = [],
 ): string[] {
   const hosts = brokerUrls(placement.url).map((url) => {
     const port = url.port || (url.protocol === "amqps:" ? "5671" : "5672");
     return `${url.hostname}:${port}`;
   });
-  const folder = join(placement.dataDir, service);
-  return [
+  const flags = [
     "--no-prompt",
     `--allow-net=${hosts.join(",")}`,
-    `--allow-env=${SERVICE_ENV.join(",")}`,
-    ...(service === "errors"
-      ? []
-      : [`--allow-read=${folder}`, `--allow-write=${folder}`]),
+    `--allow-env=${PROGRAMS[service].env.join(",")}`,
+  ];
+  if (service === "errors" || service === "watch") return flags;
+  const folder = join(placement.dataDir, service);
+  const reads = [folder, ...filesNamedIn(service, args)];
+  if (service === "pos") {
+    reads.push(placement.catalog ?? join(ROOT, "contracts", "catalog.csv"));
+  }
+  return [
+    ...flags,
+    `--allow-read=${reads.join(",")}`,
+    `--allow-write=${folder}`,
   ];
 }
 
@@ -89,8 +126,8 @@ export function serviceCommand(
 ): string[] {
   return [
     "run",
-    ...permissionFlags(service, placement),
-    scriptOf(service),
+    ...permissionFlags(service, placement, args),
+    join(ROOT, PROGRAMS[service].script),
     ...args,
   ];
 }
@@ -311,7 +348,7 @@ async function runTests(args: string[]): Promise<number> {
 
 const USAGE = `Usage: launcher.ts run <${
   SERVICES.join("|")
-}|errors> [args] | start | compile | test [args]`;
+}|errors|watch> [args] | start | compile | test [args]`;
 
 if (import.meta.main) {
   // `deno task pos -- --count 5` passes the "--" along: it is not an argument.
@@ -322,7 +359,7 @@ if (import.meta.main) {
     let code: number;
     if (
       command === "run" &&
-      [...SERVICES, "errors"].includes(rest[0] as Service)
+      Object.hasOwn(PROGRAMS, rest[0])
     ) {
       code = await runOne(rest[0] as Service, rest.slice(1));
     } else if (command === "start") {

@@ -8,7 +8,12 @@
  */
 import { Buffer } from "node:buffer";
 import type { DatabaseSync } from "node:sqlite";
-import type { Outgoing, Publisher } from "./broker.ts";
+import {
+  type Outgoing,
+  type Publisher,
+  sleep,
+  UnroutableError,
+} from "./broker.ts";
 import { transaction } from "./store.ts";
 
 /** A message waiting in the outbox. */
@@ -24,6 +29,7 @@ export class Outbox {
   readonly #pending;
   readonly #count;
   readonly #markSent;
+  #added = Promise.withResolvers<void>();
 
   /** Creates the outbox table in `db` if it is not there. */
   constructor(db: DatabaseSync) {
@@ -35,14 +41,22 @@ export class Outbox {
       routing_key TEXT NOT NULL,
       body BLOB NOT NULL,
       created_at TEXT NOT NULL,
-      sent_at TEXT
+      sent_at TEXT,
+      mandatory INTEGER NOT NULL DEFAULT 1
     );
     CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (id) WHERE sent_at IS NULL`);
+    const columns = db.prepare("PRAGMA table_info(outbox)").all();
+    if (!columns.some((column) => column.name === "mandatory")) {
+      // An outbox made before events: every message in it was a sale.
+      db.exec(
+        "ALTER TABLE outbox ADD COLUMN mandatory INTEGER NOT NULL DEFAULT 1",
+      );
+    }
     this.#insert = db.prepare(`INSERT INTO outbox
-      (message_id, exchange, routing_key, body, created_at)
-      VALUES (?, ?, ?, ?, ?)`);
+      (message_id, exchange, routing_key, body, created_at, mandatory)
+      VALUES (?, ?, ?, ?, ?, ?)`);
     this.#pending = db.prepare(
-      `SELECT id, message_id, exchange, routing_key, body
+      `SELECT id, message_id, exchange, routing_key, body, mandatory
       FROM outbox WHERE sent_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
     );
     this.#count = db.prepare(
@@ -62,7 +76,16 @@ export class Outbox {
       message.routingKey,
       message.body,
       new Date().toISOString(),
+      message.mandatory === false ? 0 : 1,
     );
+    // Whoever waits runs after this synchronous transaction has ended.
+    this.#added.resolve();
+    this.#added = Promise.withResolvers<void>();
+  }
+
+  /** Resolves at the next {@linkcode Outbox.add}. */
+  nextAdd(): Promise<void> {
+    return this.#added.promise;
   }
 
   /** Up to `limit` pending messages after `afterId`, oldest first. */
@@ -73,6 +96,7 @@ export class Outbox {
       exchange: String(row.exchange),
       routingKey: String(row.routing_key),
       body: Buffer.from(row.body as Uint8Array),
+      mandatory: row.mandatory !== 0,
     }));
   }
 
@@ -129,6 +153,32 @@ export class Relay {
       this.#running = undefined;
     });
     return this.#running;
+  }
+
+  /**
+   * Publishes what is pending now, and again at every add or every
+   * `idleMs`, until `signal` aborts. An unroutable message is reported and
+   * tried again after 5 s; any other failure ends the run (the connection
+   * is gone).
+   */
+  async run(options: {
+    signal: AbortSignal;
+    onUnroutable?(error: UnroutableError): void;
+    idleMs?: number;
+  }): Promise<void> {
+    const { signal, onUnroutable, idleMs = 1000 } = options;
+    while (!signal.aborted) {
+      const added = this.#options.outbox.nextAdd();
+      let wait = idleMs;
+      try {
+        await this.flush();
+      } catch (error) {
+        if (!(error instanceof UnroutableError)) throw error;
+        onUnroutable?.(error);
+        wait = 5000;
+      }
+      await Promise.race([added, sleep(wait, signal)]);
+    }
   }
 
   async #run(): Promise<void> {

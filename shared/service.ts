@@ -6,6 +6,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { type Outbox, Relay } from "./outbox.ts";
 import {
   Consumer,
   type ConsumerOptions,
@@ -80,19 +81,28 @@ export function parseCommandLine<O extends ParseArgsOptionsConfig>(
     Deno.exit(0);
   }
   const prefetchText = (parsed.values.prefetch as string | undefined) ??
-    Deno.env.get("PREFETCH") ?? String(DEFAULT_PREFETCH);
+    readEnv("PREFETCH") ?? String(DEFAULT_PREFETCH);
   const prefetch = Number(prefetchText);
   if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 65535) {
     fail(name, `Invalid prefetch "${prefetchText}": use 1 to 65535`, 2);
   }
   const config: Config = {
     url: (parsed.values.url as string | undefined) ??
-      Deno.env.get("AMQP_URL") ?? DEFAULT_AMQP_URL,
+      readEnv("AMQP_URL") ?? DEFAULT_AMQP_URL,
     dataDir: (parsed.values["data-dir"] as string | undefined) ??
-      Deno.env.get("DATA_DIR") ?? DEFAULT_DATA_DIR,
+      readEnv("DATA_DIR") ?? DEFAULT_DATA_DIR,
     prefetch,
   };
   return { values: parsed.values, positionals: parsed.positionals, config };
+}
+
+/**
+ * An environment variable, or undefined when it is not set or this
+ * service's permissions do not let it read that one.
+ */
+export function readEnv(name: string): string | undefined {
+  const { state } = Deno.permissions.querySync({ name: "env", variable: name });
+  return state === "granted" ? Deno.env.get(name) || undefined : undefined;
 }
 
 /** Prints `<name>: <message>` on stderr and exits: no stack trace. */
@@ -141,6 +151,8 @@ export interface RunConsumerOptions<T>
   config: Config;
   /** The service's database, closed on shutdown. */
   db: DatabaseSync;
+  /** Events the handler adds to this outbox are published with confirms. */
+  outbox?: Outbox;
 }
 
 /**
@@ -168,12 +180,21 @@ export async function runConsumer<T>(
       onRetry: (message, delay) => retrying(name, message, delay),
       session: async (connection) => {
         const publisher = await Publisher.open(connection);
+        const session = new AbortController();
+        let relaying: Promise<void> | undefined;
         try {
           await declareQueue(publisher.channel, {
             exchange,
             queue,
             routingKey,
           });
+          if (options.outbox) {
+            relaying = new Relay({ outbox: options.outbox, publisher }).run({
+              signal: session.signal,
+              onUnroutable: (error) =>
+                console.error(`${name}: ${error.message}`),
+            });
+          }
           consumer = await Consumer.start({
             connection,
             publisher,
@@ -185,9 +206,15 @@ export async function runConsumer<T>(
           });
           if (stop.signal.aborted) await consumer.stop();
           console.log(`${name} running on "${queue}". Press Ctrl+C to exit.`);
-          await consumer.finished;
+          // A relay that fails has lost the connection: so has the consumer.
+          await Promise.race([
+            consumer.finished,
+            relaying ?? consumer.finished,
+          ]);
         } finally {
           consumer = undefined;
+          session.abort();
+          await relaying?.catch(() => {});
           await publisher.close();
         }
       },

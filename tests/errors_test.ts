@@ -74,7 +74,7 @@ Deno.test(
           assert.match(stdout, /Replayed 1 message\(s\)/);
           await billing.waitFor(/Generating invoice for Sale #10001/);
           assert.deepEqual(
-            (await invoices(sandbox)).map((invoice) => invoice.saleId),
+            (await invoices(sandbox)).map((invoice) => invoice.SaleId),
             [10001],
           );
           // Inventory was not sent it again.

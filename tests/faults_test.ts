@@ -42,7 +42,7 @@ async function reconcile(
   const stored = await invoices(sandbox);
   const invoiced = new Map<string, number>();
   for (const invoice of stored) {
-    const key = `${invoice.storeId}:${invoice.saleId}`;
+    const key = `${invoice.StoreId}:${invoice.SaleId}`;
     invoiced.set(key, (invoiced.get(key) ?? 0) + 1);
   }
   const keys = sales.map((sale) => `${sale.StoreId}:${sale.SaleId}`);

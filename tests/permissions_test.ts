@@ -10,18 +10,54 @@ import { command, projectPath, runService, withSandbox } from "./test_util.ts";
 const options = { sanitizeResources: false, sanitizeOps: false };
 
 Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () => {
-  for (const service of SERVICES) {
-    const flags = permissionFlags(service, {
-      url:
-        "amqp://guest:secret@broker.example:5673/shop,amqps://u:p@node2.example",
-      dataDir: "/var/lib/shop",
-    });
-    assert.deepEqual(flags, [
-      "--no-prompt",
-      "--allow-net=broker.example:5673,node2.example:5671",
+  const placement = {
+    url:
+      "amqp://guest:secret@broker.example:5673/shop,amqps://u:p@node2.example",
+    dataDir: "/var/lib/shop",
+    catalog: "/etc/shop/catalog.csv",
+  };
+  const net = "--allow-net=broker.example:5673,node2.example:5671";
+  const expected: Record<string, string[]> = {
+    pos: [
+      "--allow-env=AMQP_URL,DATA_DIR,CATALOG",
+      "--allow-read=/var/lib/shop/pos,/etc/shop/catalog.csv",
+      "--allow-write=/var/lib/shop/pos",
+    ],
+    billing: [
+      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH,TAX_RATE",
+      "--allow-read=/var/lib/shop/billing",
+      "--allow-write=/var/lib/shop/billing",
+    ],
+    inventory: [
       "--allow-env=AMQP_URL,DATA_DIR,PREFETCH",
-      `--allow-read=/var/lib/shop/${service}`,
-      `--allow-write=/var/lib/shop/${service}`,
+      "--allow-read=/var/lib/shop/inventory",
+      "--allow-write=/var/lib/shop/inventory",
+    ],
+  };
+  for (const service of SERVICES) {
+    assert.deepEqual(permissionFlags(service, placement), [
+      "--no-prompt",
+      net,
+      ...expected[service],
+    ]);
+  }
+  // A file named on the command line is readable for that run only.
+  assert.deepEqual(
+    permissionFlags("pos", placement, ["--file", "day.csv"]).at(-2),
+    "--allow-read=/var/lib/shop/pos,day.csv,/etc/shop/catalog.csv",
+  );
+  assert.deepEqual(
+    permissionFlags("inventory", placement, ["stock", "load", "open.csv"]).at(
+      -2,
+    ),
+    "--allow-read=/var/lib/shop/inventory,open.csv",
+  );
+  // The tools reach the broker and nothing else.
+  for (const tool of ["errors", "watch"] as const) {
+    assert.deepEqual(permissionFlags(tool, placement), [
+      "--no-prompt",
+      net,
+      "--allow-env=AMQP_URL",
     ]);
   }
 });

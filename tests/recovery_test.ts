@@ -133,7 +133,7 @@ Deno.test(
       await billing.stop();
       await inventory.stop();
       assert.deepEqual(
-        (await invoices(sandbox)).map((invoice) => invoice.saleId),
+        (await invoices(sandbox)).map((invoice) => invoice.SaleId),
         [50001],
       );
     });

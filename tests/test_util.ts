@@ -238,7 +238,9 @@ async function printedJson<T>(
 /** The stored invoices of the sandbox, as `deno task invoices -- --json` prints them. */
 export function invoices(
   sandbox: Sandbox,
-): Promise<{ saleId: number; storeId: string; total: number }[]> {
+): Promise<
+  { SaleId: number; StoreId: string; Total: number; TotalAmount: number }[]
+> {
   return printedJson("billing", sandbox, "invoices");
 }
 

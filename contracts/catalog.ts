@@ -1,0 +1,88 @@
+/**
+ * The product catalog: SKU, name, unit price and currency, kept as CSV
+ * (`contracts/catalog.csv` is the demo shop's). The POS prices every sale
+ * from it.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { ContractError, parseCsv } from "./codec.ts";
+import { Decimal } from "./decimal.ts";
+import { code } from "./sale.ts";
+
+/** The shipped demo catalog: a small grocery in Kathmandu, in rupees. */
+export const DEMO_CATALOG = new URL("./catalog.csv", import.meta.url);
+
+/** One product. */
+export const ProductSchema = z.object({
+  sku: code,
+  name: z.string().trim().min(1).max(120),
+  unitPrice: z.string().transform((text, context) => {
+    try {
+      const price = Decimal.parse(text.trim());
+      if (!price.isNegative()) return price;
+    } catch {
+      // Reported below.
+    }
+    context.addIssue({
+      code: "custom",
+      message: `unit price "${text}" is not a decimal of zero or more`,
+    });
+    return z.NEVER;
+  }),
+  currency: z.string().trim().regex(/^[A-Z]{3}$/, {
+    error: "currency must be a 3-letter code such as NPR",
+  }),
+});
+
+/** A product of the catalog. */
+export type Product = z.infer<typeof ProductSchema>;
+
+/** The catalog: products by SKU, all in one currency. */
+export interface Catalog {
+  /** Products by SKU, in file order. */
+  products: Map<string, Product>;
+  /** The one currency of every price. */
+  currency: string;
+}
+
+/**
+ * Reads a catalog CSV (`sku,name,unit_price,currency`).
+ *
+ * @throws {ContractError} listing every malformed row by line number.
+ */
+export function parseCatalog(text: string, source: string): Catalog {
+  const products = new Map<string, Product>();
+  const problems: string[] = [];
+  for (const { line, fields } of parseCsv(text, source)) {
+    const result = ProductSchema.safeParse({
+      sku: fields.sku,
+      name: fields.name,
+      unitPrice: fields.unit_price,
+      currency: fields.currency,
+    });
+    if (!result.success) {
+      const reasons = result.error.issues.map((issue) =>
+        issue.path.length && issue.code !== "custom"
+          ? `${issue.path.join(".")}: ${issue.message}`
+          : issue.message
+      );
+      problems.push(`line ${line}: ${reasons.join("; ")}`);
+    } else if (products.has(result.data.sku)) {
+      problems.push(`line ${line}: SKU "${result.data.sku}" is listed twice`);
+    } else {
+      products.set(result.data.sku, result.data);
+    }
+  }
+  const currencies = new Set([...products.values()].map((p) => p.currency));
+  if (currencies.size > 1) {
+    problems.push(`more than one currency: ${[...currencies].join(", ")}`);
+  }
+  if (problems.length > 0) {
+    throw new ContractError(`Catalog "${source}": ${problems.join("; ")}`);
+  }
+  if (products.size === 0) {
+    throw new ContractError(`Catalog "${source}" lists no products`);
+  }
+  return { products, currency: [...currencies][0] };
+}

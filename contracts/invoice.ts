@@ -1,0 +1,62 @@
+/**
+ * `invoice.created`: Billing made an invoice for a sale. Published to
+ * `sales_exchange`, so that other services can react.
+ *
+ * @module
+ */
+import type { Buffer } from "node:buffer";
+import { z } from "zod";
+import { decode, encode } from "./codec.ts";
+import { code, price } from "./sale.ts";
+
+/** The routing key of a new invoice. */
+export const INVOICE_CREATED = "invoice.created";
+
+/** One line of an invoice; prices are absent for a sale that carried none. */
+export const InvoiceLineSchema = z.object({
+  Sku: code,
+  Quantity: z.int32().positive(),
+  UnitPrice: price().optional(),
+  LineTotal: price().optional(),
+});
+
+/** An invoice, as Billing stores and announces it. */
+export const InvoiceCreatedSchema = z.object({
+  /** Gapless per store: `NEPAL-01-000042`. */
+  InvoiceNumber: z.string().min(1).max(100),
+  StoreId: code,
+  SaleId: z.int32().positive(),
+  Lines: z.array(InvoiceLineSchema).min(1),
+  /** The sum of the line totals, when every line is priced. */
+  Subtotal: price().optional(),
+  TaxRate: price().optional(),
+  Tax: price().optional(),
+  /** What is due: the sale's TotalAmount plus tax. */
+  Total: price(),
+  /** The sale's TotalAmount, as the POS sent it. */
+  TotalAmount: price(),
+  /** Whether the priced lines do not add up to TotalAmount. */
+  Mismatch: z.boolean(),
+  CreatedAt: z.iso.datetime({ offset: true }),
+});
+
+/** An invoice. */
+export type InvoiceCreated = z.infer<typeof InvoiceCreatedSchema>;
+
+/**
+ * Reads an `invoice.created` body.
+ *
+ * @throws {ContractError} when it is not a valid invoice.
+ */
+export function decodeInvoice(body: Uint8Array): InvoiceCreated {
+  return decode(InvoiceCreatedSchema, body);
+}
+
+/**
+ * Writes an invoice as a message body, after checking it.
+ *
+ * @throws {ContractError} when it is not valid.
+ */
+export function encodeInvoice(invoice: InvoiceCreated): Buffer {
+  return encode(InvoiceCreatedSchema, invoice);
+}
