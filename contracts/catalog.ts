@@ -31,7 +31,7 @@ export const ProductSchema = z.object({
     return z.NEVER;
   }),
   currency: z.string().trim().regex(/^[A-Z]{3}$/, {
-    error: "currency must be a 3-letter code such as NPR",
+    error: "must be a 3-letter code such as NPR",
   }),
 });
 

@@ -175,6 +175,8 @@ interface Import {
   baskets: Basket[];
   /** One line per bad row: `sales.csv line 4: Unknown SKU "X"`. */
   problems: string[];
+  /** One line per CSV receipt left out for a bad row. */
+  skipped: string[];
 }
 
 /**
@@ -185,6 +187,7 @@ interface Import {
 function parseSalesFile(text: string, path: string, catalog: Catalog): Import {
   const baskets: Basket[] = [];
   const problems: string[] = [];
+  const skipped: string[] = [];
   const check = (basket: Basket) => {
     priceItems(catalog, basket); // Unknown SKUs fail here, before sending.
     return basket;
@@ -198,7 +201,7 @@ function parseSalesFile(text: string, path: string, catalog: Catalog): Import {
         problems.push(`${path} line ${i + 1}: ${describe(error)}`);
       }
     });
-    return { baskets, problems };
+    return { baskets, problems, skipped };
   }
   const receipts = new Map<
     string,
@@ -234,7 +237,7 @@ function parseSalesFile(text: string, path: string, catalog: Catalog): Import {
   for (const [receipt, entry] of receipts) {
     if (entry.bad) {
       if (receipt) {
-        problems.push(
+        skipped.push(
           `${path}: receipt "${receipt}" (lines ${
             entry.lines.join(", ")
           }) is not sent`,
@@ -248,7 +251,7 @@ function parseSalesFile(text: string, path: string, catalog: Catalog): Import {
       problems.push(`${path}: receipt "${receipt}": ${describe(error)}`);
     }
   }
-  return { baskets, problems };
+  return { baskets, problems, skipped };
 }
 
 /** The POS's database: its sales and their outbox. */
@@ -531,7 +534,9 @@ async function main(
       throw new Error(`Cannot read "${mode.path}": ${describe(error)}`);
     }
     imported = parseSalesFile(text, mode.path, catalog);
-    for (const problem of imported.problems) console.error(problem);
+    for (const line of [...imported.problems, ...imported.skipped]) {
+      console.error(line);
+    }
   } else if (mode.kind === "items") {
     priceItems(catalog, mode.basket);
   }
@@ -573,9 +578,9 @@ async function main(
   if (imported && imported.problems.length > 0) {
     fail(
       NAME,
-      `${imported.problems.length} problem(s) in "${
+      `${imported.problems.length} bad row(s) in "${
         (mode as { path: string }).path
-      }": those rows were not sent`,
+      }" were not sent`,
     );
   }
 }

@@ -188,3 +188,33 @@ Deno.test("decimal: money is exact", async (t) => {
     assert.throws(() => d("01"), SyntaxError);
   });
 });
+
+Deno.test("decimal: tax arithmetic rounds like a till", () => {
+  const d = Decimal.parse;
+  assert.equal(d("401.00").multiply(d("0.13")).toString(), "52.1300");
+  assert.equal(d("401.00").multiply(d("0.13")).round(2).toString(), "52.13");
+  assert.equal(d("0.125").round(2).toString(), "0.13");
+  assert.equal(d("-0.125").round(2).toString(), "-0.13");
+  assert.equal(d("0.124").round(2).toString(), "0.12");
+  assert.equal(d("10").round(2).toString(), "10.00");
+});
+
+Deno.test("contract: a priced sale stays readable by .NET", () => {
+  const priced = DOTNET_MESSAGE.replace(
+    '{"Sku":"MILK001","Quantity":5}',
+    '{"Sku":"MILK001","Quantity":5,"UnitPrice":1.10}',
+  );
+  const read = decodeSale(bytes(priced));
+  assert.equal(read.Items[0].UnitPrice?.toString(), "1.10");
+  assert.equal(read.Items[1].UnitPrice, undefined);
+  // Written back with the same digits; the unpriced item gains no key.
+  assert.equal(text(encodeSale(read)), priced);
+  assert.throws(
+    () => decodeSale(bytes(priced.replace("1.10", '"1.10"'))),
+    /Items\.0\.UnitPrice: expected a JSON number/,
+  );
+  assert.throws(
+    () => decodeSale(bytes(priced.replace("1.10", "-1.10"))),
+    /Items\.0\.UnitPrice: must not be negative/,
+  );
+});

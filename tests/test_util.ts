@@ -19,8 +19,8 @@ export const DOTNET_MESSAGE =
   '{"SaleId":10001,"StoreId":"NEPAL-01","Items":[{"Sku":"MILK001","Quantity":5},{"Sku":"BREAD001","Quantity":5}],"Timestamp":"2026-11-27T10:46:12.1234567Z","TotalAmount":10.0}';
 
 /** The broker the tests run against. */
-export const BASE_URL = Deno.env.get("AMQP_URL")?.split(",")[0] ||
-  DEFAULT_AMQP_URL;
+export const BASE_URL = (Deno.permissions.querySync({ name: "env" }).state ===
+    "granted" && Deno.env.get("AMQP_URL")?.split(",")[0]) || DEFAULT_AMQP_URL;
 
 async function command(
   name: string,
@@ -106,6 +106,18 @@ export interface Sandbox {
   dataDir: string;
   /** The environment a service runs with here. */
   env: Record<string, string>;
+  /** CATALOG, when not the demo catalog. */
+  catalog?: string;
+}
+
+/** The same sandbox with its own catalog, written from `csv`. */
+export async function withCatalog(
+  sandbox: Sandbox,
+  csv: string,
+): Promise<Sandbox> {
+  const catalog = join(sandbox.dataDir, "catalog.csv");
+  await Deno.writeTextFile(catalog, csv);
+  return { ...sandbox, catalog, env: { ...sandbox.env, CATALOG: catalog } };
 }
 
 /** Runs `fn` in a fresh virtual host and data folder, then removes both. */
