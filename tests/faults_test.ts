@@ -34,11 +34,21 @@ async function reconcile(
 ): Promise<void> {
   const outbox = sentSales(sandbox);
   const sales = outbox.map((entry) => entry.sale);
+  const expected = expectedStock(sales);
+  const stockMismatches = async () => {
+    const levels = await stock(sandbox);
+    return levels.filter((level) =>
+      level.quantity !== expected.get(`${level.storeId}/${level.sku}`)
+    ).length + Math.abs(levels.length - expected.size);
+  };
+  // Billing and Inventory catch up each at its own pace after a fault.
   await eventually(
-    async () => (await invoices(sandbox)).length >= sales.length,
-    `${sales.length} invoices`,
+    async () =>
+      (await invoices(sandbox)).length >= sales.length &&
+      (await stockMismatches()) === 0,
+    `${sales.length} invoices and their stock`,
     60_000,
-  );
+  ).catch(() => {}); // The figures below say what is missing.
   const stored = await invoices(sandbox);
   const invoiced = new Map<string, number>();
   for (const invoice of stored) {
@@ -48,12 +58,7 @@ async function reconcile(
   const keys = sales.map((sale) => `${sale.StoreId}:${sale.SaleId}`);
   const lost = keys.filter((key) => !invoiced.has(key)).length;
   const duplicated = [...invoiced.values()].filter((n) => n > 1).length;
-  const levels = await stock(sandbox);
-  const expected = expectedStock(sales);
-  const stockOff =
-    levels.filter((level) =>
-      level.quantity !== expected.get(`${level.storeId}/${level.sku}`)
-    ).length + Math.abs(levels.length - expected.size);
+  const stockOff = await stockMismatches();
   const client = await openClient(sandbox);
   let errored = 0;
   try {
