@@ -156,10 +156,15 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
         });
         return [invoice];
       }));
-    for (const invoice of invoices) {
+    // One write for the batch: a line per sale costs a syscall each.
+    if (invoices.length > 0) {
       console.log(
-        `Generating invoice for Sale #${invoice.SaleId} - Total: Rs.${invoice.TotalAmount}`,
+        invoices.map((invoice) =>
+          `Generating invoice for Sale #${invoice.SaleId} - Total: Rs.${invoice.TotalAmount}`
+        ).join("\n"),
       );
+    }
+    for (const invoice of invoices) {
       if (invoice.Mismatch) {
         console.error(
           `Invoice ${invoice.InvoiceNumber} is flagged: its lines add up to Rs.${invoice.Subtotal}, the sale says Rs.${invoice.TotalAmount}`,

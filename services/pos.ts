@@ -54,6 +54,8 @@ const FIRST_SALE_ID = 10000;
 const MAX_SALE_ID = 2_147_483_647;
 const DEFAULT_STORE = "NEPAL-01";
 const PROMPT = "Press a to add new item and q to cancel/stop: ";
+/** Sales rung up in one transaction when many are made at once. */
+const RING_CHUNK = 500;
 
 const HELP = `
 Point of Sale: prices sales from the catalog and publishes them to
@@ -415,14 +417,24 @@ class Sender {
 async function ringAndSend(
   till: Till,
   sender: Sender,
-  options: { baskets: () => Basket[]; count: number; rate?: number },
+  options: {
+    /** Baskets `from` up to `to` of the `count`. */
+    baskets: (from: number, to: number) => Basket[];
+    count: number;
+    rate?: number;
+  },
 ): Promise<void> {
   const { count, rate } = options;
   const started = performance.now();
   if (rate === undefined) {
-    if (count > 0) till.ring(options.baskets());
+    // In chunks, a few ahead of the relay: it sends the first while the
+    // next are rung up, and memory stays flat however many there are.
+    for (let i = 0; i < count; i += RING_CHUNK) {
+      till.ring(options.baskets(i, Math.min(count, i + RING_CHUNK)));
+      while (till.outbox.countPending() > 4 * RING_CHUNK) await sleep(1);
+    }
   } else {
-    const baskets = options.baskets();
+    const baskets = options.baskets(0, count);
     for (let i = 0; i < count; i++) {
       const wait = started + (i * 1000) / rate - performance.now();
       if (wait > 0) await sleep(wait);
@@ -547,7 +559,7 @@ async function main(
   try {
     if (mode.kind === "simulate") {
       await ringAndSend(till, sender, {
-        baskets: () => till.randomBaskets(mode.count),
+        baskets: (from, to) => till.randomBaskets(to - from),
         count: mode.count,
         rate: mode.rate,
       });
@@ -559,7 +571,7 @@ async function main(
     } else if (imported) {
       const { baskets } = imported;
       await ringAndSend(till, sender, {
-        baskets: () => baskets,
+        baskets: (from, to) => baskets.slice(from, to),
         count: baskets.length,
       });
     } else {

@@ -318,6 +318,9 @@ export class Publisher {
   readonly #channel: ConfirmChannel;
   readonly #returned = new Set<string>();
   readonly #confirmTimeout: number;
+  /** Publishes awaiting their confirm, with the time they expire. */
+  readonly #unconfirmed = new Set<{ expires: number; expire(): void }>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
   #drained: Promise<void> | undefined;
   #blocked: { promise: Promise<void>; resolve: () => void } | undefined;
 
@@ -338,6 +341,9 @@ export class Publisher {
     const onUnblocked = () => {
       this.#blocked?.resolve();
       this.#blocked = undefined;
+      // A blocked connection held the confirms back: that was not a loss.
+      const expires = Date.now() + this.#confirmTimeout;
+      for (const entry of this.#unconfirmed) entry.expires = expires;
     };
     connection.on("blocked", onBlocked);
     connection.on("unblocked", onUnblocked);
@@ -392,21 +398,17 @@ export class Publisher {
     }
     const { exchange, routingKey, messageId } = message;
     let written = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const confirmed = new Promise<void>((resolve, reject) => {
-      const expire = () => {
-        // A blocked connection holds confirms back: that is not a loss.
-        if (this.#blocked) {
-          timer = setTimeout(expire, this.#confirmTimeout);
-          return;
-        }
-        reject(
-          new BrokerError(
-            `Message "${messageId}" was not confirmed within ${this.#confirmTimeout} ms`,
+      const waiting = {
+        expires: Date.now() + this.#confirmTimeout,
+        expire: () =>
+          reject(
+            new BrokerError(
+              `Message "${messageId}" was not confirmed within ${this.#confirmTimeout} ms`,
+            ),
           ),
-        );
       };
-      timer = setTimeout(expire, this.#confirmTimeout);
+      this.#watch(waiting);
       const options = {
         persistent: true,
         mandatory: message.mandatory ?? true,
@@ -415,7 +417,7 @@ export class Publisher {
         headers: message.headers,
       };
       const onConfirm = (error: unknown) => {
-        clearTimeout(timer);
+        this.#unconfirmed.delete(waiting);
         const returned = this.#returned.delete(messageId);
         if (error) {
           reject(
@@ -447,7 +449,7 @@ export class Publisher {
         );
       } catch (error) {
         // The channel closed already.
-        clearTimeout(timer);
+        this.#unconfirmed.delete(waiting);
         reject(error);
       }
     });
@@ -464,6 +466,28 @@ export class Publisher {
       });
     }
     return await confirmed;
+  }
+
+  /** One timer for every publish in flight, not one each. */
+  #watch(entry: { expires: number; expire(): void }): void {
+    this.#unconfirmed.add(entry);
+    if (this.#sweeper !== undefined) return;
+    this.#sweeper = setInterval(() => {
+      if (this.#unconfirmed.size === 0) {
+        clearInterval(this.#sweeper);
+        this.#sweeper = undefined;
+        return;
+      }
+      if (this.#blocked) return;
+      const now = Date.now();
+      for (const waiting of this.#unconfirmed) {
+        if (waiting.expires > now) continue;
+        this.#unconfirmed.delete(waiting);
+        waiting.expire();
+      }
+    }, Math.min(1000, this.#confirmTimeout));
+    // Nothing to wait for once the confirms are in: let the process end.
+    Deno.unrefTimer(this.#sweeper);
   }
 
   /** Closes the channel after the confirms in flight. */

@@ -120,7 +120,7 @@ export interface RelayOptions {
   outbox: Outbox;
   /** Publishes with confirms. */
   publisher: Publisher;
-  /** Messages in flight at once, awaiting their confirms. Defaults to 1000. */
+  /** Messages in flight at once, awaiting their confirms. Defaults to 256. */
   window?: number;
   /** Told of the messages the broker confirmed, in order. */
   onSent?(entries: OutboxEntry[]): void;
@@ -182,23 +182,53 @@ export class Relay {
   }
 
   async #run(): Promise<void> {
-    const { outbox, publisher, window = 1000, onSent } = this.#options;
     while (this.#again) {
       this.#again = false;
-      let batch = outbox.pending(window);
-      while (batch.length > 0) {
-        const results = await Promise.allSettled(
-          batch.map((entry) => publisher.publish(entry)),
-        );
-        const sent = batch.filter((_, i) => results[i].status === "fulfilled");
-        if (sent.length > 0) {
-          outbox.markSent(sent.map((entry) => entry.id));
-          onSent?.(sent);
-        }
-        const failure = results.find((result) => result.status === "rejected");
-        if (failure) throw failure.reason;
-        batch = outbox.pending(window, batch[batch.length - 1].id);
+      await this.#sendPending();
+    }
+  }
+
+  /**
+   * A sliding window: up to `window` publishes await their confirms while
+   * more are sent; confirmed messages are marked sent in batches.
+   */
+  async #sendPending(): Promise<void> {
+    const { outbox, publisher, window = 256, onSent } = this.#options;
+    const inFlight = new Set<Promise<void>>();
+    let confirmed: OutboxEntry[] = [];
+    let failure: unknown;
+    const markConfirmed = () => {
+      if (confirmed.length === 0) return;
+      const entries = confirmed;
+      confirmed = [];
+      outbox.markSent(entries.map((entry) => entry.id));
+      onSent?.(entries);
+    };
+    let lastId = 0;
+    while (failure === undefined) {
+      // Refill when half the window is free: one query per many messages.
+      if (inFlight.size > window / 2) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const batch = outbox.pending(window - inFlight.size, lastId);
+      if (batch.length === 0) break;
+      lastId = batch[batch.length - 1].id;
+      for (const entry of batch) {
+        const sent: Promise<void> = publisher.publish(entry).then(
+          () => {
+            confirmed.push(entry);
+            if (confirmed.length >= window / 2) markConfirmed();
+          },
+          (error) => {
+            failure ??= error;
+          },
+        ).finally(() => inFlight.delete(sent));
+        inFlight.add(sent);
       }
     }
+    await Promise.all(inFlight);
+    markConfirmed();
+    if (failure !== undefined) throw failure;
   }
 }

@@ -179,6 +179,11 @@ export class Running {
     if (rest) this.#lines.push(rest);
   }
 
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
   /** Every line printed so far, stdout and stderr. */
   get lines(): string[] {
     return this.#lines;

@@ -1,0 +1,154 @@
+/**
+ * The baselines the pipeline is measured against, in one process on the
+ * same broker: raw amqplib with the pipeline's durability but no
+ * application logic, and the article's connection-per-sale pattern.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { ChannelModel, ConsumeMessage } from "amqplib";
+import { connectBroker } from "../shared/broker.ts";
+
+/** What a baseline run measured. */
+export interface BaselineResult {
+  /** Sales pushed through. */
+  sales: number;
+  /** Seconds from the first publish to the last ack in both consumers. */
+  seconds: number;
+  /** Sales a second, end to end. */
+  perSecond: number;
+}
+
+const EXCHANGE = "bench_exchange";
+const QUEUES = ["bench_billing", "bench_inventory"];
+
+async function declare(connection: ChannelModel): Promise<void> {
+  const channel = await connection.createChannel();
+  await channel.assertExchange(EXCHANGE, "topic", { durable: true });
+  for (const queue of QUEUES) {
+    await channel.assertQueue(queue, { durable: true });
+    await channel.bindQueue(queue, EXCHANGE, "sale.created");
+    await channel.purgeQueue(queue);
+  }
+  await channel.close();
+}
+
+/** Two consumers, manual acks, one ack per message; resolve after `count` each. */
+async function consumeAll(
+  url: string,
+  count: number,
+  prefetch: number,
+): Promise<{ done: Promise<number>; close(): Promise<void> }> {
+  const connections: ChannelModel[] = [];
+  const finished = await Promise.all(QUEUES.map(async (queue) => {
+    const connection = await connectBroker({ url, name: `bench-${queue}` });
+    connections.push(connection);
+    const channel = await connection.createChannel();
+    await channel.prefetch(prefetch);
+    let seen = 0;
+    let resolve!: (at: number) => void;
+    const done = new Promise<number>((r) => resolve = r);
+    await channel.consume(queue, (message: ConsumeMessage | null) => {
+      if (!message) return;
+      channel.ack(message);
+      if (++seen === count) resolve(performance.now());
+    }, { noAck: false });
+    return { done };
+  }));
+  return {
+    done: Promise.all(finished.map((entry) => entry.done)).then((times) =>
+      Math.max(...times)
+    ),
+    close: async () => {
+      for (const connection of connections) await connection.close();
+    },
+  };
+}
+
+/**
+ * Raw amqplib: persistent messages, publisher confirms streamed (many in
+ * flight), two durable queues, manual acks, prefetch 200, noDelay.
+ */
+export async function rawBaseline(
+  url: string,
+  options: { sales: number; body: Buffer },
+): Promise<BaselineResult> {
+  const { sales, body } = options;
+  const publisher = await connectBroker({ url, name: "bench-raw-publisher" });
+  await declare(publisher);
+  const consumers = await consumeAll(url, sales, 200);
+  const channel = await publisher.createConfirmChannel();
+  const started = performance.now();
+  const confirms: Promise<void>[] = [];
+  for (let i = 0; i < sales; i++) {
+    let written = true;
+    confirms.push(
+      new Promise<void>((resolve, reject) => {
+        written = channel.publish(EXCHANGE, "sale.created", body, {
+          persistent: true,
+          mandatory: true,
+          messageId: String(i),
+          contentType: "application/json",
+        }, (error: unknown) => error ? reject(error) : resolve());
+      }),
+    );
+    // Confirms stream back while publishing goes on; the socket paces it.
+    if (!written) await new Promise((resolve) => channel.once("drain", resolve));
+    if (i >= 1000) await confirms[i - 1000];
+  }
+  await Promise.all(confirms);
+  const finished = await consumers.done;
+  await consumers.close();
+  await publisher.close();
+  const seconds = (finished - started) / 1000;
+  return { sales, seconds, perSecond: sales / seconds };
+}
+
+/**
+ * The article's POS: a new connection and channel for every sale, the
+ * exchange declared each time, one publish, no confirm; then closed.
+ */
+export async function articleBaseline(
+  url: string,
+  options: { sales: number; body: Buffer },
+): Promise<BaselineResult> {
+  const { sales, body } = options;
+  const setup = await connectBroker({ url, name: "bench-article-setup" });
+  await declare(setup);
+  await setup.close();
+  const consumers = await consumeAll(url, sales, 200);
+  const { connect } = await import("amqplib");
+  const target = new URL(url);
+  const started = performance.now();
+  for (let i = 0; i < sales; i++) {
+    // As the article does it: the client's defaults, Nagle's algorithm on.
+    const connection = await connect({
+      hostname: target.hostname,
+      port: Number(target.port || 5672),
+      username: decodeURIComponent(target.username || "guest"),
+      password: decodeURIComponent(target.password || "guest"),
+      vhost: target.pathname.length > 1
+        ? decodeURIComponent(target.pathname.slice(1))
+        : "/",
+    });
+    const channel = await connection.createChannel();
+    await channel.assertExchange(EXCHANGE, "topic", { durable: true });
+    channel.publish(EXCHANGE, "sale.created", body, { mandatory: true });
+    await channel.close();
+    await connection.close();
+  }
+  const finished = await consumers.done;
+  await consumers.close();
+  const seconds = (finished - started) / 1000;
+  return { sales, seconds, perSecond: sales / seconds };
+}
+
+/** Removes the baselines' exchange and queues. */
+export async function cleanBaselines(url: string): Promise<void> {
+  const connection = await connectBroker({ url, name: "bench-clean" });
+  const channel = await connection.createChannel();
+  for (const queue of QUEUES) await channel.deleteQueue(queue);
+  await channel.deleteExchange(EXCHANGE);
+  await channel.close();
+  await connection.close();
+}
