@@ -93,7 +93,9 @@ export async function rawBaseline(
       }),
     );
     // Confirms stream back while publishing goes on; the socket paces it.
-    if (!written) await new Promise((resolve) => channel.once("drain", resolve));
+    if (!written) {
+      await new Promise((resolve) => channel.once("drain", resolve));
+    }
     if (i >= 1000) await confirms[i - 1000];
   }
   await Promise.all(confirms);

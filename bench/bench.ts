@@ -1,0 +1,551 @@
+/**
+ * The benchmark: the real services as separate processes, under their own
+ * permission sets, against the broker, in a virtual host of its own that is
+ * removed afterwards. It pushes sales through POS, outbox, broker, Billing
+ * and Inventory to committed SQLite rows, and measures, in the same run:
+ *
+ * - sustained end-to-end sales/s (first sale to last commit in both services);
+ * - publish-to-commit latency (p50, p95, p99) at fixed offered loads and at
+ *   full speed;
+ * - each service's peak RSS and its time from process start to ready;
+ * - raw amqplib with the same durability, and the article's
+ *   connection-per-sale pattern, and the pipeline's ratio to each.
+ *
+ * It prints a table and writes JSON and an SVG chart to bench/results/.
+ *
+ *     deno task bench [-- --sales 20000 --loads 500,1000,2000 --seconds 5 --article 200]
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { parseArgs } from "node:util";
+import { DEMO_CATALOG, parseCatalog } from "../contracts/catalog.ts";
+import { Decimal } from "../contracts/decimal.ts";
+import { encodeSale } from "../contracts/sale.ts";
+import {
+  ensureBroker,
+  placementFromEnv,
+  type Service,
+  serviceCommand,
+} from "../shared/launcher.ts";
+import { type Sandbox, sentSales, withSandbox } from "../tests/test_util.ts";
+import {
+  articleBaseline,
+  type BaselineResult,
+  cleanBaselines,
+  rawBaseline,
+} from "./raw.ts";
+
+/** A service process whose output lines are timestamped as they arrive. */
+class Timed {
+  readonly started = performance.now();
+  readonly #child: Deno.ChildProcess;
+  readonly #done: Promise<void>;
+  /** Sale id to the time its commit line arrived (performance.now()). */
+  readonly committed = new Map<number, number>();
+  readyAt: number | undefined;
+  peakRssKiB = 0;
+  #poll: ReturnType<typeof setInterval>;
+
+  constructor(service: Service, sandbox: Sandbox, args: string[] = []) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: serviceCommand(service, sandbox, args),
+      env: sandbox.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#poll = setInterval(() => this.#sampleRss(), 200);
+    this.#done = this.#read();
+  }
+
+  /** The kernel's high-water mark of its RSS (Deno reads /proc only with -A). */
+  async #sampleRss(): Promise<void> {
+    try {
+      const { stdout } = await new Deno.Command("cat", {
+        args: [`/proc/${this.#child.pid}/status`],
+        stderr: "null",
+      }).output();
+      const status = new TextDecoder().decode(stdout);
+      const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      this.peakRssKiB = Math.max(this.peakRssKiB, hwm);
+    } catch {
+      // Exited.
+    }
+  }
+
+  async #read(): Promise<void> {
+    let rest = "";
+    for await (
+      const text of this.#child.stdout.pipeThrough(new TextDecoderStream())
+    ) {
+      const now = performance.now();
+      const lines = (rest + text).split("\n");
+      rest = lines.pop() ?? "";
+      for (const line of lines) {
+        const sale =
+          /(?:Generating invoice for|Inventory update for) Sale #(\d+)/
+            .exec(line);
+        if (sale) this.committed.set(Number(sale[1]), now);
+        else if (/running on/.test(line)) this.readyAt ??= now;
+      }
+    }
+  }
+
+  /** Waits until `count` sales are committed. */
+  async waitFor(count: number, timeoutMs = 300_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.committed.size < count) {
+      if (performance.now() > deadline) {
+        throw new Error(
+          `Timed out: ${this.committed.size} of ${count} committed`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** Waits until the service says it is ready. */
+  async ready(): Promise<number> {
+    while (this.readyAt === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    return this.readyAt - this.started;
+  }
+
+  /** The exit code, after it ends by itself. */
+  async exited(): Promise<number> {
+    const { code } = await this.#child.status;
+    clearInterval(this.#poll);
+    await this.#done;
+    return code;
+  }
+
+  /** Stops it cleanly. */
+  async stop(): Promise<number> {
+    await this.#sampleRss();
+    this.#child.kill("SIGTERM");
+    return await this.exited();
+  }
+}
+
+/** Latency percentiles in milliseconds. */
+interface Latency {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+function percentiles(samples: number[]): Latency {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return {
+    p50: round(at(0.5)),
+    p95: round(at(0.95)),
+    p99: round(at(0.99)),
+    max: round(sorted[sorted.length - 1] ?? NaN),
+  };
+}
+
+/** One run of the pipeline: N sales at a rate, or as fast as it goes. */
+interface PipelineRun {
+  offered: number | "full";
+  sales: number;
+  seconds: number;
+  perSecond: number;
+  latency: Latency;
+}
+
+/**
+ * Runs the POS for `count` sales and times each from the moment it was rung
+ * up (its Timestamp, just before publishing) to its commit line in the later
+ * of Billing and Inventory.
+ */
+async function runPipeline(
+  sandbox: Sandbox,
+  consumers: Timed[],
+  options: { count: number; rate?: number },
+): Promise<{ run: PipelineRun; posRssKiB: number }> {
+  const before = sentSales(sandbox).length;
+  const args = ["--simulate", "--count", String(options.count), "--quiet"];
+  if (options.rate) args.push("--rate", String(options.rate));
+  // performance.now() and Date.now() on one clock: the POS stamps wall time.
+  const offset = Date.now() - performance.now();
+  const pos = new Timed("pos", sandbox, args);
+  const code = await pos.exited();
+  if (code !== 0) throw new Error(`The POS exited with ${code}`);
+  const sales = sentSales(sandbox).slice(before).map((entry) => entry.sale);
+  const expected = before + sales.length;
+  await Promise.all(consumers.map((consumer) => consumer.waitFor(expected)));
+  const latencies: number[] = [];
+  let first = Infinity;
+  let last = 0;
+  for (const sale of sales) {
+    const rung = Date.parse(sale.Timestamp) - offset;
+    const committed = Math.max(
+      ...consumers.map((consumer) =>
+        consumer.committed.get(sale.SaleId) ?? NaN
+      ),
+    );
+    first = Math.min(first, rung);
+    last = Math.max(last, committed);
+    latencies.push(committed - rung);
+  }
+  const seconds = (last - first) / 1000;
+  return {
+    run: {
+      offered: options.rate ?? "full",
+      sales: sales.length,
+      seconds: Math.round(seconds * 1000) / 1000,
+      perSecond: Math.round(sales.length / seconds),
+      latency: percentiles(latencies),
+    },
+    posRssKiB: pos.peakRssKiB,
+  };
+}
+
+/** A bar and line chart of throughput and latency, as SVG. */
+function chart(result: BenchResult): string {
+  const width = 760;
+  const height = 360;
+  const bars = [
+    {
+      label: "pipeline",
+      value: result.pipeline.full.perSecond,
+      color: "#2b7a78",
+    },
+    {
+      label: "raw amqplib",
+      value: result.baselines.raw.perSecond,
+      color: "#3a506b",
+    },
+    {
+      label: "article",
+      value: result.baselines.article.perSecond,
+      color: "#c06c84",
+    },
+  ];
+  const maxBar = Math.max(...bars.map((bar) => bar.value)) * 1.15;
+  const barArea = { x: 60, y: 50, w: 300, h: 240 };
+  const parts: string[] = [];
+  parts.push(
+    `<text x="${barArea.x}" y="30" font-size="15" font-weight="bold">End-to-end sales/s</text>`,
+  );
+  bars.forEach((bar, i) => {
+    const w = 70;
+    const x = barArea.x + 20 + i * 95;
+    const h = (bar.value / maxBar) * barArea.h;
+    const y = barArea.y + barArea.h - h;
+    parts.push(
+      `<rect x="${x}" y="${y.toFixed(1)}" width="${w}" height="${
+        h.toFixed(1)
+      }" fill="${bar.color}"/>`,
+      `<text x="${x + w / 2}" y="${
+        (y - 5).toFixed(1)
+      }" font-size="12" text-anchor="middle">${bar.value}</text>`,
+      `<text x="${x + w / 2}" y="${
+        barArea.y + barArea.h + 18
+      }" font-size="12" text-anchor="middle">${bar.label}</text>`,
+    );
+  });
+  parts.push(
+    `<line x1="${barArea.x}" y1="${barArea.y + barArea.h}" x2="${
+      barArea.x + barArea.w
+    }" y2="${barArea.y + barArea.h}" stroke="#333"/>`,
+  );
+  const runs = [...result.pipeline.loads, result.pipeline.full];
+  const lat = { x: 430, y: 50, w: 290, h: 240 };
+  const maxLat = Math.max(25, ...runs.map((run) => run.latency.p99)) * 1.15;
+  parts.push(
+    `<text x="${lat.x}" y="30" font-size="15" font-weight="bold">Publish-to-commit latency (ms)</text>`,
+  );
+  const series: [keyof Latency, string][] = [
+    ["p50", "#2b7a78"],
+    ["p95", "#e09f3e"],
+    ["p99", "#9e2a2b"],
+  ];
+  const xOf = (i: number) =>
+    lat.x + 20 + i * ((lat.w - 40) / Math.max(1, runs.length - 1));
+  const yOf = (v: number) => lat.y + lat.h - (v / maxLat) * lat.h;
+  const target = yOf(25);
+  parts.push(
+    `<line x1="${lat.x}" y1="${target.toFixed(1)}" x2="${lat.x + lat.w}" y2="${
+      target.toFixed(1)
+    }" stroke="#999" stroke-dasharray="4 3"/>`,
+    `<text x="${lat.x + lat.w}" y="${
+      (target - 4).toFixed(1)
+    }" font-size="10" text-anchor="end" fill="#666">25 ms</text>`,
+  );
+  series.forEach(([key, color], s) => {
+    const points = runs.map((run, i) =>
+      `${xOf(i).toFixed(1)},${yOf(run.latency[key]).toFixed(1)}`
+    );
+    parts.push(
+      `<polyline points="${
+        points.join(" ")
+      }" fill="none" stroke="${color}" stroke-width="2"/>`,
+    );
+    runs.forEach((run, i) =>
+      parts.push(
+        `<circle cx="${xOf(i).toFixed(1)}" cy="${
+          yOf(run.latency[key]).toFixed(1)
+        }" r="3" fill="${color}"/>`,
+      )
+    );
+    parts.push(
+      `<text x="${lat.x + 10 + s * 60}" y="${
+        lat.y + lat.h + 40
+      }" font-size="12" fill="${color}">${key}</text>`,
+    );
+  });
+  runs.forEach((run, i) =>
+    parts.push(
+      `<text x="${xOf(i).toFixed(1)}" y="${
+        lat.y + lat.h + 18
+      }" font-size="11" text-anchor="middle">${
+        run.offered === "full" ? "full" : `${run.offered}/s`
+      }</text>`,
+    )
+  );
+  parts.push(
+    `<line x1="${lat.x}" y1="${lat.y + lat.h}" x2="${lat.x + lat.w}" y2="${
+      lat.y + lat.h
+    }" stroke="#333"/>`,
+  );
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+${parts.join("\n")}
+<text x="10" y="${
+    height - 8
+  }" font-size="10" fill="#666">${result.machine} - ${result.date}</text>
+</svg>
+`;
+}
+
+/** Everything a run measured. */
+interface BenchResult {
+  date: string;
+  machine: string;
+  sales: number;
+  pipeline: { full: PipelineRun; loads: PipelineRun[] };
+  baselines: { raw: BaselineResult; article: BaselineResult };
+  ratios: { pipelineToRaw: number; pipelineToArticle: number };
+  services: Record<string, { peakRssMiB: number; readyMs: number }>;
+  targets: Record<string, { value: number; target: string; met: boolean }>;
+}
+
+function machine(): string {
+  let cpu = "unknown CPU";
+  try {
+    cpu = /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))
+      ?.[1] ?? cpu;
+  } catch {
+    // Not Linux.
+  }
+  const cores = navigator.hardwareConcurrency;
+  return `${cores} cores, ${cpu}, Deno ${Deno.version.deno}`;
+}
+
+async function brokerVersion(url: string): Promise<string> {
+  const { connectBroker } = await import("../shared/broker.ts");
+  const connection = await connectBroker({ url, name: "bench-version" });
+  const properties = (connection.connection as unknown as {
+    serverProperties: { product?: string; version?: string };
+  }).serverProperties;
+  await connection.close();
+  return `${properties.product ?? "broker"} ${properties.version ?? ""}`.trim();
+}
+
+function table(result: BenchResult): string {
+  const rows = [
+    "| Run | Sales | Sales/s | p50 ms | p95 ms | p99 ms |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ...[...result.pipeline.loads, result.pipeline.full].map((run) =>
+      `| pipeline, ${
+        run.offered === "full" ? "full speed" : `${run.offered}/s offered`
+      } | ${run.sales} | ${run.perSecond} | ${run.latency.p50} | ${run.latency.p95} | ${run.latency.p99} |`
+    ),
+    `| raw amqplib (same durability) | ${result.baselines.raw.sales} | ${
+      Math.round(result.baselines.raw.perSecond)
+    } | | | |`,
+    `| article (connection per sale) | ${result.baselines.article.sales} | ${
+      Math.round(result.baselines.article.perSecond)
+    } | | | |`,
+  ];
+  const services = [
+    "",
+    "| Service | Peak RSS MiB | Ready ms |",
+    "| --- | ---: | ---: |",
+    ...Object.entries(result.services).map(([name, s]) =>
+      `| ${name} | ${s.peakRssMiB} | ${s.readyMs} |`
+    ),
+  ];
+  const targets = [
+    "",
+    "| Target | Measured | Met |",
+    "| --- | ---: | :---: |",
+    ...Object.entries(result.targets).map(([name, t]) =>
+      `| ${name} (${t.target}) | ${t.value} | ${t.met ? "yes" : "no"} |`
+    ),
+  ];
+  return [
+    `Pipeline / raw: ${result.ratios.pipelineToRaw}x, pipeline / article: ${result.ratios.pipelineToArticle}x`,
+    "",
+    ...rows,
+    ...services,
+    ...targets,
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    // `deno task bench -- --sales 5000` passes the "--" along.
+    args: Deno.args.filter((arg) => arg !== "--"),
+    options: {
+      sales: { type: "string", default: "20000" },
+      loads: { type: "string", default: "500,1000,2000" },
+      seconds: { type: "string", default: "5" },
+      article: { type: "string", default: "200" },
+      out: {
+        type: "string",
+        default: new URL("./results/", import.meta.url).pathname,
+      },
+    },
+  });
+  const sales = Number(values.sales);
+  const loads = values.loads.split(",").map(Number).filter((n) => n > 0);
+  const seconds = Number(values.seconds);
+  const url = placementFromEnv().url;
+  await ensureBroker(url);
+  const broker = await brokerVersion(url);
+  console.error(`Benchmark on ${machine()}, ${broker}`);
+
+  let result: BenchResult | undefined;
+  await withSandbox(async (sandbox) => {
+    // Readiness: each service from process start to its first word of ready.
+    const posStart = performance.now();
+    const probe = new Timed("pos", sandbox, ["--count", "0", "--quiet"]);
+    await probe.exited();
+    const posReady = performance.now() - posStart;
+    const billing = new Timed("billing", sandbox);
+    const inventory = new Timed("inventory", sandbox);
+    const readyMs = [await billing.ready(), await inventory.ready()];
+    const consumers = [billing, inventory];
+
+    let posRss = probe.peakRssKiB;
+    const loadRuns: PipelineRun[] = [];
+    for (const rate of loads) {
+      console.error(`Pipeline at ${rate} sales/s offered for ${seconds} s ...`);
+      const { run, posRssKiB } = await runPipeline(sandbox, consumers, {
+        count: rate * seconds,
+        rate,
+      });
+      posRss = Math.max(posRss, posRssKiB);
+      loadRuns.push(run);
+    }
+    console.error(`Pipeline at full speed, ${sales} sales ...`);
+    const full = await runPipeline(sandbox, consumers, { count: sales });
+    posRss = Math.max(posRss, full.posRssKiB);
+    await billing.stop();
+    await inventory.stop();
+
+    // The baselines carry a sale of the same shape the POS sends.
+    const catalog = parseCatalog(
+      await Deno.readTextFile(DEMO_CATALOG),
+      "catalog.csv",
+    );
+    const items = [...catalog.products.values()].slice(0, 3).map((product) => ({
+      Sku: product.sku,
+      Quantity: 2,
+      UnitPrice: product.unitPrice,
+    }));
+    const body: Buffer = encodeSale({
+      SaleId: 10000,
+      StoreId: "NEPAL-01",
+      Items: items,
+      Timestamp: new Date().toISOString(),
+      TotalAmount: items.reduce(
+        (sum, item) => sum.add(item.UnitPrice.times(2)),
+        Decimal.of(0n),
+      ),
+    });
+    console.error(`Raw amqplib baseline, ${sales} sales ...`);
+    const raw = await rawBaseline(sandbox.url, { sales, body });
+    console.error(
+      `Article baseline, ${values.article} sales, a connection each ...`,
+    );
+    const article = await articleBaseline(sandbox.url, {
+      sales: Number(values.article),
+      body,
+    });
+    await cleanBaselines(sandbox.url);
+
+    const at1000 = loadRuns.find((run) => run.offered === 1000);
+    const rssMiB = (kib: number) => Math.round(kib / 102.4) / 10;
+    const services = {
+      pos: { peakRssMiB: rssMiB(posRss), readyMs: Math.round(posReady) },
+      billing: {
+        peakRssMiB: rssMiB(billing.peakRssKiB),
+        readyMs: Math.round(readyMs[0]),
+      },
+      inventory: {
+        peakRssMiB: rssMiB(inventory.peakRssKiB),
+        readyMs: Math.round(readyMs[1]),
+      },
+    };
+    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+    result = {
+      date: new Date().toISOString(),
+      machine: `${machine()}, ${broker} on loopback`,
+      sales,
+      pipeline: { full: full.run, loads: loadRuns },
+      baselines: { raw, article },
+      ratios: {
+        pipelineToRaw: ratio(full.run.perSecond, raw.perSecond),
+        pipelineToArticle: ratio(full.run.perSecond, article.perSecond),
+      },
+      services,
+      targets: {
+        "pipeline / raw sales/s": {
+          value: ratio(full.run.perSecond, raw.perSecond),
+          target: ">= 0.9",
+          met: full.run.perSecond >= 0.9 * raw.perSecond,
+        },
+        "p99 at 1,000/s, ms": {
+          value: at1000?.latency.p99 ?? NaN,
+          target: "<= 25",
+          met: (at1000?.latency.p99 ?? Infinity) <= 25,
+        },
+        "peak RSS of the largest service, MiB": {
+          value: Math.max(...Object.values(services).map((s) => s.peakRssMiB)),
+          target: "<= 100",
+          met: Object.values(services).every((s) => s.peakRssMiB <= 100),
+        },
+        "slowest ready, ms": {
+          value: Math.max(...Object.values(services).map((s) => s.readyMs)),
+          target: "<= 500",
+          met: Object.values(services).every((s) => s.readyMs <= 500),
+        },
+      },
+    };
+  });
+  if (!result) return;
+  await Deno.mkdir(values.out, { recursive: true });
+  const json = JSON.stringify(result, null, 2);
+  await Deno.writeTextFile(`${values.out}/latest.json`, json + "\n");
+  await Deno.writeTextFile(`${values.out}/latest.svg`, chart(result));
+  console.log(table(result));
+  console.error(`Wrote ${values.out}latest.json and latest.svg`);
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (error) {
+    console.error(`bench: ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  }
+}
