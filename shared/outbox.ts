@@ -14,7 +14,6 @@ import {
   sleep,
   UnroutableError,
 } from "./broker.ts";
-import { transaction } from "./store.ts";
 
 /** A message waiting in the outbox. */
 export interface OutboxEntry extends Outgoing {
@@ -24,7 +23,6 @@ export interface OutboxEntry extends Outgoing {
 
 /** Messages to publish, kept in the service's database. */
 export class Outbox {
-  readonly #db: DatabaseSync;
   readonly #insert;
   readonly #pending;
   readonly #count;
@@ -33,7 +31,6 @@ export class Outbox {
 
   /** Creates the outbox table in `db` if it is not there. */
   constructor(db: DatabaseSync) {
-    this.#db = db;
     db.exec(`CREATE TABLE IF NOT EXISTS outbox (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       message_id TEXT NOT NULL UNIQUE,
@@ -62,7 +59,10 @@ export class Outbox {
     this.#count = db.prepare(
       "SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL",
     );
-    this.#markSent = db.prepare("UPDATE outbox SET sent_at = ? WHERE id = ?");
+    // One statement for a whole batch of confirms.
+    this.#markSent = db.prepare(
+      "UPDATE outbox SET sent_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+    );
   }
 
   /**
@@ -107,10 +107,7 @@ export class Outbox {
 
   /** Marks confirmed messages sent, in one transaction. */
   markSent(ids: number[]): void {
-    const now = new Date().toISOString();
-    transaction(this.#db, () => {
-      for (const id of ids) this.#markSent.run(now, id);
-    });
+    this.#markSent.run(new Date().toISOString(), JSON.stringify(ids));
   }
 }
 
