@@ -118,6 +118,13 @@ export function permissionFlags(
   ];
 }
 
+/**
+ * A small young generation and a bounded old one: the services' live data
+ * is bounded by prefetch and the confirm window (a few MB), so a tight heap
+ * keeps their memory flat and their GC pauses short.
+ */
+const V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--max-old-space-size=48";
+
 /** The command line that runs a service under its permissions. */
 export function serviceCommand(
   service: Service,
@@ -127,6 +134,7 @@ export function serviceCommand(
   return [
     "run",
     ...permissionFlags(service, placement, args),
+    V8_FLAGS,
     join(ROOT, PROGRAMS[service].script),
     ...args,
   ];
@@ -315,6 +323,7 @@ async function compileAll(): Promise<number> {
       args: [
         "compile",
         ...permissionFlags(service, placement),
+        V8_FLAGS,
         "--output",
         output,
         join(ROOT, "services", `${service}.ts`),
