@@ -174,7 +174,13 @@ export class Relay {
         onUnroutable?.(error);
         wait = 5000;
       }
-      await Promise.race([added, sleep(wait, signal)]);
+      // Woken by an add, the idle timer is cancelled rather than left behind.
+      const idle = new AbortController();
+      const stop = () => idle.abort();
+      signal.addEventListener("abort", stop, { once: true });
+      await Promise.race([added, sleep(wait, idle.signal)]);
+      idle.abort();
+      signal.removeEventListener("abort", stop);
     }
   }
 
