@@ -384,7 +384,11 @@ class Sender {
           await publisher.close();
         }
       },
-    }).catch((error) => fail(NAME, describe(error)));
+    }).catch((error) => {
+      // Leave the terminal as it was found before saying why.
+      if (Deno.stdin.isTerminal()) Deno.stdin.setRaw(false);
+      fail(NAME, describe(error));
+    });
   }
 
   /** Resolves once the sale is confirmed, or after `timeoutMs`. */
