@@ -323,6 +323,6 @@ if (import.meta.main) {
       fail(NAME, `Unknown command "${positionals[0]}": see --help`, 2);
     }
   } catch (error) {
-    fail(NAME, error instanceof Error ? error.message : String(error));
+    fail(NAME, error);
   }
 }

@@ -26,8 +26,10 @@ import { encodeStockLow, STOCK_LOW } from "../contracts/stock.ts";
 import { Outbox } from "../shared/outbox.ts";
 import {
   type Config,
+  errorMessage,
   fail,
   parseCommandLine,
+  readInput,
   runConsumer,
 } from "../shared/service.ts";
 import { Inbox, openDatabase, transaction } from "../shared/store.ts";
@@ -306,7 +308,7 @@ function parseOpeningStock(text: string, path: string): StockChange[] {
       });
     } catch (error) {
       problems.push(
-        `line ${line}: ${error instanceof Error ? error.message : error}`,
+        `line ${line}: ${errorMessage(error)}`,
       );
     }
   }
@@ -327,17 +329,7 @@ async function changeStock(
     if (!args[0]) {
       throw new ContractError("load needs a file: stock -- load <file.csv>");
     }
-    let text: string;
-    try {
-      text = await Deno.readTextFile(args[0]);
-    } catch (error) {
-      throw new Error(
-        `Cannot read "${args[0]}": ${
-          error instanceof Error ? error.message : error
-        }`,
-      );
-    }
-    changes = parseOpeningStock(text, args[0]);
+    changes = parseOpeningStock(await readInput(args[0]), args[0]);
   } else {
     const [sku, quantity] = args;
     changes = [{
@@ -392,6 +384,6 @@ if (import.meta.main) {
       fail(NAME, `Unknown command "${positionals.join(" ")}": see --help`, 2);
     }
   } catch (error) {
-    fail(NAME, error instanceof Error ? error.message : String(error));
+    fail(NAME, error);
   }
 }

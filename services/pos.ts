@@ -40,10 +40,12 @@ import {
 import { Outbox, type OutboxEntry, Relay } from "../shared/outbox.ts";
 import {
   type Config,
+  errorMessage,
   fail,
   onShutdown,
   parseCommandLine,
   readEnv,
+  readInput,
   retrying,
 } from "../shared/service.ts";
 import { openDatabase, transaction } from "../shared/store.ts";
@@ -97,13 +99,7 @@ type Basket = z.infer<typeof BasketSchema>;
 
 /** Reads the catalog; a bad file is a one-line error naming its rows. */
 async function loadCatalog(path: string): Promise<Catalog> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new Error(`Cannot read catalog "${path}": ${describe(error)}`);
-  }
-  return parseCatalog(text, path);
+  return parseCatalog(await readInput(path), path);
 }
 
 /**
@@ -200,7 +196,7 @@ function parseSalesFile(text: string, path: string, catalog: Catalog): Import {
       try {
         baskets.push(check(checkBasket(JSON.parse(line))));
       } catch (error) {
-        problems.push(`${path} line ${i + 1}: ${describe(error)}`);
+        problems.push(`${path} line ${i + 1}: ${errorMessage(error)}`);
       }
     });
     return { baskets, problems, skipped };
@@ -233,7 +229,7 @@ function parseSalesFile(text: string, path: string, catalog: Catalog): Import {
       entry.basket.Items.push(item);
     } catch (error) {
       entry.bad = true;
-      problems.push(`${path} line ${line}: ${describe(error)}`);
+      problems.push(`${path} line ${line}: ${errorMessage(error)}`);
     }
   }
   for (const [receipt, entry] of receipts) {
@@ -250,7 +246,7 @@ function parseSalesFile(text: string, path: string, catalog: Catalog): Import {
     try {
       baskets.push(check(checkBasket(entry.basket)));
     } catch (error) {
-      problems.push(`${path}: receipt "${receipt}": ${describe(error)}`);
+      problems.push(`${path}: receipt "${receipt}": ${errorMessage(error)}`);
     }
   }
   return { baskets, problems, skipped };
@@ -323,10 +319,6 @@ class Till {
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Sends the outbox in the background for as long as the POS runs: connects
  * (again and again, with backoff, when the broker is away), publishes what
@@ -387,7 +379,7 @@ class Sender {
     }).catch((error) => {
       // Leave the terminal as it was found before saying why.
       if (Deno.stdin.isTerminal()) Deno.stdin.setRaw(false);
-      fail(NAME, describe(error));
+      fail(NAME, error);
     });
   }
 
@@ -543,13 +535,7 @@ async function main(
   // A file is read and checked whole before any sale is made from it.
   let imported: Import | undefined;
   if (mode.kind === "file") {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(mode.path);
-    } catch (error) {
-      throw new Error(`Cannot read "${mode.path}": ${describe(error)}`);
-    }
-    imported = parseSalesFile(text, mode.path, catalog);
+    imported = parseSalesFile(await readInput(mode.path), mode.path, catalog);
     for (const line of [...imported.problems, ...imported.skipped]) {
       console.error(line);
     }
@@ -637,7 +623,7 @@ function parseMode(values: Record<string, unknown>): Mode {
     try {
       return { kind: "items", basket: parseItems(values.items) };
     } catch (error) {
-      fail(NAME, describe(error), 2);
+      fail(NAME, error, 2);
     }
   }
   return { kind: "interactive" };
@@ -672,6 +658,6 @@ if (import.meta.main) {
       quiet: Boolean(values.quiet),
     });
   } catch (error) {
-    fail(NAME, describe(error));
+    fail(NAME, error);
   }
 }

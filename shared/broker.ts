@@ -376,11 +376,6 @@ export class Publisher {
     );
   }
 
-  /** Whether the broker has blocked publishing (a resource alarm). */
-  get blocked(): boolean {
-    return this.#blocked !== undefined;
-  }
-
   /** The channel, to declare topology on. */
   get channel(): ConfirmChannel {
     return this.#channel;

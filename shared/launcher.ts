@@ -22,7 +22,7 @@ import {
   DEFAULT_AMQP_URL,
   redactUrl,
 } from "./broker.ts";
-import { DEFAULT_DATA_DIR } from "./service.ts";
+import { DEFAULT_DATA_DIR, fail } from "./service.ts";
 
 /** The services, each `services/<name>.ts`. */
 export const SERVICES = ["pos", "billing", "inventory"] as const;
@@ -326,7 +326,7 @@ async function compileAll(): Promise<number> {
         V8_FLAGS,
         "--output",
         output,
-        join(ROOT, "services", `${service}.ts`),
+        join(ROOT, PROGRAMS[service].script),
       ],
       stdin: "null",
     }).spawn().status;
@@ -383,9 +383,6 @@ if (import.meta.main) {
     }
     Deno.exit(code);
   } catch (error) {
-    console.error(
-      `launcher: ${error instanceof Error ? error.message : error}`,
-    );
-    Deno.exit(1);
+    fail("launcher", error);
   }
 }

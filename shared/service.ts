@@ -74,7 +74,7 @@ export function parseCommandLine<O extends ParseArgsOptionsConfig>(
       },
     });
   } catch (error) {
-    fail(name, error instanceof Error ? error.message : String(error), 2);
+    fail(name, error, 2);
   }
   if (parsed.values.help) {
     console.log(`${help.trim()}\n${COMMON_HELP}`);
@@ -105,9 +105,30 @@ export function readEnv(name: string): string | undefined {
   return state === "granted" ? Deno.env.get(name) || undefined : undefined;
 }
 
-/** Prints `<name>: <message>` on stderr and exits: no stack trace. */
-export function fail(name: string, message: string, code = 1): never {
-  console.error(`${name}: ${message.split("\n")[0]}`);
+/** An error's message, or the thing thrown as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Reads a file the user named (a catalog, sales to import, opening stock).
+ *
+ * @throws {Error} one line naming the file and why it cannot be read.
+ */
+export async function readInput(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new Error(`Cannot read "${path}": ${errorMessage(error)}`);
+  }
+}
+
+/**
+ * Prints `<name>: <problem>` on stderr, its first line only, and exits: no
+ * stack trace. `problem` is a message or what was thrown.
+ */
+export function fail(name: string, problem: unknown, code = 1): never {
+  console.error(`${name}: ${errorMessage(problem).split("\n")[0]}`);
   Deno.exit(code);
 }
 
@@ -220,7 +241,7 @@ export async function runConsumer<T>(
       },
     });
   } catch (error) {
-    fail(name, error instanceof Error ? error.message : String(error));
+    fail(name, error);
   }
   removeHandlers();
   db.close();

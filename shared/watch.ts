@@ -84,6 +84,6 @@ if (import.meta.main) {
       },
     });
   } catch (error) {
-    fail(NAME, error instanceof Error ? error.message : String(error));
+    fail(NAME, error);
   }
 }
