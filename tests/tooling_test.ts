@@ -146,7 +146,7 @@ Deno.test("start: all three in one terminal, prefixed", options, async () => {
 });
 
 Deno.test("compose.yaml validates against the Compose Specification", async () => {
-  const schema = projectPath("..", "shared", "schemas", "compose-spec.json");
+  const schema = projectPath("tests", "compose_spec", "compose-spec.json");
   const script = `
 import json, sys, yaml, jsonschema
 doc = yaml.safe_load(open(sys.argv[1]))
