@@ -22,12 +22,10 @@ import { parseArgs } from "node:util";
 import { DEMO_CATALOG, parseCatalog } from "../contracts/catalog.ts";
 import { Decimal } from "../contracts/decimal.ts";
 import { encodeSale } from "../contracts/sale.ts";
-import {
-  ensureBroker,
-  placementFromEnv,
-  type Service,
-  serviceCommand,
-} from "../shared/launcher.ts";
+import { connectBroker } from "../lib/connection.ts";
+import { readEnv, resolveConfig } from "../lib/config.ts";
+import { ensureBroker } from "../lib/ensure_broker.ts";
+import { invocation, type ProgramName } from "../tools/launcher.ts";
 import { type Sandbox, sentSales, withSandbox } from "../tests/test_util.ts";
 import {
   articleBaseline,
@@ -48,15 +46,16 @@ class Timed {
   #poll: ReturnType<typeof setInterval>;
 
   constructor(
-    service: Service,
+    service: ProgramName,
     sandbox: Sandbox,
     args: string[] = [],
     /** How often to sample RSS; the kernel keeps the peak, so rarely will do. */
     sampleMs = 1000,
   ) {
+    const command = invocation(service, sandbox.env, args);
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: serviceCommand(service, sandbox, args),
-      env: sandbox.env,
+      args: command.args,
+      env: command.env,
       stdin: "null",
       stdout: "piped",
       stderr: "inherit",
@@ -359,7 +358,6 @@ function machine(): string {
 }
 
 async function brokerVersion(url: string): Promise<string> {
-  const { connectBroker } = await import("../shared/broker.ts");
   const connection = await connectBroker({ url, name: "bench-version" });
   const properties = (connection.connection as unknown as {
     serverProperties: { product?: string; version?: string };
@@ -427,7 +425,7 @@ async function main(): Promise<void> {
   const sales = Number(values.sales);
   const loads = values.loads.split(",").map(Number).filter((n) => n > 0);
   const seconds = Number(values.seconds);
-  const url = placementFromEnv().url;
+  const { url } = resolveConfig({}, readEnv);
   await ensureBroker(url);
   const broker = await brokerVersion(url);
   console.error(`Benchmark on ${machine()}, ${broker}`);

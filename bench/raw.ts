@@ -7,7 +7,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { ChannelModel, ConsumeMessage } from "amqplib";
-import { connectBroker } from "../shared/broker.ts";
+import { connectBroker } from "../lib/connection.ts";
 
 /** What a baseline run measured. */
 export interface BaselineResult {

@@ -14,6 +14,8 @@ import { Decimal } from "./decimal.ts";
 export const SALES_EXCHANGE = "sales_exchange";
 /** The routing key of a new sale. */
 export const SALE_CREATED = "sale.created";
+/** The demo shop's store, where a command names none. */
+export const DEFAULT_STORE = "NEPAL-01";
 
 /** Longest store id or SKU accepted: room for real codes, not for abuse. */
 const MAX_CODE_LENGTH = 64;

@@ -24,21 +24,33 @@ import {
   SALES_EXCHANGE,
 } from "../contracts/sale.ts";
 import { decode } from "../contracts/codec.ts";
-import { Outbox } from "../shared/outbox.ts";
-import {
-  type Config,
-  fail,
-  parseCommandLine,
-  readEnv,
-  runConsumer,
-} from "../shared/service.ts";
-import { Inbox, openDatabase, transaction } from "../shared/store.ts";
+import { type Config, readEnv } from "../lib/config.ts";
+import { openDatabase, transaction } from "../lib/database.ts";
+import { UsageError } from "../lib/errors.ts";
+import { Inbox } from "../lib/inbox.ts";
+import { runMain } from "../lib/main.ts";
+import { Outbox } from "../lib/outbox.ts";
+import { parseCommandLine, type Program } from "../lib/program.ts";
+import { runConsumer } from "../lib/run_consumer.ts";
 
 const NAME = "billing";
 /** The article's queue; the .NET Billing service consumes it too. */
 const QUEUE = "billing_queue";
 
-const HELP = `
+/** Billing's command line, and what it may read: its folder and TAX_RATE. */
+export const program: Program = {
+  name: NAME,
+  script: "services/billing.ts",
+  settings: ["url", "dataDir", "prefetch"],
+  env: ["TAX_RATE"],
+  keepsData: true,
+  options: {
+    json: { type: "boolean" },
+    sale: { type: "string" },
+    store: { type: "string" },
+    "tax-rate": { type: "string" },
+  },
+  help: `
 Billing: makes an invoice for every sale on "${QUEUE}" and publishes
 "${INVOICE_CREATED}".
 
@@ -51,7 +63,8 @@ Options:
   --tax-rate <r>     TAX_RATE  tax on each sale's total, e.g. 0.13; default none
   --sale <id>        with invoices: only this sale's invoice
   --store <s>        with invoices: only this store's
-  --json             with invoices: JSON for machines`;
+  --json             with invoices: JSON for machines`,
+};
 
 function openInvoices(config: Config, readOnly = false): DatabaseSync {
   const db = openDatabase({ dataDir: config.dataDir, name: NAME, readOnly });
@@ -183,7 +196,7 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
     routingKey: SALE_CREATED,
     decode: decodeSale,
     handle,
-    onFailed: (reason) => console.error(`Rejected a message: ${reason}`),
+    onSetAside: (reason) => console.error(`Rejected a message: ${reason}`),
   });
 }
 
@@ -257,7 +270,7 @@ function printInvoices(
     console.log(JSON.stringify(invoices, null, 2));
   } else if (options.sale !== undefined) {
     if (invoices.length === 0) {
-      fail(NAME, `No invoice for sale #${options.sale}`);
+      throw new Error(`No invoice for sale #${options.sale}`);
     }
     console.log(invoices.map(render).join("\n\n"));
   } else if (invoices.length === 0) {
@@ -285,44 +298,31 @@ function parseTaxRate(text: string | undefined): Decimal | undefined {
   } catch {
     // Reported below.
   }
-  fail(
-    NAME,
+  throw new UsageError(
     `Invalid tax rate "${text}": use a decimal from 0 to below 1, e.g. 0.13`,
-    2,
   );
 }
 
-if (import.meta.main) {
-  const { values, positionals, config } = parseCommandLine({
-    name: NAME,
-    help: HELP,
-    options: {
-      json: { type: "boolean" },
-      sale: { type: "string" },
-      store: { type: "string" },
-      "tax-rate": { type: "string" },
-    },
-  });
-  try {
-    if (positionals[0] === "invoices") {
-      const sale = values.sale === undefined ? undefined : Number(values.sale);
-      if (sale !== undefined && !Number.isSafeInteger(sale)) {
-        fail(NAME, `Invalid sale id "${values.sale}"`, 2);
-      }
-      printInvoices(config, {
-        json: Boolean(values.json),
-        sale,
-        store: values.store as string | undefined,
-      });
-    } else if (positionals.length === 0) {
-      const taxRate = parseTaxRate(
-        (values["tax-rate"] as string | undefined) ?? readEnv("TAX_RATE"),
-      );
-      await serve(config, taxRate);
-    } else {
-      fail(NAME, `Unknown command "${positionals[0]}": see --help`, 2);
+async function main(): Promise<void> {
+  const { values, positionals, config } = parseCommandLine(program);
+  if (positionals[0] === "invoices") {
+    const sale = values.sale === undefined ? undefined : Number(values.sale);
+    if (sale !== undefined && !Number.isSafeInteger(sale)) {
+      throw new UsageError(`Invalid sale id "${values.sale}"`);
     }
-  } catch (error) {
-    fail(NAME, error);
+    printInvoices(config, {
+      json: Boolean(values.json),
+      sale,
+      store: values.store as string | undefined,
+    });
+  } else if (positionals.length === 0) {
+    const taxRate = parseTaxRate(
+      (values["tax-rate"] as string | undefined) ?? readEnv("TAX_RATE"),
+    );
+    await serve(config, taxRate);
+  } else {
+    throw new UsageError(`Unknown command "${positionals[0]}": see --help`);
   }
 }
+
+if (import.meta.main) Deno.exit(await runMain(NAME, main));

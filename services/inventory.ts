@@ -17,29 +17,42 @@ import { ContractError, parseCsv } from "../contracts/codec.ts";
 import {
   code,
   decodeSale,
+  DEFAULT_STORE,
   SALE_CREATED,
   type SaleDetails,
   saleKey,
   SALES_EXCHANGE,
 } from "../contracts/sale.ts";
 import { encodeStockLow, STOCK_LOW } from "../contracts/stock.ts";
-import { Outbox } from "../shared/outbox.ts";
-import {
-  type Config,
-  errorMessage,
-  fail,
-  parseCommandLine,
-  readInput,
-  runConsumer,
-} from "../shared/service.ts";
-import { Inbox, openDatabase, transaction } from "../shared/store.ts";
+import type { Config } from "../lib/config.ts";
+import { openDatabase, transaction } from "../lib/database.ts";
+import { errorMessage, UsageError } from "../lib/errors.ts";
+import { Inbox } from "../lib/inbox.ts";
+import { runMain } from "../lib/main.ts";
+import { Outbox } from "../lib/outbox.ts";
+import { parseCommandLine, type Program } from "../lib/program.ts";
+import { readInput } from "../lib/read_input.ts";
+import { wholeNumber } from "../lib/whole_number.ts";
+import { runConsumer } from "../lib/run_consumer.ts";
 
 const NAME = "inventory";
 /** The article's queue; the .NET Inventory service consumes it too. */
 const QUEUE = "inventory_queue";
-const DEFAULT_STORE = "NEPAL-01";
 
-const HELP = `
+/** Inventory's command line, and what it may read: its folder and a stock file to load. */
+export const program: Program = {
+  name: NAME,
+  script: "services/inventory.ts",
+  settings: ["url", "dataDir", "prefetch"],
+  keepsData: true,
+  options: {
+    json: { type: "boolean" },
+    store: { type: "string" },
+    threshold: { type: "string" },
+  },
+  reads: ({ positionals: [command, action, file] }) =>
+    command === "stock" && action === "load" ? [file] : [],
+  help: `
 Inventory: takes every sale on "${QUEUE}" off the stock of its store and
 publishes "${STOCK_LOW}" when a SKU falls below its threshold.
 
@@ -53,7 +66,8 @@ Usage:
 Options:
   --store <s>        with set and add; default ${DEFAULT_STORE}
   --threshold <t>    with set and add: the low-stock threshold of the SKU
-  --json             with stock: JSON for machines`;
+  --json             with stock: JSON for machines`,
+};
 
 /** The stock of one SKU in one store. */
 interface StockLevel {
@@ -205,7 +219,7 @@ async function serve(config: Config): Promise<void> {
     routingKey: SALE_CREATED,
     decode: decodeSale,
     handle,
-    onFailed: (reason) => console.error(`Rejected a message: ${reason}`),
+    onSetAside: (reason) => console.error(`Rejected a message: ${reason}`),
   });
 }
 
@@ -259,23 +273,6 @@ function printStock(config: Config, json: boolean): void {
   }
 }
 
-function wholeNumber(
-  what: string,
-  text: string | undefined,
-  min: number,
-): number {
-  const value = Number(text);
-  if (
-    text === undefined || !/^-?\d+$/.test(text.trim()) || value < min ||
-    value > 2 ** 31 - 1
-  ) {
-    throw new ContractError(
-      `Invalid ${what} "${text ?? ""}": use a whole number from ${min}`,
-    );
-  }
-  return value;
-}
-
 function checkCode(what: string, text: string | undefined): string {
   const result = code.safeParse(text);
   if (!result.success) {
@@ -300,10 +297,12 @@ function parseOpeningStock(text: string, path: string): StockChange[] {
       changes.push({
         storeId: checkCode("store", fields.store),
         sku: checkCode("SKU", fields.sku),
-        quantity: wholeNumber("quantity", fields.quantity, -(2 ** 31 - 1)),
+        quantity: wholeNumber("quantity", fields.quantity, {
+          min: -(2 ** 31 - 1),
+        }),
         set: true,
         threshold: fields.threshold
-          ? wholeNumber("threshold", fields.threshold, 0)
+          ? wholeNumber("threshold", fields.threshold)
           : undefined,
       });
     } catch (error) {
@@ -335,15 +334,13 @@ async function changeStock(
     changes = [{
       storeId: checkCode("store", options.store ?? DEFAULT_STORE),
       sku: checkCode("SKU", sku),
-      quantity: wholeNumber(
-        "quantity",
-        quantity,
-        command === "set" ? -(2 ** 31 - 1) : 1,
-      ),
+      quantity: wholeNumber("quantity", quantity, {
+        min: command === "set" ? -(2 ** 31 - 1) : 1,
+      }),
       set: command === "set",
       threshold: options.threshold === undefined
         ? undefined
-        : wholeNumber("threshold", options.threshold, 0),
+        : wholeNumber("threshold", options.threshold),
     }];
   }
   const db = openStock(config);
@@ -357,33 +354,23 @@ async function changeStock(
   }
 }
 
-if (import.meta.main) {
-  const { values, positionals, config } = parseCommandLine({
-    name: NAME,
-    help: HELP,
-    options: {
-      json: { type: "boolean" },
-      store: { type: "string" },
-      threshold: { type: "string" },
-    },
-  });
+async function main(): Promise<void> {
+  const { values, positionals, config } = parseCommandLine(program);
   const [command, ...rest] = positionals;
-  try {
-    if (command === "stock" && rest.length === 0) {
-      printStock(config, Boolean(values.json));
-    } else if (
-      command === "stock" && ["load", "set", "add"].includes(rest[0])
-    ) {
-      await changeStock(config, rest[0], rest.slice(1), {
-        store: values.store as string | undefined,
-        threshold: values.threshold as string | undefined,
-      });
-    } else if (command === undefined) {
-      await serve(config);
-    } else {
-      fail(NAME, `Unknown command "${positionals.join(" ")}": see --help`, 2);
-    }
-  } catch (error) {
-    fail(NAME, error);
+  if (command === "stock" && rest.length === 0) {
+    printStock(config, Boolean(values.json));
+  } else if (command === "stock" && ["load", "set", "add"].includes(rest[0])) {
+    await changeStock(config, rest[0], rest.slice(1), {
+      store: values.store as string | undefined,
+      threshold: values.threshold as string | undefined,
+    });
+  } else if (command === undefined) {
+    await serve(config);
+  } else {
+    throw new UsageError(
+      `Unknown command "${positionals.join(" ")}": see --help`,
+    );
   }
 }
+
+if (import.meta.main) Deno.exit(await runMain(NAME, main));

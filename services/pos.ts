@@ -13,53 +13,68 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import { type Basket, parseItems, priceItems } from "../contracts/basket.ts";
 import {
   type Catalog,
   DEMO_CATALOG,
   parseCatalog,
 } from "../contracts/catalog.ts";
-import { ContractError, parseCsv } from "../contracts/codec.ts";
 import {
-  code,
-  Decimal,
   decodeSale,
+  DEFAULT_STORE,
   encodeSale,
   SALE_CREATED,
   type SaleDetails,
-  type SaleItem,
   saleKey,
   SALES_EXCHANGE,
 } from "../contracts/sale.ts";
-import {
-  Publisher,
-  sleep,
-  stayConnected,
-  type UnroutableError,
-} from "../shared/broker.ts";
-import { Outbox, type OutboxEntry, Relay } from "../shared/outbox.ts";
-import {
-  type Config,
-  errorMessage,
-  fail,
-  onShutdown,
-  parseCommandLine,
-  readEnv,
-  readInput,
-  retrying,
-} from "../shared/service.ts";
-import { openDatabase, transaction } from "../shared/store.ts";
+import { parseSalesFile, type SalesFile } from "../contracts/sales_file.ts";
+import { type Config, readEnv } from "../lib/config.ts";
+import { reportRetry, stayConnected } from "../lib/connection.ts";
+import { openDatabase, transaction } from "../lib/database.ts";
+import { delay } from "../lib/delay.ts";
+import { UnroutableError, UsageError } from "../lib/errors.ts";
+import { keys } from "../lib/keys.ts";
+import { runMain } from "../lib/main.ts";
+import { Outbox, type OutboxEntry } from "../lib/outbox.ts";
+import { parseCommandLine, type Program } from "../lib/program.ts";
+import { readInput } from "../lib/read_input.ts";
+import { Relay } from "../lib/relay.ts";
+import { runSession } from "../lib/session.ts";
+import { onShutdown } from "../lib/shutdown.ts";
+import { declareExchange } from "../lib/topology.ts";
+import { wholeNumber } from "../lib/whole_number.ts";
 
 const NAME = "pos";
 /** The article's first sale id. */
 const FIRST_SALE_ID = 10000;
 const MAX_SALE_ID = 2_147_483_647;
-const DEFAULT_STORE = "NEPAL-01";
 const PROMPT = "Press a to add new item and q to cancel/stop: ";
 /** Sales rung up in one transaction when many are made at once. */
 const RING_CHUNK = 500;
 
-const HELP = `
+/** The POS's command line, and what it may read: its folder, the catalog, a file of sales. */
+export const program: Program = {
+  name: NAME,
+  script: "services/pos.ts",
+  settings: ["url", "dataDir"],
+  env: ["CATALOG"],
+  keepsData: true,
+  options: {
+    items: { type: "string" },
+    file: { type: "string" },
+    simulate: { type: "boolean" },
+    count: { type: "string" },
+    rate: { type: "string" },
+    store: { type: "string" },
+    catalog: { type: "string" },
+    quiet: { type: "boolean" },
+  },
+  reads: ({ values }, env) => [
+    values.file as string | undefined,
+    catalogPath(values, env),
+  ],
+  help: `
 Point of Sale: prices sales from the catalog and publishes them to
 "${SALES_EXCHANGE}" with "${SALE_CREATED}".
 
@@ -83,43 +98,16 @@ Options:
   --rate <r>         sales per second; default as fast as confirmed
   --store <id>       the store's id; default ${DEFAULT_STORE}
   --catalog <path>   CATALOG   the catalog CSV; default contracts/catalog.csv
-  --quiet            print only the summary`;
+  --quiet            print only the summary`,
+};
 
-/** What a customer takes to the till: SKUs and quantities, not yet priced. */
-const BasketSchema = z.object({
-  StoreId: code.optional(),
-  Items: z.array(z.object({
-    Sku: code,
-    Quantity: z.int32().positive(),
-  })).min(1).max(1000),
-});
-
-/** A basket to ring up. */
-type Basket = z.infer<typeof BasketSchema>;
-
-/** Reads the catalog; a bad file is a one-line error naming its rows. */
-async function loadCatalog(path: string): Promise<Catalog> {
-  return parseCatalog(await readInput(path), path);
-}
-
-/**
- * Prices a basket exactly: each item carries its unit price, and the total
- * is their sum times the quantities, in decimal.
- *
- * @throws {ContractError} for a SKU not in the catalog.
- */
-function priceItems(catalog: Catalog, basket: Basket): {
-  items: SaleItem[];
-  total: Decimal;
-} {
-  let total = Decimal.of(0n, 2);
-  const items = basket.Items.map(({ Sku, Quantity }) => {
-    const product = catalog.products.get(Sku);
-    if (!product) throw new ContractError(`Unknown SKU "${Sku}"`);
-    total = total.add(product.unitPrice.times(Quantity));
-    return { Sku, Quantity, UnitPrice: product.unitPrice };
-  });
-  return { items, total };
+/** The catalog to price from: `--catalog`, else CATALOG, else the demo's. */
+function catalogPath(
+  values: Record<string, unknown>,
+  env: (name: string) => string | undefined,
+): string {
+  return (values.catalog as string | undefined) ?? env("CATALOG") ??
+    fileURLToPath(DEMO_CATALOG);
 }
 
 /** A basket a shopper might bring: one to five products, mostly one or two of each. */
@@ -136,120 +124,6 @@ function randomBasket(catalog: Catalog): Basket {
       Quantity: 1 + Math.floor(Math.random() ** 3 * 4),
     })),
   };
-}
-
-/**
- * Reads `--items "MILK-1L:2,BREAD-WHITE:1"`.
- *
- * @throws {ContractError} naming the part that is not `SKU:quantity`.
- */
-function parseItems(text: string): Basket {
-  const Items = text.split(",").map((part) => {
-    const match = /^\s*([^:\s]+)\s*:\s*(\d+)\s*$/.exec(part);
-    if (!match || Number(match[2]) < 1) {
-      throw new ContractError(
-        `Invalid item "${part.trim()}": use SKU:quantity, e.g. MILK-1L:2`,
-      );
-    }
-    return { Sku: match[1], Quantity: Number(match[2]) };
-  });
-  return checkBasket({ Items });
-}
-
-function checkBasket(value: unknown): Basket {
-  const result = BasketSchema.safeParse(value);
-  if (!result.success) {
-    throw new ContractError(
-      result.error.issues.map((issue) =>
-        `${issue.path.join(".") || "sale"}: ${issue.message}`
-      ).join("; "),
-    );
-  }
-  return result.data;
-}
-
-/** A file of sales, checked row by row before anything is sent. */
-interface Import {
-  baskets: Basket[];
-  /** One line per bad row: `sales.csv line 4: Unknown SKU "X"`. */
-  problems: string[];
-  /** One line per CSV receipt left out for a bad row. */
-  skipped: string[];
-}
-
-/**
- * Reads sales from CSV (`receipt,sku,quantity[,store]`, the lines of one
- * receipt make one sale) or JSON Lines (one basket a line). A receipt with
- * any bad line is left out whole.
- */
-function parseSalesFile(text: string, path: string, catalog: Catalog): Import {
-  const baskets: Basket[] = [];
-  const problems: string[] = [];
-  const skipped: string[] = [];
-  const check = (basket: Basket) => {
-    priceItems(catalog, basket); // Unknown SKUs fail here, before sending.
-    return basket;
-  };
-  if (/\.jsonl?$/i.test(path)) {
-    text.split(/\r?\n/).forEach((line, i) => {
-      if (line.trim() === "") return;
-      try {
-        baskets.push(check(checkBasket(JSON.parse(line))));
-      } catch (error) {
-        problems.push(`${path} line ${i + 1}: ${errorMessage(error)}`);
-      }
-    });
-    return { baskets, problems, skipped };
-  }
-  const receipts = new Map<
-    string,
-    { lines: number[]; basket: Basket; bad: boolean }
-  >();
-  for (const { line, fields } of parseCsv(text, path)) {
-    const receipt = fields.receipt ?? "";
-    const entry = receipts.get(receipt) ??
-      {
-        lines: [],
-        basket: { StoreId: fields.store || undefined, Items: [] },
-        bad: false,
-      };
-    receipts.set(receipt, entry);
-    entry.lines.push(line);
-    try {
-      if (!receipt) throw new ContractError("no receipt");
-      const [item] = checkBasket({
-        Items: [{ Sku: fields.sku, Quantity: Number(fields.quantity) }],
-      }).Items;
-      if (!/^\d+$/.test(fields.quantity ?? "")) {
-        throw new ContractError(
-          `quantity "${fields.quantity}" is not a whole number`,
-        );
-      }
-      check({ Items: [item] });
-      entry.basket.Items.push(item);
-    } catch (error) {
-      entry.bad = true;
-      problems.push(`${path} line ${line}: ${errorMessage(error)}`);
-    }
-  }
-  for (const [receipt, entry] of receipts) {
-    if (entry.bad) {
-      if (receipt) {
-        skipped.push(
-          `${path}: receipt "${receipt}" (lines ${
-            entry.lines.join(", ")
-          }) is not sent`,
-        );
-      }
-      continue;
-    }
-    try {
-      baskets.push(check(checkBasket(entry.basket)));
-    } catch (error) {
-      problems.push(`${path}: receipt "${receipt}": ${errorMessage(error)}`);
-    }
-  }
-  return { baskets, problems, skipped };
 }
 
 /** The POS's database: its sales and their outbox. */
@@ -321,40 +195,35 @@ class Till {
 
 /**
  * Sends the outbox in the background for as long as the POS runs: connects
- * (again and again, with backoff, when the broker is away), publishes what
- * is pending in order, and sleeps until a new sale wakes it.
+ * (again and again, with backoff, when the broker is away) and relays what
+ * is pending, in order. Whoever waits for a sale, or for the outbox to be
+ * empty, waits on the relay.
  */
 class Sender {
-  readonly #till: Till;
+  readonly relay: Relay;
   readonly #stop = new AbortController();
-  readonly #waiters = new Map<string, () => void>();
   readonly #running: Promise<void>;
-  /** The last unroutable failure, until a later send succeeds. */
-  unroutable: UnroutableError | undefined;
+  /** Rejects when sending cannot go on (credentials refused, a host not permitted). */
+  readonly failed: Promise<never>;
 
-  constructor(till: Till, config: Config, quiet: boolean) {
-    this.#till = till;
-    const onSent = (entries: OutboxEntry[]) => {
-      this.unroutable = undefined;
-      for (const entry of entries) {
-        if (!quiet) {
-          console.log(`Sent SaleEvent #${decodeSale(entry.body).SaleId}.`);
-        }
-        this.#waiters.get(entry.messageId)?.();
-        this.#waiters.delete(entry.messageId);
-      }
-    };
+  constructor(outbox: Outbox, config: Config, quiet: boolean) {
+    this.relay = new Relay(outbox, {
+      onSent: quiet ? undefined : (entries: OutboxEntry[]) =>
+        console.log(
+          entries.map((entry) =>
+            `Sent SaleEvent #${decodeSale(entry.body).SaleId}.`
+          ).join("\n"),
+        ),
+    });
     this.#running = stayConnected({
       url: config.url,
       name: NAME,
       signal: this.#stop.signal,
-      onRetry: (message, delay) =>
-        retrying(
-          NAME,
-          `${message}; ${till.outbox.countPending()} sale(s) waiting`,
-          delay,
-        ),
-      session: async (connection) => {
+      onRetry: reportRetry(
+        NAME,
+        () => `${outbox.countPending()} sale(s) waiting`,
+      ),
+      session: (connection) => {
         connection.on("blocked", (reason: string) =>
           console.error(
             `${NAME}: the broker blocked publishing (${reason}); sales wait in the outbox`,
@@ -363,43 +232,49 @@ class Sender {
           "unblocked",
           () => console.error(`${NAME}: the broker unblocked publishing`),
         );
-        const publisher = await Publisher.open(connection);
-        try {
-          await publisher.channel.assertExchange(SALES_EXCHANGE, "topic", {
-            durable: true,
-          });
-          await new Relay({ outbox: till.outbox, publisher, onSent }).run({
-            signal: this.#stop.signal,
-            onUnroutable: (error) => this.unroutable = error,
-          });
-        } finally {
-          await publisher.close();
-        }
+        return runSession(connection, {
+          signal: this.#stop.signal,
+          relay: this.relay,
+          declare: (channel) => declareExchange(channel, SALES_EXCHANGE),
+        });
       },
-    }).catch((error) => {
-      // Leave the terminal as it was found before saying why.
-      if (Deno.stdin.isTerminal()) Deno.stdin.setRaw(false);
-      fail(NAME, error);
     });
+    this.failed = this.#running.then(() => new Promise<never>(() => {}));
+    this.failed.catch(() => {});
   }
 
-  /** Resolves once the sale is confirmed, or after `timeoutMs`. */
+  /**
+   * Waits up to `timeoutMs` for the broker's word on a sale.
+   *
+   * @throws {UnroutableError} when no queue took it (it stays pending).
+   */
   async waitSent(sale: SaleDetails, timeoutMs: number): Promise<void> {
+    const key = saleKey(sale);
     const timeout = new AbortController();
-    await Promise.race([
-      new Promise<void>((resolve) => this.#waiters.set(saleKey(sale), resolve)),
-      sleep(timeoutMs, timeout.signal),
-    ]);
-    timeout.abort();
-    this.#waiters.delete(saleKey(sale));
+    try {
+      await Promise.race([
+        this.relay.sent(key),
+        delay(timeoutMs, { signal: timeout.signal }),
+        this.failed,
+      ]);
+    } finally {
+      timeout.abort();
+      this.relay.forget(key);
+    }
   }
 
-  /** Resolves once nothing is pending; rejects on an unroutable sale. */
+  /**
+   * Resolves once nothing is pending.
+   *
+   * @throws {UnroutableError} when a sale came back unroutable.
+   */
   async drain(): Promise<void> {
-    while (this.#till.outbox.countPending() > 0) {
-      if (this.unroutable) throw this.unroutable;
-      await sleep(20);
-    }
+    await Promise.race([this.relay.drained(), this.failed]);
+  }
+
+  /** Resolves once at most `limit` sales are pending. */
+  async pendingAtMost(limit: number): Promise<void> {
+    await Promise.race([this.relay.pendingAtMost(limit), this.failed]);
   }
 
   /** Stops after the publish under way; what is pending stays for the next start. */
@@ -427,13 +302,13 @@ async function ringAndSend(
     // next are rung up, and memory stays flat however many there are.
     for (let i = 0; i < count; i += RING_CHUNK) {
       till.ring(options.baskets(i, Math.min(count, i + RING_CHUNK)));
-      while (till.outbox.countPending() > 4 * RING_CHUNK) await sleep(1);
+      await sender.pendingAtMost(4 * RING_CHUNK);
     }
   } else {
     const baskets = options.baskets(0, count);
     for (let i = 0; i < count; i++) {
       const wait = started + (i * 1000) / rate - performance.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await delay(wait);
       till.ring([baskets[i]]);
     }
   }
@@ -444,38 +319,6 @@ async function ringAndSend(
       seconds.toFixed(2)
     } s.`,
   );
-}
-
-/** Keys one at a time from a terminal, or lines from a pipe or a file. */
-async function* keys(): AsyncGenerator<string> {
-  if (Deno.stdin.isTerminal()) {
-    Deno.stdin.setRaw(true);
-    try {
-      const buffer = new Uint8Array(64);
-      while (true) {
-        const n = await Deno.stdin.read(buffer);
-        if (n === null) return;
-        for (const byte of buffer.subarray(0, n)) {
-          // Ctrl+C and Ctrl+D arrive as bytes in raw mode: treat them as q.
-          yield byte === 3 || byte === 4 ? "q" : String.fromCharCode(byte);
-        }
-      }
-    } finally {
-      Deno.stdin.setRaw(false);
-    }
-  }
-  let pending = "";
-  for await (
-    const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())
-  ) {
-    pending += chunk;
-    let newline;
-    while ((newline = pending.indexOf("\n")) >= 0) {
-      yield pending.slice(0, newline).trim().toLowerCase();
-      pending = pending.slice(newline + 1);
-    }
-  }
-  if (pending.trim()) yield pending.trim().toLowerCase();
 }
 
 async function interactive(till: Till, sender: Sender): Promise<void> {
@@ -500,10 +343,12 @@ async function interactive(till: Till, sender: Sender): Promise<void> {
       if (key === "a") {
         const [sale] = till.ring(till.randomBaskets(1));
         // The sale is safe in the outbox; wait a little for the broker's word.
-        await sender.waitSent(sale, 2000);
-        if (sender.unroutable) {
+        try {
+          await sender.waitSent(sale, 2000);
+        } catch (error) {
+          if (!(error instanceof UnroutableError)) throw error;
           console.error(
-            `Error: ${sender.unroutable.message}. The sale is kept and sent again.`,
+            `Error: ${error.message}. The sale is kept and sent again.`,
           );
         }
       } else if (key !== "" && key !== "\r" && key !== "\n") {
@@ -526,14 +371,19 @@ type Mode =
   | { kind: "items"; basket: Basket }
   | { kind: "file"; path: string };
 
-async function main(
+/** Reads the catalog; a bad file is a one-line error naming its rows. */
+async function loadCatalog(path: string): Promise<Catalog> {
+  return parseCatalog(await readInput(path), path);
+}
+
+async function sell(
   config: Config,
   options: { mode: Mode; store: string; catalog: string; quiet: boolean },
 ): Promise<void> {
   const { mode } = options;
   const catalog = await loadCatalog(options.catalog);
   // A file is read and checked whole before any sale is made from it.
-  let imported: Import | undefined;
+  let imported: SalesFile | undefined;
   if (mode.kind === "file") {
     imported = parseSalesFile(await readInput(mode.path), mode.path, catalog);
     for (const line of [...imported.problems, ...imported.skipped]) {
@@ -545,7 +395,7 @@ async function main(
   const db = openDatabase({ dataDir: config.dataDir, name: NAME });
   const till = new Till(db, { store: options.store, catalog });
   // Sales left from an earlier run go first, in order.
-  const sender = new Sender(till, config, options.quiet);
+  const sender = new Sender(till.outbox, config, options.quiet);
   try {
     if (mode.kind === "simulate") {
       await ringAndSend(till, sender, {
@@ -565,11 +415,12 @@ async function main(
         count: baskets.length,
       });
     } else {
-      await interactive(till, sender);
+      await Promise.race([interactive(till, sender), sender.failed]);
     }
   } finally {
-    await sender.close();
-    const waiting = till.outbox.countPending();
+    // After a failure that ends the POS, its one line says it all.
+    const failed = await sender.close().then(() => false, () => true);
+    const waiting = failed ? 0 : till.outbox.countPending();
     if (waiting > 0) {
       console.error(
         `${waiting} sale(s) are waiting in the outbox; they are sent on the next start.`,
@@ -578,8 +429,7 @@ async function main(
     db.close();
   }
   if (imported && imported.problems.length > 0) {
-    fail(
-      NAME,
+    throw new Error(
       `${imported.problems.length} bad row(s) in "${
         (mode as { path: string }).path
       }" were not sent`,
@@ -587,33 +437,30 @@ async function main(
   }
 }
 
-function wholeNumber(name: string, text: unknown): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    fail(NAME, `Invalid ${name} "${text}": use a whole number`, 2);
-  }
-  return value;
-}
-
 function parseMode(values: Record<string, unknown>): Mode {
-  const count = wholeNumber("count", values.count);
+  const count = values.count === undefined
+    ? undefined
+    : wholeNumber("count", values.count as string, {
+      max: Number.MAX_SAFE_INTEGER,
+    });
   let rate: number | undefined;
   if (values.rate !== undefined) {
     rate = Number(values.rate);
     if (!(rate > 0)) {
-      fail(NAME, `Invalid rate "${values.rate}": use a positive number`, 2);
+      throw new UsageError(
+        `Invalid rate "${values.rate}": use a positive number`,
+      );
     }
-    if (count === undefined) fail(NAME, "--rate goes with --count", 2);
+    if (count === undefined) throw new UsageError("--rate goes with --count");
   }
   const chosen = ["items", "file", "count"].filter((name) =>
     values[name] !== undefined
   );
   if (chosen.length > 1) {
-    fail(NAME, `Use one of --${chosen.join(", --")}, not several`, 2);
+    throw new UsageError(`Use one of --${chosen.join(", --")}, not several`);
   }
   if (values.simulate && count === undefined) {
-    fail(NAME, "--simulate goes with --count", 2);
+    throw new UsageError("--simulate goes with --count");
   }
   if (count !== undefined) return { kind: "simulate", count, rate };
   if (typeof values.file === "string") {
@@ -623,41 +470,29 @@ function parseMode(values: Record<string, unknown>): Mode {
     try {
       return { kind: "items", basket: parseItems(values.items) };
     } catch (error) {
-      fail(NAME, error, 2);
+      throw new UsageError((error as Error).message, { cause: error });
     }
   }
   return { kind: "interactive" };
 }
 
-if (import.meta.main) {
-  const { values, positionals, config } = parseCommandLine({
-    name: NAME,
-    help: HELP,
-    options: {
-      items: { type: "string" },
-      file: { type: "string" },
-      simulate: { type: "boolean" },
-      count: { type: "string" },
-      rate: { type: "string" },
-      store: { type: "string" },
-      catalog: { type: "string" },
-      quiet: { type: "boolean" },
-    },
-  });
+async function main(): Promise<void> {
+  const { values, positionals, config } = parseCommandLine(program);
   if (positionals.length > 0) {
-    fail(NAME, `Unknown command "${positionals[0]}": see --help`, 2);
+    throw new UsageError(`Unknown command "${positionals[0]}": see --help`);
   }
   const mode = parseMode(values);
   try {
-    await main(config, {
+    await sell(config, {
       mode,
       store: String(values.store ?? DEFAULT_STORE),
-      catalog: String(
-        values.catalog ?? readEnv("CATALOG") ?? fileURLToPath(DEMO_CATALOG),
-      ),
+      catalog: catalogPath(values, readEnv),
       quiet: Boolean(values.quiet),
     });
-  } catch (error) {
-    fail(NAME, error);
+  } finally {
+    // Leave the terminal as it was found before saying why.
+    if (Deno.stdin.isTerminal()) Deno.stdin.setRaw(false);
   }
 }
+
+if (import.meta.main) Deno.exit(await runMain(NAME, main));

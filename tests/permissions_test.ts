@@ -4,10 +4,29 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { permissionFlags, SERVICES } from "../shared/launcher.ts";
-import { command, projectPath, runService, withSandbox } from "./test_util.ts";
+import { permissionFlags as derive } from "../lib/permissions.ts";
+import {
+  invocation,
+  type ProgramName,
+  PROGRAMS,
+  SERVICES,
+} from "../tools/launcher.ts";
+import { command, projectPath, withSandbox } from "./test_util.ts";
 
 const options = { sanitizeResources: false, sanitizeOps: false };
+
+/** A program's flags where AMQP_URL, DATA_DIR and CATALOG are as `placement` says. */
+function permissionFlags(
+  name: ProgramName,
+  placement: { url: string; dataDir: string; catalog?: string },
+  args: string[] = [],
+): string[] {
+  return derive(PROGRAMS[name], {
+    AMQP_URL: placement.url,
+    DATA_DIR: placement.dataDir,
+    CATALOG: placement.catalog,
+  }, args);
+}
 
 Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () => {
   const placement = {
@@ -71,10 +90,10 @@ Deno.test(
       // broker as 127.0.0.1, which the permission set does not name.
       const elsewhere = sandbox.url.replace("localhost", "127.0.0.1");
       assert.notEqual(elsewhere, sandbox.url);
-      const { code, stderr } = await runService("billing", {
-        ...sandbox,
-        env: { ...sandbox.env, AMQP_URL: elsewhere },
-      }, []);
+      const { args, env } = invocation("billing", sandbox.env);
+      const { code, stderr } = await command(Deno.execPath(), args, {
+        env: { ...env, AMQP_URL: elsewhere },
+      });
       assert.equal(code, 1);
       assert.match(
         stderr,

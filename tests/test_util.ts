@@ -9,10 +9,17 @@ import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { ChannelModel, GetMessage } from "amqplib";
-import { connectBroker, DEFAULT_AMQP_URL } from "../shared/broker.ts";
+import { DEFAULT_AMQP_URL } from "../lib/amqp_url.ts";
+import { connectBroker } from "../lib/connection.ts";
+import { delay } from "../lib/delay.ts";
+import { invocation, type ProgramName } from "../tools/launcher.ts";
 
-export { sleep } from "../shared/broker.ts";
-import { type Service, serviceCommand } from "../shared/launcher.ts";
+/** Waits `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return delay(ms);
+}
+
+type Service = ProgramName;
 
 /** The message exactly as the .NET POS sends it (dotnet-wire.md). */
 export const DOTNET_MESSAGE =
@@ -155,9 +162,10 @@ export class Running {
   #waiters: (() => void)[] = [];
 
   constructor(service: Service, sandbox: Sandbox, args: string[] = []) {
+    const { args: argv, env } = invocation(service, sandbox.env, args);
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: serviceCommand(service, sandbox, args),
-      env: sandbox.env,
+      args: argv,
+      env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -232,14 +240,8 @@ export async function runService(
   args: string[],
   stdin?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  return await command(
-    Deno.execPath(),
-    serviceCommand(service, sandbox, args),
-    {
-      env: sandbox.env,
-      stdin,
-    },
-  );
+  const { args: argv, env } = invocation(service, sandbox.env, args);
+  return await command(Deno.execPath(), argv, { env, stdin });
 }
 
 async function printedJson<T>(

@@ -11,11 +11,22 @@
  * @module
  */
 import type { GetMessage } from "amqplib";
-import { connectBroker, describeError, Publisher } from "./broker.ts";
-import { fail, parseCommandLine } from "./service.ts";
+import { connectBroker } from "../lib/connection.ts";
+import { UsageError } from "../lib/errors.ts";
+import { ERROR_HEADERS } from "../lib/failure_policy.ts";
+import { runMain } from "../lib/main.ts";
+import { parseCommandLine, type Program } from "../lib/program.ts";
+import { Publisher } from "../lib/publisher.ts";
 
 const NAME = "errors";
-const HELP = `
+
+/** The tool's command line: it reaches the broker and nothing else. */
+export const program: Program = {
+  name: NAME,
+  script: "tools/errors.ts",
+  settings: ["url"],
+  options: { queue: { type: "string" }, id: { type: "string" } },
+  help: `
 Error queues: see, replay or drop what a consumer set aside.
 
 Usage:
@@ -26,19 +37,10 @@ Usage:
 
 Options:
   --queue <q>        the error queue, e.g. billing_queue_error
-  --id <m>           only the message with this message id`;
+  --id <m>           only the message with this message id`,
+};
 
 const COMMANDS = ["list", "show", "replay", "purge"];
-
-/** Headers the consumer added when it set the message aside. */
-const ERROR_HEADERS = [
-  "x-error-reason",
-  "x-attempts",
-  "x-original-exchange",
-  "x-original-routing-key",
-  "x-original-queue",
-  "x-failed-at",
-];
 
 function header(message: GetMessage, name: string): string {
   const value = message.properties.headers?.[name];
@@ -46,25 +48,17 @@ function header(message: GetMessage, name: string): string {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals, config } = parseCommandLine({
-    name: NAME,
-    help: HELP,
-    options: { queue: { type: "string" }, id: { type: "string" } },
-  });
+  const { values, positionals, config } = parseCommandLine(program);
   const [command] = positionals;
   if (!COMMANDS.includes(command)) {
-    fail(
-      NAME,
+    throw new UsageError(
       `Unknown command "${command ?? ""}": use ${COMMANDS.join(", ")}`,
-      2,
     );
   }
   const queue = values.queue as string | undefined;
   if (!queue?.endsWith("_error")) {
-    fail(
-      NAME,
+    throw new UsageError(
       `Invalid queue "${queue ?? ""}": name an error queue (…_error)`,
-      2,
     );
   }
   const id = values.id as string | undefined;
@@ -151,10 +145,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    fail(NAME, describeError(error));
-  }
-}
+if (import.meta.main) Deno.exit(await runMain(NAME, main));

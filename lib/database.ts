@@ -1,12 +1,13 @@
 /**
- * Each service's own SQLite file, and the inbox that makes a redelivered
- * message a no-op: its key is recorded in the same transaction as its effect.
+ * Each service's own SQLite file, opened so that a committed transaction
+ * survives a crash, and the one way to write to it: a transaction.
  *
  * @module
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { errorMessage } from "./errors.ts";
 
 /** Options of {@linkcode openDatabase}. */
 export interface DatabaseOptions {
@@ -14,7 +15,11 @@ export interface DatabaseOptions {
   dataDir: string;
   /** The service: its file is `<dataDir>/<name>/<name>.db`. */
   name: string;
-  /** Open for reading only, for tools that print what is stored. */
+  /**
+   * Open for reading only, for tools that print what is stored.
+   *
+   * @default {false}
+   */
   readOnly?: boolean;
 }
 
@@ -42,8 +47,10 @@ export function openDatabase(options: DatabaseOptions): DatabaseSync {
     }
     return db;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Cannot open database "${path}": ${reason}`);
+    throw new Error(
+      `Cannot open database "${path}": ${errorMessage(error)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -57,30 +64,5 @@ export function transaction<T>(db: DatabaseSync, work: () => T): T {
   } catch (error) {
     if (db.isTransaction) db.exec("ROLLBACK");
     throw error;
-  }
-}
-
-/**
- * The keys of the messages a consumer has handled. Call {@linkcode Inbox.claim}
- * inside the transaction of the effect: the effect and its record commit
- * together, so a message delivered twice has its effect once.
- */
-export class Inbox {
-  readonly #claim;
-
-  /** Creates the inbox table in `db` if it is not there. */
-  constructor(db: DatabaseSync) {
-    db.exec(`CREATE TABLE IF NOT EXISTS inbox (
-      key TEXT PRIMARY KEY,
-      handled_at TEXT NOT NULL
-    ) WITHOUT ROWID`);
-    this.#claim = db.prepare(
-      "INSERT OR IGNORE INTO inbox (key, handled_at) VALUES (?, ?)",
-    );
-  }
-
-  /** Records `key`; false when it was recorded before (a duplicate). */
-  claim(key: string): boolean {
-    return this.#claim.run(key, new Date().toISOString()).changes === 1;
   }
 }

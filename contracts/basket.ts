@@ -1,0 +1,79 @@
+/**
+ * A basket: what a customer takes to the till, SKUs and quantities not yet
+ * priced, as `--items`, a sales file or a random shopper gives it; and how
+ * the catalog prices it into the items of a sale.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Catalog } from "./catalog.ts";
+import { ContractError } from "./codec.ts";
+import { Decimal } from "./decimal.ts";
+import { code, type SaleItem } from "./sale.ts";
+
+/** The checks of a basket: as for a sale's items, without prices. */
+export const BasketSchema = z.object({
+  StoreId: code.optional(),
+  Items: z.array(z.object({
+    Sku: code,
+    Quantity: z.int32().positive(),
+  })).min(1).max(1000),
+});
+
+/** A basket to ring up. */
+export type Basket = z.infer<typeof BasketSchema>;
+
+/**
+ * Checks a basket read from anywhere.
+ *
+ * @throws {ContractError} listing every problem on one line.
+ */
+export function checkBasket(value: unknown): Basket {
+  const result = BasketSchema.safeParse(value);
+  if (!result.success) {
+    throw new ContractError(
+      result.error.issues.map((issue) =>
+        `${issue.path.join(".") || "sale"}: ${issue.message}`
+      ).join("; "),
+    );
+  }
+  return result.data;
+}
+
+/**
+ * Reads `--items "MILK-1L:2,BREAD-WHITE:1"`.
+ *
+ * @throws {ContractError} naming the part that is not `SKU:quantity`.
+ */
+export function parseItems(text: string): Basket {
+  const Items = text.split(",").map((part) => {
+    const match = /^\s*([^:\s]+)\s*:\s*(\d+)\s*$/.exec(part);
+    if (!match || Number(match[2]) < 1) {
+      throw new ContractError(
+        `Invalid item "${part.trim()}": use SKU:quantity, e.g. MILK-1L:2`,
+      );
+    }
+    return { Sku: match[1], Quantity: Number(match[2]) };
+  });
+  return checkBasket({ Items });
+}
+
+/**
+ * Prices a basket exactly: each item carries its unit price, and the total
+ * is their sum times the quantities, in decimal.
+ *
+ * @throws {ContractError} for a SKU not in the catalog.
+ */
+export function priceItems(catalog: Catalog, basket: Basket): {
+  items: SaleItem[];
+  total: Decimal;
+} {
+  let total = Decimal.of(0n, 2);
+  const items = basket.Items.map(({ Sku, Quantity }) => {
+    const product = catalog.products.get(Sku);
+    if (!product) throw new ContractError(`Unknown SKU "${Sku}"`);
+    total = total.add(product.unitPrice.times(Quantity));
+    return { Sku, Quantity, UnitPrice: product.unitPrice };
+  });
+  return { items, total };
+}

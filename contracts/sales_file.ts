@@ -1,0 +1,99 @@
+/**
+ * A file of sales to ring up: CSV (`receipt,sku,quantity[,store]`, the lines
+ * of one receipt make one sale) or JSON Lines (one basket a line), checked
+ * whole, row by row, before anything is sold from it.
+ *
+ * @module
+ */
+import { type Basket, checkBasket, priceItems } from "./basket.ts";
+import type { Catalog } from "./catalog.ts";
+import { errorMessage } from "../lib/errors.ts";
+import { ContractError, parseCsv } from "./codec.ts";
+
+/** A file of sales, checked row by row before anything is sent. */
+export interface SalesFile {
+  baskets: Basket[];
+  /** One line per bad row: `sales.csv line 4: Unknown SKU "X"`. */
+  problems: string[];
+  /** One line per CSV receipt left out for a bad row. */
+  skipped: string[];
+}
+
+/**
+ * Reads sales from CSV (`receipt,sku,quantity[,store]`, the lines of one
+ * receipt make one sale) or JSON Lines (one basket a line). A receipt with
+ * any bad line is left out whole.
+ */
+export function parseSalesFile(
+  text: string,
+  path: string,
+  catalog: Catalog,
+): SalesFile {
+  const baskets: Basket[] = [];
+  const problems: string[] = [];
+  const skipped: string[] = [];
+  const check = (basket: Basket) => {
+    priceItems(catalog, basket); // Unknown SKUs fail here, before sending.
+    return basket;
+  };
+  if (/\.jsonl?$/i.test(path)) {
+    text.split(/\r?\n/).forEach((line, i) => {
+      if (line.trim() === "") return;
+      try {
+        baskets.push(check(checkBasket(JSON.parse(line))));
+      } catch (error) {
+        problems.push(`${path} line ${i + 1}: ${errorMessage(error)}`);
+      }
+    });
+    return { baskets, problems, skipped };
+  }
+  const receipts = new Map<
+    string,
+    { lines: number[]; basket: Basket; bad: boolean }
+  >();
+  for (const { line, fields } of parseCsv(text, path)) {
+    const receipt = fields.receipt ?? "";
+    const entry = receipts.get(receipt) ??
+      {
+        lines: [],
+        basket: { StoreId: fields.store || undefined, Items: [] },
+        bad: false,
+      };
+    receipts.set(receipt, entry);
+    entry.lines.push(line);
+    try {
+      if (!receipt) throw new ContractError("no receipt");
+      const [item] = checkBasket({
+        Items: [{ Sku: fields.sku, Quantity: Number(fields.quantity) }],
+      }).Items;
+      if (!/^\d+$/.test(fields.quantity ?? "")) {
+        throw new ContractError(
+          `quantity "${fields.quantity}" is not a whole number`,
+        );
+      }
+      check({ Items: [item] });
+      entry.basket.Items.push(item);
+    } catch (error) {
+      entry.bad = true;
+      problems.push(`${path} line ${line}: ${errorMessage(error)}`);
+    }
+  }
+  for (const [receipt, entry] of receipts) {
+    if (entry.bad) {
+      if (receipt) {
+        skipped.push(
+          `${path}: receipt "${receipt}" (lines ${
+            entry.lines.join(", ")
+          }) is not sent`,
+        );
+      }
+      continue;
+    }
+    try {
+      baskets.push(check(checkBasket(entry.basket)));
+    } catch (error) {
+      problems.push(`${path}: receipt "${receipt}": ${errorMessage(error)}`);
+    }
+  }
+  return { baskets, problems, skipped };
+}

@@ -1,0 +1,56 @@
+/**
+ * AMQP_URL: one broker or several (the nodes of a cluster), comma-separated,
+ * each a full `amqp://` or `amqps://` URL; and how to print one safely.
+ *
+ * @module
+ */
+import { BrokerError } from "./errors.ts";
+
+/** Where the services find the broker unless AMQP_URL says otherwise. */
+export const DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672";
+
+/** The URL as it is safe to print: no password, no query. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const user = parsed.username ? `${parsed.username}@` : "";
+    const port = parsed.port ? `:${parsed.port}` : "";
+    const vhost = parsed.pathname === "/" ? "" : parsed.pathname;
+    return `${parsed.protocol}//${user}${parsed.hostname}${port}${vhost}`;
+  } catch {
+    return "(an invalid URL)";
+  }
+}
+
+/**
+ * The brokers listed in an AMQP URL.
+ *
+ * @throws {BrokerError} when an entry is not an AMQP URL.
+ */
+export function brokerUrls(url: string): URL[] {
+  return url.split(",").map((entry) => entry.trim()).filter(Boolean).map(
+    (entry) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(entry);
+      } catch {
+        throw new BrokerError(`Invalid AMQP URL "${redactUrl(entry)}"`, {
+          permanent: true,
+        });
+      }
+      if (parsed.protocol !== "amqp:" && parsed.protocol !== "amqps:") {
+        throw new BrokerError(
+          `Invalid AMQP URL "${redactUrl(entry)}": use amqp:// or amqps://`,
+          { permanent: true },
+        );
+      }
+      return parsed;
+    },
+  );
+}
+
+/** The `host:port` a broker URL connects to, as `--allow-net` takes it. */
+export function hostAndPort(url: URL): string {
+  const port = url.port || (url.protocol === "amqps:" ? "5671" : "5672");
+  return `${url.hostname}:${port}`;
+}

@@ -1,0 +1,184 @@
+/**
+ * One long-lived connection per service: connect to the first broker of
+ * AMQP_URL that answers, and stay connected, connecting again with backoff
+ * and jitter when the connection is lost or the work on it fails.
+ *
+ * @module
+ */
+import { type ChannelModel, connect, type Options } from "amqplib";
+import { brokerUrls, redactUrl } from "./amqp_url.ts";
+import { backoff } from "./backoff.ts";
+import { delay } from "./delay.ts";
+import {
+  BrokerError,
+  describeError,
+  replyCodeOf,
+  UsageError,
+} from "./errors.ts";
+
+/** Options of {@linkcode connectBroker}. */
+export interface ConnectOptions {
+  /** One AMQP URL, or several separated by commas, tried in turn. */
+  url: string;
+  /** The name the management UI shows for the connection. */
+  name: string;
+  /**
+   * Seconds between heartbeats, unless the URL says `?heartbeat=`.
+   *
+   * @default {30}
+   */
+  heartbeat?: number;
+  /**
+   * Milliseconds to wait for the TCP and TLS handshake.
+   *
+   * @default {5000}
+   */
+  timeout?: number;
+}
+
+/**
+ * Opens one long-lived connection, with Nagle's algorithm off (it stalls
+ * small writes by 40 ms) and heartbeats on.
+ *
+ * @throws {BrokerError} naming the URL, without its password, and the
+ * reason; `permanent` when no broker of the list can ever accept us.
+ */
+export async function connectBroker(
+  options: ConnectOptions,
+): Promise<ChannelModel> {
+  const { name, heartbeat = 30, timeout = 5000 } = options;
+  const urls = brokerUrls(options.url);
+  if (urls.length === 0) {
+    throw new BrokerError("AMQP_URL is empty", { permanent: true });
+  }
+  const failures: string[] = [];
+  let permanent = true;
+  let cause: unknown;
+  for (const url of urls) {
+    const secure = url.protocol === "amqps:";
+    const config: Options.Connect = {
+      protocol: secure ? "amqps" : "amqp",
+      hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: url.port ? Number(url.port) : secure ? 5671 : 5672,
+      username: decodeURIComponent(url.username || "guest"),
+      password: decodeURIComponent(url.password || "guest"),
+      vhost: url.pathname.length > 1
+        ? decodeURIComponent(url.pathname.slice(1))
+        : "/",
+      heartbeat: Number(url.searchParams.get("heartbeat") ?? heartbeat),
+    };
+    try {
+      return await connect(config, {
+        noDelay: true,
+        timeout,
+        clientProperties: { connection_name: name },
+        ...(secure ? { servername: config.hostname } : {}),
+      });
+    } catch (error) {
+      cause = error;
+      permanent &&= isPermanent(error);
+      failures.push(
+        `Cannot connect to "${redactUrl(url.href)}": ${describeError(error)}`,
+      );
+    }
+  }
+  throw new BrokerError(failures.join("; "), {
+    permanent,
+    replyCode: replyCodeOf(cause),
+    cause,
+  });
+}
+
+/** Whether a failed connect can never succeed: refused by the broker, or by our own permissions. */
+function isPermanent(error: unknown): boolean {
+  if (error instanceof Deno.errors.NotCapable) return true;
+  if ((error as { code?: unknown })?.code === "EPERM") return true;
+  const code = replyCodeOf(error);
+  return code === 403 || code === 530;
+}
+
+/** Options of {@linkcode stayConnected}. */
+export interface StayConnectedOptions extends ConnectOptions {
+  /** Ends the loop: no more tries; a session watches it to end its work cleanly. */
+  signal: AbortSignal;
+  /**
+   * Runs on each new connection: declares topology, opens channels, works,
+   * and returns when the work is done (the loop ends) or throws when it
+   * failed (the loop connects again).
+   */
+  session(connection: ChannelModel): Promise<void>;
+  /** Told of each lost or failed connection and the wait before the next try. */
+  onRetry?(message: string, delayMs: number): void;
+}
+
+/**
+ * Keeps a connection for as long as it is wanted: connects (trying each
+ * broker of the URL), runs the session, and when the connection is lost or
+ * the session fails, connects again after a backoff with jitter.
+ *
+ * @throws {BrokerError} at once for what retrying cannot mend (refused
+ * credentials, a host not permitted, an irrecoverable reply code).
+ */
+export async function stayConnected(
+  options: StayConnectedOptions,
+): Promise<void> {
+  const { signal, session, onRetry } = options;
+  let attempt = 0;
+  const retry = async (error: unknown) => {
+    const wait = backoff(attempt++);
+    onRetry?.(describeError(error), wait);
+    await delay(wait, { signal });
+  };
+  while (!signal.aborted) {
+    let connection: ChannelModel;
+    try {
+      connection = await connectBroker(options);
+    } catch (error) {
+      if (error instanceof BrokerError && error.permanent) throw error;
+      await retry(error);
+      continue;
+    }
+    attempt = 0;
+    connection.on("error", () => {});
+    const lost = new Promise<never>((_, reject) => {
+      connection.once("close", (error?: Error) => {
+        reject(
+          new BrokerError(
+            `Connection lost${error ? `: ${describeError(error)}` : ""}`,
+            { cause: error },
+          ),
+        );
+      });
+    });
+    lost.catch(() => {});
+    try {
+      await Promise.race([session(connection), lost]);
+      await connection.close().catch(() => {});
+      return;
+    } catch (error) {
+      await connection.close().catch(() => {});
+      if (signal.aborted) return;
+      if (error instanceof BrokerError && error.permanent) throw error;
+      if (error instanceof UsageError) throw error;
+      await retry(error);
+    }
+  }
+}
+
+/**
+ * An `onRetry` for {@linkcode stayConnected} that prints one line on stderr:
+ * `<name>: <why>[; <detail>]; trying again in 1.2 s`.
+ */
+export function reportRetry(
+  name: string,
+  detail?: () => string,
+): (message: string, delayMs: number) => void {
+  return (message, delayMs) => {
+    const more = detail ? `; ${detail()}` : "";
+    console.error(
+      `${name}: ${message}${more}; trying again in ${
+        (delayMs / 1000).toFixed(1)
+      } s`,
+    );
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * Runs the programs under least privilege. Each program declares what it
+ * takes (`program` in its own file); the launcher resolves the command line
+ * and environment once, as the program will, derives the permission flags
+ * from that (`lib/permissions.ts`), and hands the settings to the program
+ * through its environment.
+ *
+ *     launcher.ts run <program> [args]   one program (deno task pos|billing|...)
+ *     launcher.ts start                  broker check, then all three in one terminal
+ *     launcher.ts compile                dist/<service> with the same permissions
+ *     launcher.ts test [args]            broker check, then deno test
+ *
+ * The launcher itself starts processes, so it runs with more than a service.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SETTINGS } from "../lib/config.ts";
+import { ensureBroker } from "../lib/ensure_broker.ts";
+import { UsageError } from "../lib/errors.ts";
+import { runMain } from "../lib/main.ts";
+import { envNeeds, permissionFlags } from "../lib/permissions.ts";
+import {
+  parseCommandLine,
+  type Program,
+  withoutSettings,
+} from "../lib/program.ts";
+import { program as billing } from "../services/billing.ts";
+import { program as inventory } from "../services/inventory.ts";
+import { program as pos } from "../services/pos.ts";
+import { SharedTerminal } from "./_shared_terminal.ts";
+import { program as errors } from "./errors.ts";
+import { program as watch } from "./watch.ts";
+
+/** The services, each `services/<name>.ts`. */
+export const SERVICES = ["pos", "billing", "inventory"] as const;
+
+/** Every program the launcher runs, by name. */
+export const PROGRAMS = { pos, billing, inventory, errors, watch } as const;
+
+/** A program's name: a service's, or a tool's (`errors`, `watch`). */
+export type ProgramName = keyof typeof PROGRAMS;
+
+/** The project's root folder. */
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * A small young generation and a bounded old one: the services' live data
+ * is bounded by prefetch and the confirm window (a few MB), so a tight heap
+ * keeps their memory flat and their GC pauses short.
+ */
+const V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--max-old-space-size=48";
+
+/** How to start a program: `deno` arguments and its environment. */
+export interface Invocation {
+  /** The arguments of `deno`. */
+  args: string[];
+  /**
+   * The variables the program reads, resolved, settings from flags
+   * included; set over the environment the launcher inherited.
+   */
+  env: Record<string, string>;
+}
+
+/**
+ * How to run `name` with `args` in `env`: under its derived permissions,
+ * with its settings resolved once here and passed in its environment, so
+ * that no secret of `--url` stays on a command line.
+ */
+export function invocation(
+  name: ProgramName,
+  env: Record<string, string | undefined>,
+  args: string[] = [],
+): Invocation {
+  const program: Program = PROGRAMS[name];
+  const childEnv: Record<string, string> = {};
+  for (const variable of envNeeds(program)) {
+    const value = env[variable];
+    if (value) childEnv[variable] = value;
+  }
+  let programArgs = args;
+  try {
+    const { config } = parseCommandLine(
+      program,
+      args,
+      (variable) => env[variable] || undefined,
+    );
+    for (const key of program.settings) {
+      childEnv[SETTINGS[key].env] = String(config[key]);
+    }
+    programArgs = withoutSettings(program, args);
+  } catch {
+    // The program reads the same command line and says what is wrong.
+  }
+  return {
+    args: [
+      "run",
+      ...permissionFlags(program, env, args),
+      V8_FLAGS,
+      script(program),
+      ...programArgs,
+    ],
+    env: childEnv,
+  };
+}
+
+function script(program: Program): string {
+  return join(ROOT, program.script);
+}
+
+function spawn(
+  name: ProgramName,
+  options: { args?: string[]; stdin: "inherit" | "null"; piped: boolean },
+): Deno.ChildProcess {
+  const { args, env } = invocation(name, Deno.env.toObject(), options.args);
+  const output = options.piped ? "piped" : "inherit";
+  return new Deno.Command(Deno.execPath(), {
+    args,
+    env,
+    stdin: options.stdin,
+    stdout: output,
+    stderr: output,
+  }).spawn();
+}
+
+/** Forwards SIGINT and SIGTERM to the children; returns the remover. */
+function forwardSignals(children: Deno.ChildProcess[]): () => void {
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const listeners = signals.map((signal) => {
+    const listener = () => {
+      for (const child of children) {
+        try {
+          child.kill(signal);
+        } catch {
+          // Exited already.
+        }
+      }
+    };
+    Deno.addSignalListener(signal, listener);
+    return [signal, listener] as const;
+  });
+  return () => {
+    for (const [signal, listener] of listeners) {
+      Deno.removeSignalListener(signal, listener);
+    }
+  };
+}
+
+async function runOne(name: ProgramName, args: string[]): Promise<number> {
+  const child = spawn(name, { args, stdin: "inherit", piped: false });
+  const remove = forwardSignals([child]);
+  const { code } = await child.status;
+  remove();
+  return code;
+}
+
+function brokerUrl(): string {
+  return parseCommandLine(pos, [], (name) => Deno.env.get(name)).config.url;
+}
+
+async function startAll(): Promise<number> {
+  await ensureBroker(brokerUrl(), { composeDir: ROOT });
+  const consumers = (["billing", "inventory"] as const).map((service) => ({
+    service,
+    child: spawn(service, { stdin: "null", piped: true }),
+  }));
+  // The consumers declare their queues before the first sale is rung up.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const posChild = spawn("pos", { stdin: "inherit", piped: true });
+  const all = [...consumers.map((entry) => entry.child), posChild];
+  const remove = forwardSignals(all);
+  const terminal = new SharedTerminal();
+  const copies = [
+    ...consumers,
+    { service: "pos" as const, child: posChild },
+  ].flatMap(({ service, child }) => [
+    terminal.copy(service, child.stdout, Deno.stdout),
+    terminal.copy(service, child.stderr, Deno.stderr),
+  ]);
+  const { code } = await posChild.status;
+  for (const { child } of consumers) child.kill("SIGTERM");
+  const codes = await Promise.all(consumers.map(({ child }) => child.status));
+  await Promise.all(copies);
+  remove();
+  return Math.max(code, ...codes.map((status) => status.code));
+}
+
+async function compileAll(): Promise<number> {
+  const env = Deno.env.toObject();
+  for (const service of SERVICES) {
+    const program = PROGRAMS[service];
+    const output = join(ROOT, "dist", service);
+    const { code } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "compile",
+        ...permissionFlags(program, env),
+        V8_FLAGS,
+        "--output",
+        output,
+        script(program),
+      ],
+      stdin: "null",
+    }).spawn().status;
+    if (code !== 0) return code;
+    console.log(`Built ${output}`);
+  }
+  return 0;
+}
+
+async function runTests(args: string[]): Promise<number> {
+  await ensureBroker(brokerUrl(), { composeDir: ROOT });
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "test",
+      "--allow-run",
+      "--allow-env",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-sys",
+      ...args,
+    ],
+    cwd: ROOT,
+    stdin: "null",
+  }).spawn().status;
+  return code;
+}
+
+const USAGE = `Usage: launcher.ts run <${
+  Object.keys(PROGRAMS).join("|")
+}> [args] | start | compile | test [args]`;
+
+async function main(): Promise<number> {
+  // `deno task pos -- --count 5` passes the "--" along: it is not an argument.
+  const [command, ...rest] = Deno.args.filter((arg, i) =>
+    !(arg === "--" && i === Deno.args.indexOf("--"))
+  );
+  if (command === "run" && Object.hasOwn(PROGRAMS, rest[0])) {
+    return await runOne(rest[0] as ProgramName, rest.slice(1));
+  } else if (command === "start") {
+    return await startAll();
+  } else if (command === "compile") {
+    return await compileAll();
+  } else if (command === "test") {
+    return await runTests(rest);
+  }
+  throw new UsageError(USAGE);
+}
+
+if (import.meta.main) {
+  let code = 1;
+  const failed = await runMain("launcher", async () => {
+    code = await main();
+  });
+  Deno.exit(failed || code);
+}
