@@ -26,7 +26,9 @@ import { connectBroker } from "../lib/connection.ts";
 import { readEnv, resolveConfig } from "../lib/config.ts";
 import { ensureBroker } from "../lib/ensure_broker.ts";
 import { invocation, type ProgramName } from "../tools/launcher.ts";
-import { type Sandbox, sentSales, withSandbox } from "../tests/test_util.ts";
+import { join } from "node:path";
+import { readOutbox } from "../lib/outbox.ts";
+import { type Sandbox, withSandbox } from "../lib/sandbox.ts";
 import {
   articleBaseline,
   type BaselineResult,
@@ -174,7 +176,8 @@ async function runPipeline(
   consumers: Timed[],
   options: { count: number; rate?: number },
 ): Promise<{ run: PipelineRun; posRssKiB: number }> {
-  const before = sentSales(sandbox).length;
+  const outbox = join(sandbox.dataDir, "pos", "pos.db");
+  const before = readOutbox(outbox).length;
   const args = ["--simulate", "--count", String(options.count), "--quiet"];
   if (options.rate) args.push("--rate", String(options.rate));
   // performance.now() and Date.now() on one clock: the POS stamps wall time.
@@ -182,7 +185,9 @@ async function runPipeline(
   const pos = new Timed("pos", sandbox, args, 250);
   const code = await pos.exited();
   if (code !== 0) throw new Error(`The POS exited with ${code}`);
-  const sales = sentSales(sandbox).slice(before).map((entry) => entry.sale);
+  const sales = readOutbox(outbox).slice(before).map((entry) =>
+    JSON.parse(new TextDecoder().decode(entry.body))
+  );
   const expected = before + sales.length;
   await Promise.all(consumers.map((consumer) => consumer.waitFor(expected)));
   const latencies: number[] = [];

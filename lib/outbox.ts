@@ -7,7 +7,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { DatabaseSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import type { Outgoing } from "./publisher.ts";
 
 /** A message waiting in the outbox. */
@@ -103,5 +103,32 @@ export class Outbox {
   /** Marks confirmed messages sent, in one transaction. */
   markSent(ids: number[]): void {
     this.#markSent.run(new Date().toISOString(), JSON.stringify(ids));
+  }
+}
+
+/**
+ * Every message in the outbox of the database file at `path`, oldest first,
+ * read without writing: for tools, tests and the benchmark. None when there
+ * is no file yet.
+ */
+export function readOutbox(
+  path: string,
+): { messageId: string; body: Uint8Array; sent: boolean }[] {
+  try {
+    Deno.statSync(path);
+  } catch {
+    return [];
+  }
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return db.prepare(
+      "SELECT message_id, body, sent_at FROM outbox ORDER BY id",
+    ).all().map((row) => ({
+      messageId: String(row.message_id),
+      body: row.body as Uint8Array,
+      sent: row.sent_at !== null,
+    }));
+  } finally {
+    db.close();
   }
 }

@@ -1,22 +1,15 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import {
-  DOTNET_MESSAGE,
-  drain,
-  eventually,
-  invoices,
-  openClient,
-  publishRaw,
-  runService,
-  startConsumers,
-  withSandbox,
-} from "./test_util.ts";
-
-const options = { sanitizeResources: false, sanitizeOps: false };
+import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
+import { drain, eventually, openClient, publishRaw } from "./_amqp.ts";
+import { invoices } from "./_ledger.ts";
+import { runService, startConsumers } from "./_process.ts";
+import { withSandbox } from "../lib/sandbox.ts";
+import { processTest } from "./_options.ts";
 
 Deno.test(
   "errors: list, show, replay and purge an error queue",
-  options,
+  processTest,
   async (t) => {
     await withSandbox(async (sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);

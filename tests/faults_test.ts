@@ -4,27 +4,12 @@
  * error queues are empty and so is the outbox. Each prints its figures.
  */
 import assert from "node:assert/strict";
-import {
-  atUrl,
-  BrokerProxy,
-  drain,
-  eventually,
-  expectedStock,
-  invoices,
-  openClient,
-  OwnBroker,
-  Running,
-  runService,
-  type Sandbox,
-  sentSales,
-  sleep,
-  startConsumers,
-  stock,
-  withOwnBroker,
-  withSandbox,
-} from "./test_util.ts";
-
-const options = { sanitizeResources: false, sanitizeOps: false };
+import { atUrl, type Sandbox, withSandbox } from "../lib/sandbox.ts";
+import { BrokerProxy, OwnBroker, withOwnBroker } from "./_faults.ts";
+import { drain, eventually, openClient, sleep } from "./_amqp.ts";
+import { expectedStock, invoices, sentSales, stock } from "./_ledger.ts";
+import { Running, runService, startConsumers } from "./_process.ts";
+import { processTest } from "./_options.ts";
 
 /** Checks every effect against the POS's outbox and prints the figures. */
 async function reconcile(
@@ -84,7 +69,7 @@ async function reconcile(
 
 Deno.test(
   "faults: a proxy cuts every connection during 5,000 sales",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const proxy = BrokerProxy.reserve();
@@ -124,7 +109,7 @@ Deno.test(
 
 Deno.test(
   "faults: Billing and Inventory killed with SIGKILL mid-stream",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       let [billing, inventory] = await startConsumers(sandbox);
@@ -153,7 +138,7 @@ Deno.test(
 
 Deno.test(
   "faults: the POS killed with SIGKILL with sales pending",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
@@ -202,7 +187,7 @@ Deno.test(
 
 Deno.test(
   "faults: the POS takes sales before any broker is up",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const proxy = BrokerProxy.reserve();
@@ -242,7 +227,7 @@ Deno.test({
       ownNode ? "" : " (skipped: rabbitmq-server is not installed here)"
     }`,
   ignore: !ownNode,
-  ...options,
+  ...processTest,
   fn: async () => {
     await withOwnBroker(async (node, sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
@@ -277,7 +262,7 @@ Deno.test({
     ownNode ? "" : " (skipped: rabbitmq-server is not installed here)"
   }`,
   ignore: !ownNode,
-  ...options,
+  ...processTest,
   fn: async () => {
     await withOwnBroker(async (node, sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);

@@ -11,9 +11,9 @@ import {
   PROGRAMS,
   SERVICES,
 } from "../tools/launcher.ts";
-import { command, projectPath, withSandbox } from "./test_util.ts";
-
-const options = { sanitizeResources: false, sanitizeOps: false };
+import { command, projectPath } from "./_process.ts";
+import { withSandbox } from "../lib/sandbox.ts";
+import { processTest } from "./_options.ts";
 
 /** A program's flags where AMQP_URL, DATA_DIR and CATALOG are as `placement` says. */
 function permissionFlags(
@@ -83,7 +83,7 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
 
 Deno.test(
   "permissions: a service cannot open another host",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       // Allowed: the sandbox's broker as "localhost". Asked for: the same
@@ -106,7 +106,7 @@ Deno.test(
 
 Deno.test(
   "permissions: a service reaches only its own data",
-  options,
+  processTest,
   async (t) => {
     const dataDir = await Deno.makeTempDir({ prefix: "shop-perm-" });
     const probe = join(dataDir, "probe.ts");

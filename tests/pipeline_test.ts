@@ -3,28 +3,16 @@
  * own virtual host and data folder.
  */
 import assert from "node:assert/strict";
-import {
-  command,
-  DOTNET_MESSAGE,
-  drain,
-  eventually,
-  expectedStock,
-  invoices,
-  openClient,
-  publishRaw,
-  Running,
-  runService,
-  sentSales,
-  startConsumers,
-  stock,
-  withSandbox,
-} from "./test_util.ts";
-
-const options = { sanitizeResources: false, sanitizeOps: false };
+import { command, Running, runService, startConsumers } from "./_process.ts";
+import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
+import { drain, eventually, openClient, publishRaw } from "./_amqp.ts";
+import { expectedStock, invoices, sentSales, stock } from "./_ledger.ts";
+import { withSandbox } from "../lib/sandbox.ts";
+import { processTest } from "./_options.ts";
 
 Deno.test(
   "pipeline: N sales make N invoices and exact stock",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
@@ -89,7 +77,7 @@ Deno.test(
 
 Deno.test(
   "pipeline: one publish reaches both services; ids never repeat",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
@@ -122,7 +110,7 @@ Deno.test(
 
 Deno.test(
   "pipeline: sales published while Billing is stopped are all invoiced",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
@@ -148,7 +136,7 @@ Deno.test(
 
 Deno.test(
   "pipeline: the .NET POS's message, sent twice, makes one invoice",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
@@ -189,7 +177,7 @@ Deno.test(
 
 Deno.test(
   "pipeline: poison messages go to the error queue, consuming goes on",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
@@ -254,7 +242,7 @@ Deno.test(
 
 Deno.test(
   "pipeline: an unroutable sale is reported and kept",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       // A fresh virtual host: nothing is bound to sales_exchange yet.
@@ -283,7 +271,7 @@ Deno.test(
 
 Deno.test(
   "pipeline: third-party AMQP clients interoperate",
-  options,
+  processTest,
   async (t) => {
     const python = "/usr/bin/python3";
     const { code } = await command(python, ["-c", "import pika"]).catch(() => ({
@@ -370,7 +358,7 @@ async function hasCommand(name: string): Promise<boolean> {
 
 Deno.test(
   "pipeline: SIGTERM mid-stream finishes in-flight work; a restart goes on",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);

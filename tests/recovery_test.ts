@@ -5,22 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import {
-  atUrl,
-  BrokerProxy,
-  DOTNET_MESSAGE,
-  drain,
-  invoices,
-  openClient,
-  publishRaw,
-  Running,
-  runService,
-  sleep,
-  startConsumers,
-  withSandbox,
-} from "./test_util.ts";
-
-const options = { sanitizeResources: false, sanitizeOps: false };
+import { atUrl, withSandbox } from "../lib/sandbox.ts";
+import { BrokerProxy } from "./_faults.ts";
+import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
+import { drain, openClient, publishRaw, sleep } from "./_amqp.ts";
+import { invoices } from "./_ledger.ts";
+import { Running, runService, startConsumers } from "./_process.ts";
+import { processTest } from "./_options.ts";
 
 function sale(id: number): string {
   return DOTNET_MESSAGE.replace('"SaleId":10001', `"SaleId":${id}`);
@@ -28,7 +19,7 @@ function sale(id: number): string {
 
 Deno.test(
   "recovery: a consumer cancelled by the broker declares again and goes on",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
@@ -50,24 +41,28 @@ Deno.test(
   },
 );
 
-Deno.test("recovery: a broker list skips the dead node", options, async () => {
-  await withSandbox(async (sandbox) => {
-    const dead = BrokerProxy.reserve();
-    const url = `${dead.urlFor(sandbox)},${sandbox.url}`;
-    const listed = atUrl(sandbox, url);
-    const [billing, inventory] = await startConsumers(listed);
-    const pos = await runService("pos", listed, ["--count", "20", "--quiet"]);
-    assert.equal(pos.code, 0, pos.stderr);
-    await billing.waitFor(/Generating invoice/, 20);
-    await inventory.waitFor(/Inventory update/, 20);
-    await billing.stop();
-    await inventory.stop();
-  });
-});
+Deno.test(
+  "recovery: a broker list skips the dead node",
+  processTest,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const dead = BrokerProxy.reserve();
+      const url = `${dead.urlFor(sandbox)},${sandbox.url}`;
+      const listed = atUrl(sandbox, url);
+      const [billing, inventory] = await startConsumers(listed);
+      const pos = await runService("pos", listed, ["--count", "20", "--quiet"]);
+      assert.equal(pos.code, 0, pos.stderr);
+      await billing.waitFor(/Generating invoice/, 20);
+      await inventory.waitFor(/Inventory update/, 20);
+      await billing.stop();
+      await inventory.stop();
+    });
+  },
+);
 
 Deno.test(
   "recovery: a handler that keeps failing ends in the error queue after 5 tries",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       let [billing, inventory] = await startConsumers(sandbox);
@@ -108,7 +103,7 @@ Deno.test(
 
 Deno.test(
   "recovery: a busy database is waited out and retried, not set aside",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
@@ -142,7 +137,7 @@ Deno.test(
 
 Deno.test(
   "recovery: the POS prompt says how many sales wait while the broker is away",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const proxy = BrokerProxy.reserve();

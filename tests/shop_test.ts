@@ -6,27 +6,20 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { DEMO_CATALOG, parseCatalog } from "../contracts/catalog.ts";
-import { ContractError } from "../contracts/codec.ts";
 import { decodeInvoice } from "../contracts/invoice.ts";
 import { decodeSale } from "../contracts/sale.ts";
 import { decodeStockLow } from "../contracts/stock.ts";
+import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
+import { invoices, sentSales, stock } from "./_ledger.ts";
+import { openClient, publishRaw } from "./_amqp.ts";
 import {
-  DOTNET_MESSAGE,
-  invoices,
-  openClient,
   projectPath,
-  publishRaw,
   Running,
   runService,
-  type Sandbox,
-  sentSales,
   startConsumers,
-  stock,
-  withCatalog,
-  withSandbox,
-} from "./test_util.ts";
-
-const options = { sanitizeResources: false, sanitizeOps: false };
+} from "./_process.ts";
+import { type Sandbox, withCatalog, withSandbox } from "../lib/sandbox.ts";
+import { processTest } from "./_options.ts";
 
 /** Prices chosen to trip binary floating point. */
 const AWKWARD = `sku,name,unit_price,currency
@@ -36,61 +29,9 @@ THIRD,"Nearly a third",0.333,NPR
 DEAR,"Dear thing",19.99,NPR
 `;
 
-Deno.test("catalog: the demo shop's, and clear errors for bad rows", async (t) => {
-  await t.step("the demo catalog loads", async () => {
-    const catalog = parseCatalog(
-      await Deno.readTextFile(DEMO_CATALOG),
-      "catalog.csv",
-    );
-    assert.equal(catalog.currency, "NPR");
-    assert.ok(catalog.products.size >= 15);
-    assert.equal(
-      catalog.products.get("MILK-1L")?.unitPrice.toString(),
-      "110.00",
-    );
-    assert.equal(
-      catalog.products.get("NOODLES-75G")?.name,
-      "Wai Wai noodles, 75 g",
-    );
-  });
-  await t.step("malformed rows are named by line", () => {
-    const bad = `sku,name,unit_price,currency
-MILK-1L,Milk,110.00,NPR
-EGGS,Eggs,twelve,NPR
-SALT,Salt,-1,NPR
-MILK-1L,Milk again,1,NPR
-TEA,Tea,1.00,rupees
-`;
-    assert.throws(() => parseCatalog(bad, "bad.csv"), (error: unknown) => {
-      assert.ok(error instanceof ContractError);
-      assert.match(
-        error.message,
-        /^Catalog "bad.csv": line 3: unit price "twelve"/,
-      );
-      assert.match(error.message, /line 4: unit price "-1"/);
-      assert.match(error.message, /line 5: SKU "MILK-1L" is listed twice/);
-      assert.match(error.message, /line 6: currency: must be a 3-letter code/);
-      assert.doesNotMatch(error.message, /\n/);
-      return true;
-    });
-    assert.throws(
-      () =>
-        parseCatalog(
-          "sku,name,unit_price,currency\nA,a,1,NPR\nB,b,1,USD\n",
-          "x.csv",
-        ),
-      /more than one currency/,
-    );
-    assert.throws(
-      () => parseCatalog("sku,name\nA,a,1\n", "y.csv"),
-      /y.csv line 2: 3 fields/,
-    );
-  });
-});
-
 Deno.test(
   "pos: exact money on awkward prices, end to end",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (base) => {
       const sandbox = await withCatalog(base, AWKWARD);
@@ -123,7 +64,7 @@ Deno.test(
   },
 );
 
-Deno.test("pos: entry modes and their errors", options, async (t) => {
+Deno.test("pos: entry modes and their errors", processTest, async (t) => {
   await withSandbox(async (sandbox) => {
     const [billing, inventory] = await startConsumers(sandbox);
     await t.step("--items: one priced sale", async () => {
@@ -247,7 +188,7 @@ r4,TEA-500G,1
 
 Deno.test(
   "billing: per-store gapless numbers, tax, a flagged mismatch, one invoice rendered",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const billing = new Running("billing", {
@@ -335,7 +276,7 @@ Deno.test(
 
 Deno.test(
   "inventory: opening stock, counts, deliveries, one low-stock event per crossing",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const opening = `${sandbox.dataDir}/opening.csv`;
@@ -432,7 +373,7 @@ Deno.test(
 
 Deno.test(
   "events: invoice.created and every event under #",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const invoicesWatch = new Running("watch", sandbox, [
@@ -469,7 +410,7 @@ Deno.test(
 
 Deno.test(
   "a day of the demo shop from the shipped files",
-  options,
+  processTest,
   async () => {
     await withSandbox(async (sandbox: Sandbox) => {
       const opening = fileURLToPath(

@@ -5,16 +5,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { SERVICES } from "../tools/launcher.ts";
-import {
-  command,
-  projectPath,
-  Running,
-  runService,
-  type Sandbox,
-  withSandbox,
-} from "./test_util.ts";
-
-const options = { sanitizeResources: false, sanitizeOps: false };
+import { command, projectPath, Running, runService } from "./_process.ts";
+import { type Sandbox, withSandbox } from "../lib/sandbox.ts";
+import { processTest } from "./_options.ts";
 
 Deno.test("cli: --help on every service", async () => {
   const sandbox: Sandbox = {
@@ -36,7 +29,7 @@ Deno.test("cli: --help on every service", async () => {
 
 Deno.test(
   "cli: broker and flag errors are one clear line",
-  options,
+  processTest,
   async (t) => {
     const dataDir = await Deno.makeTempDir({ prefix: "shop-cli-" });
     const run = (
@@ -107,45 +100,51 @@ Deno.test(
   },
 );
 
-Deno.test("start: all three in one terminal, prefixed", options, async () => {
-  await withSandbox(async (sandbox) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["task", "--quiet", "start"],
-      cwd: projectPath(),
-      env: sandbox.env,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    let output = "";
-    const reading = (async () => {
-      for await (
-        const text of child.stdout.pipeThrough(new TextDecoderStream())
-      ) output += text;
-    })();
-    const deadline = Date.now() + 30_000;
-    const waitFor = async (pattern: RegExp) => {
-      while (!pattern.test(output)) {
-        assert.ok(Date.now() < deadline, `No ${pattern} in:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
-    await waitFor(/\[pos {6}\] Press a to add new item/);
-    await writer.write(new TextEncoder().encode("a\n"));
-    await waitFor(/\[pos {6}\] .*Sent SaleEvent #10000\./);
-    await waitFor(
-      /\[billing {2}\] Generating invoice for Sale #10000 - Total: Rs\.\d+\.\d+/,
-    );
-    await waitFor(/\[inventory\] Inventory update for Sale #10000, Items: \d+/);
-    await writer.write(new TextEncoder().encode("q\n"));
-    await writer.close();
-    const { code } = await child.status;
-    await reading;
-    await child.stderr.cancel();
-    assert.equal(code, 0, output);
-  });
-});
+Deno.test(
+  "start: all three in one terminal, prefixed",
+  processTest,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["task", "--quiet", "start"],
+        cwd: projectPath(),
+        env: sandbox.env,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      let output = "";
+      const reading = (async () => {
+        for await (
+          const text of child.stdout.pipeThrough(new TextDecoderStream())
+        ) output += text;
+      })();
+      const deadline = Date.now() + 30_000;
+      const waitFor = async (pattern: RegExp) => {
+        while (!pattern.test(output)) {
+          assert.ok(Date.now() < deadline, `No ${pattern} in:\n${output}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      await waitFor(/\[pos {6}\] Press a to add new item/);
+      await writer.write(new TextEncoder().encode("a\n"));
+      await waitFor(/\[pos {6}\] .*Sent SaleEvent #10000\./);
+      await waitFor(
+        /\[billing {2}\] Generating invoice for Sale #10000 - Total: Rs\.\d+\.\d+/,
+      );
+      await waitFor(
+        /\[inventory\] Inventory update for Sale #10000, Items: \d+/,
+      );
+      await writer.write(new TextEncoder().encode("q\n"));
+      await writer.close();
+      const { code } = await child.status;
+      await reading;
+      await child.stderr.cancel();
+      assert.equal(code, 0, output);
+    });
+  },
+);
 
 Deno.test("compose.yaml validates against the Compose Specification", async () => {
   const schema = projectPath("tests", "compose_spec", "compose-spec.json");
@@ -196,7 +195,7 @@ Deno.test({
     noCompile ? ` (skipped: ${noCompile})` : ""
   }`,
   ignore: noCompile !== undefined,
-  ...options,
+  ...processTest,
   fn: async () => {
     const { code, stderr } = await command(
       Deno.execPath(),

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import type { ConsumeMessage } from "amqplib";
+import { fakeConnection } from "./_fake_channel.ts";
+import { Consumer } from "./consumer.ts";
+import type { FailurePolicy } from "./failure_policy.ts";
+
+/** A policy that keeps what it sets aside, with no wait between tries. */
+function keepingPolicy(maxAttempts = 3) {
+  const setAside: { body: string; reason: string; attempts: number }[] = [];
+  const policy: FailurePolicy = {
+    maxAttempts,
+    retryDelay: () => 0,
+    setAside(message: ConsumeMessage, reason: string, attempts: number) {
+      setAside.push({ body: message.content.toString(), reason, attempts });
+      return Promise.resolve();
+    },
+  };
+  return { policy, setAside };
+}
+
+function decode(body: Uint8Array): number {
+  const value = JSON.parse(new TextDecoder().decode(body));
+  if (typeof value !== "number") throw new Error("not a number");
+  return value;
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+Deno.test("consumer: deliveries at hand are one batch, acked once with multiple", async () => {
+  const { connection, channel } = fakeConnection();
+  const batches: number[][] = [];
+  const { policy } = keepingPolicy();
+  const consumer = await Consumer.start({
+    connection,
+    queue: "billing_queue",
+    prefetch: 50,
+    decode,
+    handle: (values) => {
+      batches.push(values);
+    },
+    failure: policy,
+  });
+  assert.equal(channel.prefetchCount, 50);
+  channel.deliver("1", "2", "3");
+  await settle();
+  assert.deepEqual(batches, [[1, 2, 3]]);
+  assert.deepEqual(channel.acks, [{ deliveryTag: 3, multiple: true }]);
+  await consumer.stop();
+  await consumer.finished;
+});
+
+Deno.test("consumer: an invalid message is set aside at once, the rest committed", async () => {
+  const { connection, channel } = fakeConnection();
+  const handled: number[] = [];
+  const { policy, setAside } = keepingPolicy();
+  const consumer = await Consumer.start({
+    connection,
+    queue: "billing_queue",
+    decode,
+    handle: (values) => {
+      handled.push(...values);
+    },
+    failure: policy,
+  });
+  channel.deliver("1", "not json", "3");
+  await settle();
+  assert.deepEqual(handled, [1, 3]);
+  assert.equal(setAside.length, 1);
+  assert.equal(setAside[0].body, "not json");
+  assert.equal(setAside[0].attempts, 0);
+  assert.deepEqual(channel.acks, [{ deliveryTag: 3, multiple: true }]);
+  await consumer.stop();
+});
+
+Deno.test("consumer: one failing message is found, tried alone, then set aside", async () => {
+  const { connection, channel } = fakeConnection();
+  const committed: number[] = [];
+  let tries = 0;
+  const { policy, setAside } = keepingPolicy(3);
+  const consumer = await Consumer.start({
+    connection,
+    queue: "billing_queue",
+    decode,
+    handle: (values) => {
+      if (values.includes(13)) {
+        tries++;
+        throw new Error("unlucky");
+      }
+      committed.push(...values);
+    },
+    failure: policy,
+  });
+  channel.deliver("12", "13", "14");
+  await settle();
+  assert.deepEqual(committed, [12, 14]);
+  assert.equal(tries, 1 + 3, "the batch, then three tries alone");
+  assert.deepEqual(setAside, [{
+    body: "13",
+    reason: "Handling failed 3 times: unlucky",
+    attempts: 3,
+  }]);
+  assert.deepEqual(channel.acks, [{ deliveryTag: 3, multiple: true }]);
+  await consumer.stop();
+});
+
+Deno.test("consumer: a cancel by the broker ends it with an error", async () => {
+  const { connection } = fakeConnection();
+  const { policy } = keepingPolicy();
+  let deliver: ((message: ConsumeMessage | null) => void) | undefined;
+  const channel = await connection.createChannel();
+  (channel as unknown as { consume: unknown }).consume = (
+    _queue: string,
+    onMessage: (message: ConsumeMessage | null) => void,
+  ) => {
+    deliver = onMessage;
+    return Promise.resolve({ consumerTag: "t" });
+  };
+  const consumer = await Consumer.start({
+    connection,
+    queue: "billing_queue",
+    decode,
+    handle: () => {},
+    failure: policy,
+  });
+  deliver?.(null);
+  await assert.rejects(consumer.finished, /was cancelled by the broker/);
+});

@@ -1,0 +1,256 @@
+/**
+ * Faults on purpose: a TCP proxy that cuts every connection, and a RabbitMQ
+ * node of a test's own to stop, restart or kill.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { connectBroker } from "../lib/connection.ts";
+import { baseUrl, type Sandbox } from "../lib/sandbox.ts";
+import { eventually } from "./_amqp.ts";
+import { command } from "./_process.ts";
+
+/**
+ * A TCP proxy in front of the broker, to cut every connection at once or to
+ * be a broker address where nothing answers yet.
+ */
+export class BrokerProxy {
+  readonly port: number;
+  readonly #target: { hostname: string; port: number };
+  #listener: Deno.Listener | undefined;
+  readonly #open = new Set<Deno.Conn>();
+  /** How many times every connection was cut. */
+  cuts = 0;
+
+  private constructor(port: number) {
+    const base = new URL(baseUrl());
+    this.port = port;
+    this.#target = {
+      hostname: base.hostname === "localhost" ? "127.0.0.1" : base.hostname,
+      port: Number(base.port || 5672),
+    };
+  }
+
+  /** A proxy on a free port, not yet listening. */
+  static reserve(): BrokerProxy {
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = probe.addr as Deno.NetAddr;
+    probe.close();
+    return new BrokerProxy(port);
+  }
+
+  /** AMQP_URL of the sandbox's virtual host through this proxy. */
+  urlFor(sandbox: Sandbox): string {
+    const url = new URL(sandbox.url);
+    url.hostname = "127.0.0.1";
+    url.port = String(this.port);
+    return url.href;
+  }
+
+  /** Starts accepting and forwarding connections. */
+  listen(): void {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: this.port });
+    this.#listener = listener;
+    (async () => {
+      try {
+        for await (const client of listener) this.#forward(client);
+      } catch {
+        // Closed.
+      }
+    })();
+  }
+
+  async #forward(client: Deno.Conn): Promise<void> {
+    this.#open.add(client);
+    let broker: Deno.Conn | undefined;
+    try {
+      broker = await Deno.connect(this.#target);
+      this.#open.add(broker);
+      await Promise.allSettled([
+        client.readable.pipeTo(broker.writable),
+        broker.readable.pipeTo(client.writable),
+      ]);
+    } catch {
+      // Cut.
+    } finally {
+      for (const conn of [client, broker]) {
+        if (!conn) continue;
+        this.#open.delete(conn);
+        try {
+          conn.close();
+        } catch {
+          // Closed already.
+        }
+      }
+    }
+  }
+
+  /** Cuts every connection through the proxy, as a network fault would. */
+  cut(): void {
+    this.cuts++;
+    for (const conn of this.#open) {
+      try {
+        conn.close();
+      } catch {
+        // Closed already.
+      }
+    }
+    this.#open.clear();
+  }
+
+  /** Stops listening and cuts everything. */
+  close(): void {
+    this.#listener?.close();
+    this.#listener = undefined;
+    this.cut();
+    this.cuts--;
+  }
+}
+
+/**
+ * A RabbitMQ node of a test's own (own node name, ports and data folder), to
+ * stop, restart or kill without touching the shared broker.
+ */
+export class OwnBroker {
+  readonly port: number;
+  readonly #dir: string;
+  readonly #env: Record<string, string>;
+  readonly #node: string;
+  #process: Deno.ChildProcess | undefined;
+
+  private constructor(dir: string, port: number, distPort: number) {
+    this.#dir = dir;
+    this.port = port;
+    this.#node = `shoptest${port}@localhost`;
+    this.#env = {
+      RABBITMQ_NODENAME: this.#node,
+      RABBITMQ_NODE_PORT: String(port),
+      RABBITMQ_DIST_PORT: String(distPort),
+      RABBITMQ_MNESIA_BASE: join(dir, "mnesia"),
+      RABBITMQ_LOG_BASE: join(dir, "log"),
+      RABBITMQ_PID_FILE: join(dir, "node.pid"),
+      RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, "enabled_plugins"),
+      RABBITMQ_CONFIG_FILE: join(dir, "rabbitmq.conf"),
+    };
+  }
+
+  /** Whether `rabbitmq-server` is installed here. */
+  static async available(): Promise<boolean> {
+    try {
+      await command("rabbitmqctl", ["version"]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Starts a new node and waits until it answers. */
+  static async start(): Promise<OwnBroker> {
+    const dir = await Deno.makeTempDir({ prefix: "shop-node-" });
+    // The node may run as the rabbitmq user (Debian's rabbitmq-server does).
+    await Deno.chmod(dir, 0o777);
+    const [port, distPort] = [freePort(), freePort()];
+    await Deno.writeTextFile(join(dir, "enabled_plugins"), "[].\n");
+    await Deno.writeTextFile(
+      join(dir, "rabbitmq.conf"),
+      `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`,
+    );
+    const broker = new OwnBroker(dir, port, distPort);
+    await broker.restart();
+    return broker;
+  }
+
+  /** AMQP_URL of this node. */
+  get url(): string {
+    return `amqp://guest:guest@localhost:${this.port}`;
+  }
+
+  /** Starts the node on its data and waits until AMQP answers. */
+  async restart(): Promise<void> {
+    // In the foreground, as a child: "-detached" does not start a second
+    // node under Debian's wrapper.
+    this.#process = new Deno.Command("rabbitmq-server", {
+      env: this.#env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await eventually(
+      async () => {
+        try {
+          await (await connectBroker({ url: this.url, name: "probe" })).close();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      `node ${this.#node} to answer`,
+      90_000,
+    );
+  }
+
+  /** Runs `rabbitmqctl` against this node. */
+  async ctl(...args: string[]): Promise<void> {
+    const result = await command("rabbitmqctl", ["-n", this.#node, ...args], {
+      env: this.#env,
+    });
+    if (result.code !== 0) throw new Error(result.stderr || result.stdout);
+  }
+
+  /** Stops the node cleanly. */
+  async stop(): Promise<void> {
+    await command("rabbitmqctl", ["-n", this.#node, "stop"], {
+      env: this.#env,
+    });
+  }
+
+  /** Kills the node's VM with SIGKILL. */
+  async kill(): Promise<void> {
+    const pid = Number(
+      (await Deno.readTextFile(join(this.#dir, "node.pid"))).trim(),
+    );
+    Deno.kill(pid, "SIGKILL");
+    await this.#process?.status;
+    // Wait until the port is free again.
+    await eventually(async () => {
+      try {
+        (await Deno.connect({ hostname: "127.0.0.1", port: this.port }))
+          .close();
+        return false;
+      } catch {
+        return true;
+      }
+    }, "the killed node's port to close");
+  }
+
+  /** Stops the node and removes its data. */
+  async remove(): Promise<void> {
+    await this.stop().catch(() => {});
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Runs `fn` against a new node of its own and a data folder, then removes both. */
+export async function withOwnBroker(
+  fn: (node: OwnBroker, sandbox: Sandbox) => Promise<void>,
+): Promise<void> {
+  const node = await OwnBroker.start();
+  const dataDir = await Deno.makeTempDir({ prefix: "shop-test-" });
+  try {
+    await fn(node, {
+      url: node.url,
+      dataDir,
+      env: { AMQP_URL: node.url, DATA_DIR: dataDir },
+    });
+  } finally {
+    await node.remove();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}

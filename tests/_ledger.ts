@@ -1,0 +1,60 @@
+/**
+ * What the services stored, read as a user reads it (`deno task invoices --
+ * --json`, `deno task stock -- --json`), and what the POS sent, from its
+ * outbox: the two sides of every reconciliation.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { readOutbox } from "../lib/outbox.ts";
+import type { Sandbox } from "../lib/sandbox.ts";
+import type { ProgramName } from "../tools/launcher.ts";
+import { runService } from "./_process.ts";
+
+async function printedJson<T>(
+  service: ProgramName,
+  sandbox: Sandbox,
+  subcommand: string,
+): Promise<T> {
+  const result = await runService(service, sandbox, [subcommand, "--json"]);
+  if (result.code !== 0) throw new Error(result.stderr);
+  return JSON.parse(result.stdout);
+}
+
+/** The stored invoices of the sandbox, as `deno task invoices -- --json` prints them. */
+export function invoices(
+  sandbox: Sandbox,
+): Promise<
+  { SaleId: number; StoreId: string; Total: number; TotalAmount: number }[]
+> {
+  return printedJson("billing", sandbox, "invoices");
+}
+
+/** The stock of the sandbox, as `deno task stock -- --json` prints it. */
+export function stock(
+  sandbox: Sandbox,
+): Promise<{ storeId: string; sku: string; quantity: number }[]> {
+  return printedJson("inventory", sandbox, "stock");
+}
+
+/** Every sale the POS of the sandbox made, from its own outbox, and whether it was sent. */
+export function sentSales(sandbox: Sandbox) {
+  return readOutbox(join(sandbox.dataDir, "pos", "pos.db")).map((entry) => ({
+    sale: JSON.parse(new TextDecoder().decode(entry.body)),
+    sent: entry.sent,
+  }));
+}
+
+/** Stock each (store, SKU) must show: minus the sum of its sold quantities. */
+export function expectedStock(
+  sales: { StoreId: string; Items: { Sku: string; Quantity: number }[] }[],
+) {
+  const totals = new Map<string, number>();
+  for (const sale of sales) {
+    for (const item of sale.Items) {
+      const key = `${sale.StoreId}/${item.Sku}`;
+      totals.set(key, (totals.get(key) ?? 0) - item.Quantity);
+    }
+  }
+  return totals;
+}
