@@ -6,7 +6,8 @@
  * @module
  */
 import { z } from "zod";
-import { ContractError, parseCsv } from "./codec.ts";
+import { parseCsv } from "../lib/csv.ts";
+import { ContractError } from "./codec.ts";
 import { Decimal } from "./decimal.ts";
 import { code } from "./sale.ts";
 

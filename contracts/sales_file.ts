@@ -8,7 +8,8 @@
 import { type Basket, checkBasket, priceItems } from "./basket.ts";
 import type { Catalog } from "./catalog.ts";
 import { errorMessage } from "../lib/errors.ts";
-import { ContractError, parseCsv } from "./codec.ts";
+import { parseCsv } from "../lib/csv.ts";
+import { ContractError } from "./codec.ts";
 
 /** A file of sales, checked row by row before anything is sent. */
 export interface SalesFile {

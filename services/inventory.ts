@@ -13,7 +13,7 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
-import { ContractError, parseCsv } from "../contracts/codec.ts";
+import { ContractError } from "../contracts/codec.ts";
 import {
   code,
   decodeSale,
@@ -25,6 +25,7 @@ import {
 } from "../contracts/sale.ts";
 import { encodeStockLow, STOCK_LOW } from "../contracts/stock.ts";
 import type { Config } from "../lib/config.ts";
+import { parseCsv } from "../lib/csv.ts";
 import { openDatabase, transaction } from "../lib/database.ts";
 import { errorMessage, UsageError } from "../lib/errors.ts";
 import { Inbox } from "../lib/inbox.ts";
