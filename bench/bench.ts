@@ -25,6 +25,7 @@ import { encodeSale } from "../contracts/sale.ts";
 import { connectBroker } from "../lib/connection.ts";
 import { readEnv, resolveConfig } from "../lib/config.ts";
 import { ensureBroker } from "../lib/ensure_broker.ts";
+import { errorMessage } from "../lib/errors.ts";
 import { invocation, type ProgramName } from "../tools/launcher.ts";
 import { join } from "node:path";
 import { readOutbox } from "../lib/outbox.ts";
@@ -560,7 +561,7 @@ if (import.meta.main) {
   try {
     await main();
   } catch (error) {
-    console.error(`bench: ${error instanceof Error ? error.message : error}`);
+    console.error(`bench: ${errorMessage(error)}`);
     Deno.exit(1);
   }
 }

@@ -1,27 +1,16 @@
 /**
  * The data formats: JSON messages (UTF-8 bytes in and out, decimals kept
- * exact, every message checked against its zod schema both ways) and CSV
- * files (catalog, opening stock, sales to import).
+ * exact, every message checked against its zod schema both ways).
  *
  * @module
  */
 import { Buffer } from "node:buffer";
 import { z } from "zod";
+import { errorMessage } from "../lib/errors.ts";
 import { Decimal } from "./decimal.ts";
 
 /** The largest message body accepted; a sale of 1,000 items is ~60 KiB. */
 export const MAX_BODY_BYTES = 256 * 1024;
-
-/** Property names whose JSON numbers are read as exact {@linkcode Decimal}s. */
-const DECIMAL_FIELDS = new Set([
-  "TotalAmount",
-  "UnitPrice",
-  "LineTotal",
-  "Subtotal",
-  "TaxRate",
-  "Tax",
-  "Total",
-]);
 
 /** A message that is not JSON, or not of its contract. */
 export class ContractError extends Error {
@@ -33,13 +22,22 @@ export class ContractError extends Error {
 }
 
 /**
- * A zod schema for an exact decimal: a JSON number read by {@linkcode decode}
- * (a JSON string is refused, as a .NET reader refuses it).
+ * A zod schema for an exact decimal: a JSON number as {@linkcode decode}
+ * reads it, with its digits (a JSON string is refused, as a .NET reader
+ * refuses it). Which fields are decimals is the schema's choice, not their
+ * names': {@linkcode decode} keeps every number that is not a plain integer
+ * exact, and this schema takes it, or a plain integer, as a Decimal.
  */
 export function decimal(): z.ZodType<Decimal> {
-  return z.custom<Decimal>((value) => value instanceof Decimal, {
-    error: "expected a JSON number",
-  });
+  return z.preprocess(
+    (value) =>
+      typeof value === "number" && Number.isSafeInteger(value)
+        ? Decimal.of(BigInt(value))
+        : value,
+    z.custom<Decimal>((value) => value instanceof Decimal, {
+      error: "expected a JSON number",
+    }),
+  ) as unknown as z.ZodType<Decimal>;
 }
 
 /**
@@ -60,7 +58,9 @@ export function decode<T>(schema: z.ZodType<T>, body: Uint8Array): T {
     value = JSON.parse(text, readDecimals);
   } catch (error) {
     if (error instanceof ContractError) throw error;
-    throw new ContractError(`Message is not UTF-8 JSON: ${reason(error)}`);
+    throw new ContractError(
+      `Message is not UTF-8 JSON: ${errorMessage(error)}`,
+    );
   }
   const result = schema.safeParse(value);
   if (!result.success) {
@@ -83,20 +83,29 @@ export function encode<T>(schema: z.ZodType<T>, value: T): Buffer {
   return Buffer.from(JSON.stringify(result.data), "utf8");
 }
 
+/**
+ * Keeps the digits of every JSON number a binary float would round: one
+ * with a fraction or an exponent, or an integer beyond 2^53, becomes a
+ * {@linkcode Decimal}. An integer field given one is refused by its schema,
+ * as a .NET reader refuses `5.0` for an `int`.
+ */
 function readDecimals(
   this: unknown,
   key: string,
   value: unknown,
   context?: { source?: string },
 ): unknown {
+  const source = context?.source;
   if (
-    typeof value === "number" && DECIMAL_FIELDS.has(key) &&
-    context?.source !== undefined
+    typeof value === "number" && source !== undefined &&
+    (!Number.isSafeInteger(value) || /[.eE]/.test(source))
   ) {
     try {
-      return Decimal.parse(context.source);
+      return Decimal.parse(source);
     } catch (error) {
-      throw new ContractError(`Message is invalid: ${key}: ${reason(error)}`);
+      throw new ContractError(
+        `Message is invalid: ${key}: ${errorMessage(error)}`,
+      );
     }
   }
   return value;
@@ -110,80 +119,4 @@ function describe(error: z.ZodError): string {
       return path ? `${path}: ${issue.message}` : issue.message;
     })
     .join("; ");
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** A CSV row: its 1-based line number and its fields by header name. */
-export interface CsvRow {
-  line: number;
-  fields: Record<string, string>;
-}
-
-/**
- * Reads CSV with a header line: commas, fields optionally in double quotes
- * (`""` for a quote inside), blank lines and lines starting with `#` skipped.
- *
- * @throws {ContractError} naming the line of a malformed row.
- */
-export function parseCsv(text: string, source: string): CsvRow[] {
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
-  const rows: CsvRow[] = [];
-  let header: string[] | undefined;
-  lines.forEach((raw, index) => {
-    if (raw.trim() === "" || raw.trimStart().startsWith("#")) return;
-    const values = splitCsvLine(raw, `${source} line ${index + 1}`);
-    if (!header) {
-      header = values.map((name) => name.trim().toLowerCase());
-      return;
-    }
-    if (values.length !== header.length) {
-      throw new ContractError(
-        `${source} line ${
-          index + 1
-        }: ${values.length} fields, the header has ${header.length}`,
-      );
-    }
-    const fields: Record<string, string> = {};
-    header.forEach((name, i) => fields[name] = values[i].trim());
-    rows.push({ line: index + 1, fields });
-  });
-  return rows;
-}
-
-function splitCsvLine(line: string, where: string): string[] {
-  const values: string[] = [];
-  let i = 0;
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let value = "";
-      i++;
-      while (true) {
-        if (i >= line.length) {
-          throw new ContractError(`${where}: unclosed quote`);
-        }
-        if (line[i] === '"' && line[i + 1] === '"') {
-          value += '"';
-          i += 2;
-        } else if (line[i] === '"') {
-          i++;
-          break;
-        } else {
-          value += line[i++];
-        }
-      }
-      if (i < line.length && line[i] !== ",") {
-        throw new ContractError(`${where}: text after a closing quote`);
-      }
-      values.push(value);
-    } else {
-      const end = line.indexOf(",", i);
-      values.push(line.slice(i, end === -1 ? line.length : end));
-      i = end === -1 ? line.length : end;
-    }
-    i++;
-  }
-  return values;
 }

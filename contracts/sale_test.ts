@@ -6,6 +6,8 @@ import {
   encodeSale,
   type SaleDetails,
 } from "./sale.ts";
+import { decimal, decode } from "./codec.ts";
+import { z } from "zod";
 import { DOTNET_MESSAGE } from "./_fixtures.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -170,5 +172,24 @@ Deno.test("contract: a priced sale stays readable by .NET", () => {
   assert.throws(
     () => decodeSale(bytes(priced.replace("1.10", "-1.10"))),
     /Items\.0\.UnitPrice: must not be negative/,
+  );
+});
+
+Deno.test("contract: decimals are chosen by the schema, not by name", () => {
+  const schema = z.object({ Total: z.int32(), Amount: decimal() });
+  const read = decode(schema, bytes('{"Total":3,"Amount":2.50}'));
+  assert.equal(read.Total, 3, "an int named Total stays a number");
+  assert.equal(read.Amount.toString(), "2.50");
+  assert.equal(
+    decode(schema, bytes('{"Total":3,"Amount":7}')).Amount.toString(),
+    "7",
+  );
+  assert.throws(
+    () => decode(schema, bytes('{"Total":3.0,"Amount":1}')),
+    /Total: /,
+  );
+  assert.throws(
+    () => decodeSale(bytes(DOTNET_MESSAGE.replace("10001", "10001.0"))),
+    /SaleId: /,
   );
 });

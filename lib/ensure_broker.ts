@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { delay } from "./delay.ts";
 import { brokerUrls, redactUrl } from "./amqp_url.ts";
 import { connectBroker } from "./connection.ts";
 import { BrokerError } from "./errors.ts";
@@ -85,7 +86,7 @@ export async function ensureBroker(
     );
     for (let i = 0; i < 120; i++) {
       if (await answers(url)) return;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await delay(500);
     }
   }
   throw new Error(

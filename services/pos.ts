@@ -33,7 +33,7 @@ import { type Config, readEnv } from "../lib/config.ts";
 import { reportRetry, stayConnected } from "../lib/connection.ts";
 import { openDatabase, transaction } from "../lib/database.ts";
 import { delay } from "../lib/delay.ts";
-import { UnroutableError, UsageError } from "../lib/errors.ts";
+import { errorMessage, UnroutableError, UsageError } from "../lib/errors.ts";
 import { keys } from "../lib/keys.ts";
 import { runMain } from "../lib/main.ts";
 import { Outbox, type OutboxEntry } from "../lib/outbox.ts";
@@ -470,7 +470,7 @@ function parseMode(values: Record<string, unknown>): Mode {
     try {
       return { kind: "items", basket: parseItems(values.items) };
     } catch (error) {
-      throw new UsageError((error as Error).message, { cause: error });
+      throw new UsageError(errorMessage(error), { cause: error });
     }
   }
   return { kind: "interactive" };

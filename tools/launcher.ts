@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { delay } from "../lib/delay.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SETTINGS } from "../lib/config.ts";
@@ -166,7 +167,7 @@ async function startAll(): Promise<number> {
     child: spawn(service, { stdin: "null", piped: true }),
   }));
   // The consumers declare their queues before the first sale is rung up.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await delay(1000);
   const posChild = spawn("pos", { stdin: "inherit", piped: true });
   const all = [...consumers.map((entry) => entry.child), posChild];
   const remove = forwardSignals(all);
