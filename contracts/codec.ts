@@ -9,9 +9,6 @@ import { z } from "zod";
 import { errorMessage } from "../lib/errors.ts";
 import { Decimal } from "./decimal.ts";
 
-/** The largest message body accepted; a sale of 1,000 items is ~60 KiB. */
-export const MAX_BODY_BYTES = 256 * 1024;
-
 /** A message that is not JSON, or not of its contract. */
 export class ContractError extends Error {
   /** Creates the error; `message` is one line saying what is wrong. */
@@ -41,17 +38,12 @@ export function decimal(): z.ZodType<Decimal> {
 }
 
 /**
- * Reads a message body: UTF-8, at most {@linkcode MAX_BODY_BYTES}, JSON, and
- * of the schema. Unknown properties are dropped, as .NET readers ignore them.
+ * Reads a message body: UTF-8, JSON, and of the schema (its size is the
+ * consumer's to bound, before it gets here). Unknown properties are dropped, as .NET readers ignore them.
  *
  * @throws {ContractError} with a one-line reason when any of that fails.
  */
 export function decode<T>(schema: z.ZodType<T>, body: Uint8Array): T {
-  if (body.byteLength > MAX_BODY_BYTES) {
-    throw new ContractError(
-      `Message body is ${body.byteLength} bytes, more than the ${MAX_BODY_BYTES} allowed`,
-    );
-  }
   let value: unknown;
   try {
     const text = new TextDecoder("utf-8", { fatal: true }).decode(body);

@@ -7,7 +7,7 @@
 import type { Buffer } from "node:buffer";
 import { z } from "zod";
 import { decode, encode } from "./codec.ts";
-import { code, price } from "./sale.ts";
+import { code, price, tillId } from "./sale.ts";
 
 /** The routing key of a new invoice. */
 export const INVOICE_CREATED = "invoice.created";
@@ -25,6 +25,8 @@ export const InvoiceCreatedSchema = z.object({
   /** Gapless per store: `NEPAL-01-000042`. */
   InvoiceNumber: z.string().min(1).max(100),
   StoreId: code,
+  /** The till of the sale, when it came from one. */
+  TillId: tillId.optional(),
   SaleId: z.int32().positive(),
   Lines: z.array(InvoiceLineSchema).min(1),
   /** The sum of the line totals, when every line is priced. */

@@ -17,13 +17,42 @@ export const SALE_CREATED = "sale.created";
 /** The demo shop's store, where a command names none. */
 export const DEFAULT_STORE = "NEPAL-01";
 
-/** Longest store id or SKU accepted: room for real codes, not for abuse. */
-const MAX_CODE_LENGTH = 64;
+/**
+ * Longest store id or SKU accepted, in UTF-8 bytes: room for real codes, and
+ * every AMQP short string made from codes (message ids such as
+ * `invoice:<store>-000042`, at most 255 bytes) stays in bounds.
+ */
+export const MAX_CODE_BYTES = 64;
 /** Most items on one sale; a body of that size stays far below the limit. */
 const MAX_ITEMS = 1000;
 
-/** A store id or a SKU. */
-export const code = z.string().trim().min(1).max(MAX_CODE_LENGTH);
+const encoder = new TextEncoder();
+
+/** C0 and C1 control characters, DEL included: never part of a code. */
+// deno-lint-ignore no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * A store id or a SKU: well-formed text (no lone surrogate, which a
+ * database would store as U+FFFD and so merge two codes), no control
+ * characters (NUL, ESC, newlines), 1 to {@linkcode MAX_CODE_BYTES} bytes.
+ */
+export const code = z.string().trim().min(1).refine(
+  (text) => text.isWellFormed(),
+  { error: "must be well-formed text (a lone surrogate is not)" },
+).refine((text) => !CONTROL.test(text), {
+  error: "must not contain control characters",
+}).refine((text) => encoder.encode(text).byteLength <= MAX_CODE_BYTES, {
+  error: `must be at most ${MAX_CODE_BYTES} bytes of UTF-8`,
+});
+
+/**
+ * A till's id: letters, digits, `-` and `_`, 1 to 32 of them. It is part of
+ * a sale's key, so the tills of one store never make the same key.
+ */
+export const tillId = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, {
+  error: "must be 1 to 32 letters, digits, - or _",
+});
 
 /** A zod schema for a price: an exact decimal of zero or more. */
 export function price(): z.ZodType<Decimal> {
@@ -43,10 +72,15 @@ export const SaleItemSchema = z.object({
   UnitPrice: price().optional(),
 });
 
-/** A sale: `SaleDetails(int SaleId, string StoreId, List<SaleItem> Items, DateTime Timestamp, decimal TotalAmount)`. */
+/**
+ * A sale: `SaleDetails(int SaleId, string StoreId, List<SaleItem> Items,
+ * DateTime Timestamp, decimal TotalAmount)`, and the till that rang it up
+ * (optional: the .NET POS has no tills, and .NET readers ignore it).
+ */
 export const SaleDetailsSchema = z.object({
   SaleId: z.int32().positive(),
   StoreId: code,
+  TillId: tillId.optional(),
   Items: z.array(SaleItemSchema).min(1).max(MAX_ITEMS),
   // Kept as written: .NET sends up to 7 fractional digits, more than a Date holds.
   Timestamp: z.iso.datetime({ offset: true, local: true }),
@@ -76,9 +110,16 @@ export function encodeSale(sale: SaleDetails): Buffer {
   return encode(SaleDetailsSchema, sale);
 }
 
-/** What makes a sale unique: a store never reuses its sale ids. */
-export function saleKey(sale: Pick<SaleDetails, "StoreId" | "SaleId">): string {
-  return `${sale.StoreId}:${sale.SaleId}`;
+/**
+ * What makes a sale unique: `<store>:<sale id>`, and `@<till>` after it when
+ * a till rang it up. A till id has no `:` or `@` and a sale id is digits, so
+ * no two different (store, till, sale id) make the same key.
+ */
+export function saleKey(
+  sale: Pick<SaleDetails, "StoreId" | "SaleId" | "TillId">,
+): string {
+  const key = `${sale.StoreId}:${sale.SaleId}`;
+  return sale.TillId === undefined ? key : `${key}@${sale.TillId}`;
 }
 
 export { ContractError } from "./codec.ts";

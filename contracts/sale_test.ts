@@ -127,7 +127,6 @@ Deno.test("contract: invalid messages are refused with one line", async (t) => {
       /TotalAmount: .*does not fit/,
     ],
     ["a JSON array", "[]", /expected object/],
-    ["a 1 MB body", "x".repeat(1024 * 1024), /1048576 bytes/],
   ];
   for (const [name, body, reason] of cases) {
     await t.step(name, () => {

@@ -7,7 +7,7 @@
 import type { Buffer } from "node:buffer";
 import { z } from "zod";
 import { decode, encode } from "./codec.ts";
-import { code } from "./sale.ts";
+import { code, tillId } from "./sale.ts";
 
 /** The routing key of a low-stock event. */
 export const STOCK_LOW = "inventory.stock.low";
@@ -16,11 +16,16 @@ export const STOCK_LOW = "inventory.stock.low";
 export const StockLowSchema = z.object({
   StoreId: code,
   Sku: code,
-  /** The stock now; may be negative. */
-  Quantity: z.int32(),
+  /**
+   * The stock now; may be negative, and beyond a 32-bit int: several sales
+   * of the largest quantity a sale may carry are taken off all the same.
+   */
+  Quantity: z.int(),
   Threshold: z.int32().nonnegative(),
   /** The sale that crossed it, when a sale did. */
   SaleId: z.int32().positive().optional(),
+  /** The till of that sale. */
+  TillId: tillId.optional(),
   At: z.iso.datetime({ offset: true }),
 });
 

@@ -28,6 +28,8 @@ export class FakeChannel extends EventEmitter {
   readonly published: Published[] = [];
   readonly acks: { deliveryTag: number; multiple: boolean }[] = [];
   prefetchCount = 0;
+  requeues = 0;
+  consumes = 0;
   closed = false;
   /** What `publish` returns: false plays a full socket buffer. */
   writable = true;
@@ -68,6 +70,7 @@ export class FakeChannel extends EventEmitter {
     onMessage: (message: ConsumeMessage | null) => void,
   ): Promise<{ consumerTag: string }> {
     this.#onMessage = onMessage;
+    this.consumes++;
     return Promise.resolve({ consumerTag: "fake-consumer" });
   }
 
@@ -78,6 +81,11 @@ export class FakeChannel extends EventEmitter {
 
   ack(message: ConsumeMessage, multiple = false): void {
     this.acks.push({ deliveryTag: message.fields.deliveryTag, multiple });
+  }
+
+  /** Requeues everything unacked, as basic.nack multiple with tag 0. */
+  nackAll(requeue = true): void {
+    this.requeues += requeue ? 1 : 0;
   }
 
   close(): Promise<void> {
@@ -91,6 +99,13 @@ export class FakeChannel extends EventEmitter {
     for (const body of bodies) {
       this.#onMessage?.(this.message(Buffer.from(body), {}));
     }
+  }
+
+  /** Delivers a body again, flagged as the broker flags a redelivery. */
+  redeliver(body: string, messageId: string): void {
+    const message = this.message(Buffer.from(body), { messageId });
+    message.fields.redelivered = true;
+    this.#onMessage?.(message);
   }
 
   /** A message as amqplib hands it over. */

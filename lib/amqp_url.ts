@@ -44,6 +44,18 @@ export function brokerUrls(url: string): URL[] {
           { permanent: true },
         );
       }
+      const heartbeat = parsed.searchParams.get("heartbeat");
+      if (
+        heartbeat !== null &&
+        !(/^\d{1,5}$/.test(heartbeat) && Number(heartbeat) <= 65535)
+      ) {
+        throw new BrokerError(
+          `Invalid AMQP URL "${
+            redactUrl(entry)
+          }": heartbeat "${heartbeat}" is not a whole number of seconds from 0 to 65535`,
+          { permanent: true },
+        );
+      }
       return parsed;
     },
   );

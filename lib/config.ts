@@ -12,6 +12,11 @@ import { UsageError } from "./errors.ts";
 export const DEFAULT_DATA_DIR = "./data";
 /** Unacked deliveries per consumer unless PREFETCH says otherwise. */
 export const DEFAULT_PREFETCH = 200;
+/**
+ * The largest message body a consumer reads unless MAX_MESSAGE_BYTES says
+ * otherwise: a sale of 1,000 items is about 60 KiB.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
 
 /** The configuration a service runs with. */
 export interface Config {
@@ -21,6 +26,8 @@ export interface Config {
   dataDir: string;
   /** PREFETCH or `--prefetch`. */
   prefetch: number;
+  /** MAX_MESSAGE_BYTES or `--max-message-bytes`. */
+  maxMessageBytes: number;
 }
 
 /** A setting of {@linkcode Config}: its flag, its variable, its help. */
@@ -55,6 +62,13 @@ export const SETTINGS: Record<keyof Config, Setting> = {
     value: "n",
     help: `unacked deliveries per consumer; default ${DEFAULT_PREFETCH}`,
   },
+  maxMessageBytes: {
+    flag: "max-message-bytes",
+    env: "MAX_MESSAGE_BYTES",
+    value: "n",
+    help:
+      `larger messages are set aside unread; default ${DEFAULT_MAX_MESSAGE_BYTES}`,
+  },
 };
 
 /**
@@ -72,17 +86,34 @@ export function resolveConfig(
     const value = flags[flag];
     return typeof value === "string" ? value : env(variable) || undefined;
   };
-  const prefetchText = read("prefetch") ?? String(DEFAULT_PREFETCH);
-  const prefetch = Number(prefetchText);
-  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 65535) {
-    throw new UsageError(
-      `Invalid prefetch "${prefetchText}": use 1 to 65535`,
-    );
-  }
+  const whole = (
+    key: "prefetch" | "maxMessageBytes",
+    min: number,
+    max: number,
+    fallback: number,
+  ) => {
+    const text = read(key) ?? String(fallback);
+    const value = Number(text);
+    if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
+      throw new UsageError(
+        `Invalid ${
+          SETTINGS[key].flag.replaceAll("-", " ")
+        } "${text}": use ${min} to ${max}`,
+      );
+    }
+    return value;
+  };
   return {
     url: read("url") ?? DEFAULT_AMQP_URL,
     dataDir: read("dataDir") ?? DEFAULT_DATA_DIR,
-    prefetch,
+    prefetch: whole("prefetch", 1, 65535, DEFAULT_PREFETCH),
+    // RabbitMQ's own ceiling is 512 MiB.
+    maxMessageBytes: whole(
+      "maxMessageBytes",
+      1024,
+      512 * 1024 * 1024,
+      DEFAULT_MAX_MESSAGE_BYTES,
+    ),
   };
 }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isIP } from "node:net";
 import { type ChannelModel, connect, type Options } from "amqplib";
 import { brokerUrls, redactUrl } from "./amqp_url.ts";
 import { backoff } from "./backoff.ts";
@@ -12,6 +13,7 @@ import { delay } from "./delay.ts";
 import {
   BrokerError,
   describeError,
+  IRRECOVERABLE_REPLY_CODES,
   replyCodeOf,
   UsageError,
 } from "./errors.ts";
@@ -72,7 +74,10 @@ export async function connectBroker(
         noDelay: true,
         timeout,
         clientProperties: { connection_name: name },
-        ...(secure ? { servername: config.hostname } : {}),
+        // TLS names a server only by host name (SNI): never by address.
+        ...(secure && isIP(config.hostname ?? "") === 0
+          ? { servername: config.hostname }
+          : {}),
       });
     } catch (error) {
       cause = error;
@@ -97,6 +102,19 @@ function isPermanent(error: unknown): boolean {
   return code === 403 || code === 530;
 }
 
+/**
+ * Whether a failed session would fail the same way every time: a permanent
+ * broker error, a usage error, or the broker closing a channel with an
+ * irrecoverable reply code (a queue declared with other arguments, access
+ * to a resource refused).
+ */
+function cannotRecover(error: unknown): boolean {
+  if (error instanceof UsageError) return true;
+  if (error instanceof BrokerError) return error.permanent;
+  const code = replyCodeOf(error);
+  return code !== undefined && IRRECOVERABLE_REPLY_CODES.includes(code);
+}
+
 /** Options of {@linkcode stayConnected}. */
 export interface StayConnectedOptions extends ConnectOptions {
   /** Ends the loop: no more tries; a session watches it to end its work cleanly. */
@@ -104,9 +122,10 @@ export interface StayConnectedOptions extends ConnectOptions {
   /**
    * Runs on each new connection: declares topology, opens channels, works,
    * and returns when the work is done (the loop ends) or throws when it
-   * failed (the loop connects again).
+   * failed (the loop connects again). It calls `ready` once it works: only
+   * then does the backoff start again from its shortest wait.
    */
-  session(connection: ChannelModel): Promise<void>;
+  session(connection: ChannelModel, ready: () => void): Promise<void>;
   /** Told of each lost or failed connection and the wait before the next try. */
   onRetry?(message: string, delayMs: number): void;
 }
@@ -138,7 +157,6 @@ export async function stayConnected(
       await retry(error);
       continue;
     }
-    attempt = 0;
     connection.on("error", () => {});
     const lost = new Promise<never>((_, reject) => {
       connection.once("close", (error?: Error) => {
@@ -152,14 +170,14 @@ export async function stayConnected(
     });
     lost.catch(() => {});
     try {
-      await Promise.race([session(connection), lost]);
+      // A session that fails before it works must not retry at full speed.
+      await Promise.race([session(connection, () => attempt = 0), lost]);
       await connection.close().catch(() => {});
       return;
     } catch (error) {
       await connection.close().catch(() => {});
       if (signal.aborted) return;
-      if (error instanceof BrokerError && error.permanent) throw error;
-      if (error instanceof UsageError) throw error;
+      if (cannotRecover(error)) throw error;
       await retry(error);
     }
   }

@@ -6,8 +6,9 @@
  * @module
  */
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
+import { backoff } from "./backoff.ts";
 import { delay } from "./delay.ts";
-import { BrokerError, describeError } from "./errors.ts";
+import { BrokerError, describeError, RejectedError } from "./errors.ts";
 import type { FailurePolicy } from "./failure_policy.ts";
 
 /** What a consumer does with the messages it receives. */
@@ -16,6 +17,12 @@ export interface ConsumerOptions<T> {
   connection: ChannelModel;
   /** The queue, declared already. */
   queue: string;
+  /**
+   * The largest body read; a larger one is set aside unread.
+   *
+   * @default {262144}
+   */
+  maxMessageBytes?: number;
   /**
    * Unacked messages the broker may send ahead.
    *
@@ -30,12 +37,31 @@ export interface ConsumerOptions<T> {
   /**
    * Commits the work for a batch of messages, all or nothing. What it
    * throws makes each message of the batch be tried alone, again as the
-   * failure policy says, and then set aside.
+   * failure policy says, and then set aside; a {@linkcode RejectedError}
+   * thrown for a message alone sets it aside at once.
    */
   handle(values: T[]): void | Promise<void>;
   /** How failed messages are retried and where they are set aside. */
   failure: FailurePolicy;
+  /**
+   * Whether an error is the service's own store failing (a full disk), not
+   * the message: then nothing is set aside; the deliveries at hand go back
+   * to the queue, consuming pauses, and resumes after a backoff.
+   */
+  storeFailing?(error: unknown): boolean;
+  /** Told once when consuming pauses for a failing store, and once when it works again. */
+  onStore?(state: "failing" | "working", error?: unknown): void;
+  /**
+   * How many times a message has been delivered, this time included;
+   * counted where it survives a crash, since a message that kills the
+   * process is delivered again and again. Above `failure.maxDeliveries`
+   * it is set aside.
+   */
+  deliveries?(message: ConsumeMessage): number;
 }
+
+/** Thrown inside a batch when the store fails: the batch goes back whole. */
+class StoreFailure extends Error {}
 
 /** A message of a batch that failed, and why. */
 interface Failed {
@@ -55,6 +81,9 @@ export class Consumer<T> {
   #tag: string | undefined;
   #working: Promise<void> | undefined;
   #stopped = false;
+  /** Pauses in a row for a failing store; 0 once a batch commits. */
+  #storeFailures = 0;
+  readonly #stop = new AbortController();
   #finish!: (error?: Error) => void;
   /** Settles when consuming ends: resolves after {@linkcode Consumer.stop}, rejects when the broker ends it. */
   readonly finished: Promise<void>;
@@ -78,19 +107,24 @@ export class Consumer<T> {
     const channel = await options.connection.createChannel();
     await channel.prefetch(options.prefetch ?? 200);
     const consumer = new Consumer(channel, options);
-    const { consumerTag } = await channel.consume(
-      options.queue,
-      (message) => consumer.#receive(message),
+    await consumer.#consume();
+    return consumer;
+  }
+
+  async #consume(): Promise<void> {
+    const { consumerTag } = await this.#channel.consume(
+      this.#options.queue,
+      (message) => this.#receive(message),
       { noAck: false },
     );
-    consumer.#tag = consumerTag;
-    return consumer;
+    this.#tag = consumerTag;
   }
 
   /** Stops taking deliveries, finishes the ones at hand and closes the channel. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#stop.abort();
     try {
       if (this.#tag) await this.#channel.cancel(this.#tag);
     } catch {
@@ -136,10 +170,49 @@ export class Consumer<T> {
   }
 
   async #handleBatch(batch: ConsumeMessage[]): Promise<void> {
-    const { decode, handle, failure } = this.#options;
+    try {
+      await this.#handleOrSetAside(batch);
+    } catch (error) {
+      if (!(error instanceof StoreFailure)) throw error;
+      await this.#pause(error.cause);
+      return;
+    }
+    // Every delivery up to the last of the batch is done: one ack covers them.
+    this.#channel.ack(batch[batch.length - 1], true);
+    if (this.#storeFailures > 0) {
+      this.#storeFailures = 0;
+      this.#options.onStore?.("working");
+    }
+  }
+
+  async #handleOrSetAside(batch: ConsumeMessage[]): Promise<void> {
+    const { decode, handle, failure, deliveries } = this.#options;
     const valid: { message: ConsumeMessage; value: T }[] = [];
     const failed: Failed[] = [];
     for (const message of batch) {
+      const delivered = message.fields.redelivered || hasDeliveryCount(message)
+        ? this.#guard(() => deliveries?.(message) ?? 1)
+        : 1;
+      if (delivered > failure.maxDeliveries) {
+        failed.push({
+          message,
+          reason:
+            `Delivered ${delivered} times without being handled: the service may stop on it each time`,
+          attempts: delivered - 1,
+        });
+        continue;
+      }
+      const { byteLength } = message.content;
+      const maxBytes = this.#options.maxMessageBytes ?? 262_144;
+      if (byteLength > maxBytes) {
+        failed.push({
+          message,
+          reason:
+            `Message body is ${byteLength} bytes, more than the ${maxBytes} allowed (MAX_MESSAGE_BYTES)`,
+          attempts: 0,
+        });
+        continue;
+      }
       try {
         valid.push({ message, value: decode(message.content) });
       } catch (error) {
@@ -149,7 +222,10 @@ export class Consumer<T> {
     if (valid.length > 0) {
       try {
         await handle(valid.map((entry) => entry.value));
-      } catch {
+      } catch (error) {
+        this.#guard(() => {
+          throw error;
+        }, true);
         // One message may spoil the batch: find it by handling each alone.
         for (const { message, value } of valid) {
           const failure = await this.#retry(value);
@@ -162,8 +238,44 @@ export class Consumer<T> {
         failure.setAside(message, reason, attempts)
       ),
     );
-    // Every delivery up to the last of the batch is done: one ack covers them.
-    this.#channel.ack(batch[batch.length - 1], true);
+  }
+
+  /**
+   * Runs `work`; a failure of the store becomes a {@linkcode StoreFailure},
+   * anything else is thrown as it is, or swallowed when `quiet`.
+   */
+  #guard<R>(work: () => R, quiet = false): R {
+    try {
+      return work();
+    } catch (error) {
+      if (this.#options.storeFailing?.(error)) {
+        throw new StoreFailure("The store is failing", { cause: error });
+      }
+      if (quiet) return undefined as R;
+      throw error;
+    }
+  }
+
+  /**
+   * The store fails: the deliveries held go back to the queue, consuming
+   * stops and starts again after a backoff; the store gets a batch again.
+   */
+  async #pause(cause: unknown): Promise<void> {
+    if (this.#storeFailures++ === 0) this.#options.onStore?.("failing", cause);
+    try {
+      if (this.#tag) await this.#channel.cancel(this.#tag);
+      this.#tag = undefined;
+      // Nothing comes after the cancel's reply: what came before is held.
+      this.#waiting.length = 0;
+      this.#channel.nackAll(true);
+    } catch {
+      return; // The channel is gone: the broker requeues what it held.
+    }
+    await delay(
+      backoff(this.#storeFailures - 1, { initial: 500, max: 30_000 }),
+      { signal: this.#stop.signal },
+    );
+    if (!this.#stopped) await this.#consume();
   }
 
   /** Handles one message alone, as the policy says; why, when every try failed. */
@@ -178,10 +290,21 @@ export class Consumer<T> {
         await handle([value]);
         return undefined;
       } catch (error) {
+        if (error instanceof RejectedError) {
+          return { reason: error.message, attempts: attempt };
+        }
+        this.#guard(() => {
+          throw error;
+        }, true);
         reason = describeError(error);
       }
       if (attempt < attempts) await delay(failure.retryDelay(attempt));
     }
     return { reason: `Handling failed ${attempts} times: ${reason}`, attempts };
   }
+}
+
+/** Whether a quorum queue counted this message's deliveries. */
+function hasDeliveryCount(message: ConsumeMessage): boolean {
+  return message.properties.headers?.["x-delivery-count"] !== undefined;
 }

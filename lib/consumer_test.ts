@@ -9,6 +9,7 @@ function keepingPolicy(maxAttempts = 3) {
   const setAside: { body: string; reason: string; attempts: number }[] = [];
   const policy: FailurePolicy = {
     maxAttempts,
+    maxDeliveries: 3,
     retryDelay: () => 0,
     setAside(message: ConsumeMessage, reason: string, attempts: number) {
       setAside.push({ body: message.content.toString(), reason, attempts });
@@ -128,4 +129,97 @@ Deno.test("consumer: a cancel by the broker ends it with an error", async () => 
   });
   deliver?.(null);
   await assert.rejects(consumer.finished, /was cancelled by the broker/);
+});
+
+Deno.test("consumer: a failing store requeues the batch, pauses, and resumes", async () => {
+  const { connection, channel } = fakeConnection();
+  const { policy, setAside } = keepingPolicy();
+  const states: string[] = [];
+  let full = true;
+  const committed: number[] = [];
+  const consumer = await Consumer.start({
+    connection,
+    queue: "billing_queue",
+    decode,
+    handle: (values) => {
+      if (full) {
+        throw Object.assign(new Error("database or disk is full"), {
+          code: "ERR_SQLITE_ERROR",
+        });
+      }
+      committed.push(...values);
+    },
+    failure: policy,
+    storeFailing: (error) => /disk is full/.test(String(error)),
+    onStore: (state) => states.push(state),
+  });
+  channel.deliver("1", "2");
+  await settle();
+  assert.equal(channel.requeues, 1, "what was held went back");
+  assert.deepEqual(channel.acks, [], "nothing acked");
+  assert.deepEqual(setAside, [], "nothing set aside: no message is at fault");
+  assert.deepEqual(states, ["failing"]);
+  // Consuming again after the backoff; the store works by then.
+  full = false;
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  assert.equal(channel.consumes, 2);
+  channel.deliver("1", "2");
+  await settle();
+  assert.deepEqual(committed, [1, 2]);
+  assert.deepEqual(states, ["failing", "working"]);
+  await consumer.stop();
+});
+
+Deno.test("consumer: a message delivered too often is set aside unhandled", async () => {
+  const { connection, channel } = fakeConnection();
+  const { policy, setAside } = keepingPolicy();
+  const counts = new Map<string, number>();
+  const handled: number[] = [];
+  const consumer = await Consumer.start({
+    connection,
+    queue: "billing_queue",
+    decode,
+    handle: (values) => {
+      handled.push(...values);
+    },
+    failure: policy,
+    deliveries: (message) => {
+      const id = String(message.properties.messageId);
+      counts.set(id, (counts.get(id) ?? 1) + 1);
+      return counts.get(id)!;
+    },
+  });
+  for (let i = 0; i < 3; i++) {
+    channel.redeliver("7", "killer");
+    await settle();
+  }
+  assert.deepEqual(handled, [7, 7], "delivered 2 and 3 times: handled");
+  assert.equal(setAside.length, 1);
+  assert.match(setAside[0].reason, /^Delivered 4 times without being handled/);
+  await consumer.stop();
+});
+
+Deno.test("consumer: a body above the limit is set aside unread", async () => {
+  const { connection, channel } = fakeConnection();
+  const { policy, setAside } = keepingPolicy();
+  let decoded = 0;
+  const consumer = await Consumer.start({
+    connection,
+    queue: "billing_queue",
+    maxMessageBytes: 1024,
+    decode: (body) => {
+      decoded++;
+      return decode(body);
+    },
+    handle: () => {},
+    failure: policy,
+  });
+  channel.deliver("1".repeat(1025), "2");
+  await settle();
+  assert.equal(decoded, 1);
+  assert.match(
+    setAside[0].reason,
+    /^Message body is 1025 bytes, more than the 1024 allowed \(MAX_MESSAGE_BYTES\)$/,
+  );
+  await consumer.stop();
 });

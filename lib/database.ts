@@ -66,3 +66,32 @@ export function transaction<T>(db: DatabaseSync, work: () => T): T {
     throw error;
   }
 }
+
+/**
+ * SQLite's own words for a store that fails whatever is written to it (its
+ * result codes BUSY, LOCKED, NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN,
+ * PROTOCOL, NOTADB), as node:sqlite reports them: in the message only.
+ */
+const STORE_FAILURES = [
+  "database is locked",
+  "database table is locked",
+  "out of memory",
+  "attempt to write a readonly database",
+  "disk I/O error",
+  "database disk image is malformed",
+  "database or disk is full",
+  "unable to open database file",
+  "locking protocol",
+  "file is not a database",
+];
+
+/**
+ * Whether `error` is the store failing (a full disk, a lock held too long)
+ * rather than the message being handled: then no message is at fault.
+ */
+export function isStoreFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if ((error as { code?: unknown }).code !== "ERR_SQLITE_ERROR") return false;
+  const message = error.message.toLowerCase();
+  return STORE_FAILURES.some((words) => message.includes(words.toLowerCase()));
+}

@@ -64,6 +64,32 @@ export class UnroutableError extends Error {
   }
 }
 
+/**
+ * A message that can never be handled, whatever is tried (a conflict, a
+ * value out of range): the consumer sets it aside at once instead of trying
+ * again.
+ */
+export class RejectedError extends Error {
+  /** Creates the error; `message` is the reason, one line. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RejectedError";
+  }
+}
+
+/**
+ * A message that can never be published as it is (a message id longer than
+ * AMQP's 255-byte short string, a header of a type AMQP cannot carry): the
+ * relay sets it aside in its outbox instead of trying again.
+ */
+export class UnpublishableError extends Error {
+  /** Creates the error; `message` is the reason, one line. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UnpublishableError";
+  }
+}
+
 /** A command line or setting that cannot be used; a program exits 2 for it. */
 export class UsageError extends Error {
   /** Creates the error; `message` is one line naming the value. */
@@ -79,6 +105,7 @@ export class UsageError extends Error {
  * handshake, which amqplib reports only in its message.
  */
 export function replyCodeOf(error: unknown): number | undefined {
+  if (error instanceof BrokerError) return error.replyCode;
   if (!(error instanceof Error)) return undefined;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "number") return code;

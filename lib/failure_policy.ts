@@ -16,6 +16,11 @@ import { errorQueueOf } from "./topology.ts";
 export interface FailurePolicy {
   /** Tries of a message whose handling fails, the first included. */
   readonly maxAttempts: number;
+  /**
+   * Deliveries of a message before it is set aside unhandled: one that
+   * stops the process each time would otherwise come back forever.
+   */
+  readonly maxDeliveries: number;
   /** Milliseconds to wait before try `attempt` + 1 (`attempt` is 1, 2 ...). */
   retryDelay(attempt: number): number;
   /**
@@ -41,6 +46,12 @@ export interface ErrorQueuePolicyOptions {
    * @default {5}
    */
   maxAttempts?: number;
+  /**
+   * Deliveries of a message before it is set aside unhandled.
+   *
+   * @default {10}
+   */
+  maxDeliveries?: number;
   /**
    * The backoff between tries.
    *
@@ -72,11 +83,13 @@ export function errorQueuePolicy(
     publisher,
     queue,
     maxAttempts = 5,
+    maxDeliveries = 10,
     retry = { initial: 100, max: 2000 },
     onSetAside,
   } = options;
   return {
     maxAttempts,
+    maxDeliveries,
     retryDelay: (attempt) => backoff(attempt - 1, retry),
     async setAside(message, reason, attempts) {
       const { properties, fields } = message;

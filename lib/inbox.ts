@@ -1,10 +1,47 @@
 /**
  * The inbox that makes a redelivered message a no-op: its key is recorded in
- * the same transaction as its effect.
+ * the same transaction as its effect, with a digest of its content, so that
+ * a different message that carries the same key is told apart from a
+ * redelivery.
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
+import { RejectedError } from "./errors.ts";
+
+/** A digest of a message body: the first 16 bytes of its SHA-256, in hex. */
+export function digestOf(body: Uint8Array): string {
+  return createHash("sha256").update(body).digest("hex").slice(0, 32);
+}
+
+/** A decoded message and the digest of its body, for {@linkcode Inbox.admit}. */
+export interface Delivery<T> {
+  /** The message, decoded. */
+  value: T;
+  /** The digest of its body. */
+  digest: string;
+}
+
+/** Decodes a body and takes its digest. */
+export function delivery<T>(
+  body: Uint8Array,
+  decode: (body: Uint8Array) => T,
+): Delivery<T> {
+  return { value: decode(body), digest: digestOf(body) };
+}
+
+/** What {@linkcode Inbox.claim} found. */
+export type Claim =
+  | { kind: "new" }
+  | { kind: "duplicate" }
+  | {
+    kind: "conflict";
+    /** The digest of the message handled before under the same key. */
+    digest: string;
+    /** When that one was handled. */
+    handledAt: string;
+  };
 
 /**
  * The keys of the messages a consumer has handled. Call {@linkcode Inbox.claim}
@@ -13,20 +50,64 @@ import type { DatabaseSync } from "node:sqlite";
  */
 export class Inbox {
   readonly #claim;
+  readonly #find;
 
   /** Creates the inbox table in `db` if it is not there. */
   constructor(db: DatabaseSync) {
     db.exec(`CREATE TABLE IF NOT EXISTS inbox (
       key TEXT PRIMARY KEY,
-      handled_at TEXT NOT NULL
+      handled_at TEXT NOT NULL,
+      digest TEXT
     ) WITHOUT ROWID`);
+    const columns = db.prepare("PRAGMA table_info(inbox)").all();
+    if (!columns.some((column) => column.name === "digest")) {
+      // An inbox made before digests: its keys count as redeliveries.
+      db.exec("ALTER TABLE inbox ADD COLUMN digest TEXT");
+    }
     this.#claim = db.prepare(
-      "INSERT OR IGNORE INTO inbox (key, handled_at) VALUES (?, ?)",
+      "INSERT OR IGNORE INTO inbox (key, handled_at, digest) VALUES (?, ?, ?)",
+    );
+    this.#find = db.prepare(
+      "SELECT handled_at, digest FROM inbox WHERE key = ?",
     );
   }
 
-  /** Records `key`; false when it was recorded before (a duplicate). */
-  claim(key: string): boolean {
-    return this.#claim.run(key, new Date().toISOString()).changes === 1;
+  /**
+   * Records `key` with the digest of its message: `new` the first time;
+   * `duplicate` for the same content again (a redelivery); `conflict` for
+   * different content under a key handled before.
+   */
+  claim(key: string, digest?: string): Claim {
+    const now = new Date().toISOString();
+    if (this.#claim.run(key, now, digest ?? null).changes === 1) {
+      return { kind: "new" };
+    }
+    const row = this.#find.get(key);
+    const before = row?.digest;
+    if (digest === undefined || before === null || before === digest) {
+      return { kind: "duplicate" };
+    }
+    return {
+      kind: "conflict",
+      digest: String(before),
+      handledAt: String(row?.handled_at),
+    };
+  }
+
+  /**
+   * Claims `key` for a message about to be handled: true to handle it, false
+   * for a redelivery, which is skipped.
+   *
+   * @throws {RejectedError} naming both messages when different content
+   * comes under a key handled before: neither is a redelivery of the other.
+   */
+  admit(key: string, digest: string): boolean {
+    const claim = this.claim(key, digest);
+    if (claim.kind === "conflict") {
+      throw new RejectedError(
+        `Conflict: "${key}" was handled at ${claim.handledAt} with content ${claim.digest}; this message has the same key and content ${digest}`,
+      );
+    }
+    return claim.kind === "new";
   }
 }

@@ -22,6 +22,9 @@ export class Outbox {
   readonly #pending;
   readonly #count;
   readonly #markSent;
+  readonly #setAside;
+  readonly #listSetAside;
+  readonly #replay;
   #added = Promise.withResolvers<void>();
 
   /** Creates the outbox table in `db` if it is not there. */
@@ -34,7 +37,9 @@ export class Outbox {
       body BLOB NOT NULL,
       created_at TEXT NOT NULL,
       sent_at TEXT,
-      mandatory INTEGER NOT NULL DEFAULT 1
+      mandatory INTEGER NOT NULL DEFAULT 1,
+      set_aside_at TEXT,
+      set_aside_reason TEXT
     );
     CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (id) WHERE sent_at IS NULL`);
     const columns = db.prepare("PRAGMA table_info(outbox)").all();
@@ -44,16 +49,32 @@ export class Outbox {
         "ALTER TABLE outbox ADD COLUMN mandatory INTEGER NOT NULL DEFAULT 1",
       );
     }
+    if (!columns.some((column) => column.name === "set_aside_at")) {
+      db.exec(`ALTER TABLE outbox ADD COLUMN set_aside_at TEXT;
+        ALTER TABLE outbox ADD COLUMN set_aside_reason TEXT`);
+    }
     this.#insert = db.prepare(`INSERT INTO outbox
       (message_id, exchange, routing_key, body, created_at, mandatory)
       VALUES (?, ?, ?, ?, ?, ?)`);
     this.#pending = db.prepare(
       `SELECT id, message_id, exchange, routing_key, body, mandatory
-      FROM outbox WHERE sent_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
+      FROM outbox WHERE sent_at IS NULL AND set_aside_at IS NULL AND id > ?
+      ORDER BY id LIMIT ?`,
     );
     this.#count = db.prepare(
-      "SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL",
+      "SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND set_aside_at IS NULL",
     );
+    this.#setAside = db.prepare(
+      "UPDATE outbox SET set_aside_at = ?, set_aside_reason = ? WHERE id = ?",
+    );
+    this.#listSetAside = db.prepare(`SELECT id, message_id, exchange,
+      routing_key, set_aside_at, set_aside_reason FROM outbox
+      WHERE sent_at IS NULL AND set_aside_at IS NOT NULL
+      AND (?1 IS NULL OR message_id = ?1) ORDER BY id`);
+    this.#replay = db.prepare(`UPDATE outbox
+      SET set_aside_at = NULL, set_aside_reason = NULL
+      WHERE sent_at IS NULL AND set_aside_at IS NOT NULL
+      AND (?1 IS NULL OR message_id = ?1)`);
     // One statement for a whole batch of confirms.
     this.#markSent = db.prepare(
       "UPDATE outbox SET sent_at = ? WHERE id IN (SELECT value FROM json_each(?))",
@@ -74,8 +95,7 @@ export class Outbox {
       message.mandatory === false ? 0 : 1,
     );
     // Whoever waits runs after this synchronous transaction has ended.
-    this.#added.resolve();
-    this.#added = Promise.withResolvers<void>();
+    this.#wake();
   }
 
   /** Resolves at the next {@linkcode Outbox.add}. */
@@ -104,6 +124,49 @@ export class Outbox {
   markSent(ids: number[]): void {
     this.#markSent.run(new Date().toISOString(), JSON.stringify(ids));
   }
+
+  /**
+   * Sets a message that can never be published aside, with its reason: it
+   * is kept, no longer pending, and {@linkcode Outbox.replay} makes it
+   * pending again.
+   */
+  setAside(id: number, reason: string): void {
+    this.#setAside.run(new Date().toISOString(), reason.slice(0, 1000), id);
+  }
+
+  /** The messages set aside (or the one with `messageId`), oldest first. */
+  setAsideEntries(messageId?: string): SetAsideEntry[] {
+    return this.#listSetAside.all(messageId ?? null).map((row) => ({
+      id: Number(row.id),
+      messageId: String(row.message_id),
+      exchange: String(row.exchange),
+      routingKey: String(row.routing_key),
+      setAsideAt: String(row.set_aside_at),
+      reason: String(row.set_aside_reason),
+    }));
+  }
+
+  /** Makes the messages set aside (or the one with `messageId`) pending again; how many. */
+  replay(messageId?: string): number {
+    const { changes } = this.#replay.run(messageId ?? null);
+    if (changes > 0) this.#wake();
+    return Number(changes);
+  }
+
+  #wake(): void {
+    this.#added.resolve();
+    this.#added = Promise.withResolvers<void>();
+  }
+}
+
+/** A message the relay set aside because it can never be published as it is. */
+export interface SetAsideEntry {
+  id: number;
+  messageId: string;
+  exchange: string;
+  routingKey: string;
+  setAsideAt: string;
+  reason: string;
 }
 
 /**

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { DatabaseSync } from "node:sqlite";
 import { transaction } from "./database.ts";
-import { Inbox } from "./inbox.ts";
+import { RejectedError } from "./errors.ts";
+import { digestOf, Inbox } from "./inbox.ts";
 import { Outbox } from "./outbox.ts";
 
 function add(outbox: Outbox, id: string, mandatory?: boolean): void {
@@ -64,11 +65,37 @@ Deno.test("inbox: a key is claimed once, and only with its transaction", () => {
   const inbox = new Inbox(db);
   assert.throws(() =>
     transaction(db, () => {
-      assert.equal(inbox.claim("NEPAL-01:10000"), true);
+      assert.equal(inbox.admit("NEPAL-01:10000", "aa"), true);
       throw new Error("rolled back");
     })
   );
-  assert.equal(transaction(db, () => inbox.claim("NEPAL-01:10000")), true);
-  assert.equal(transaction(db, () => inbox.claim("NEPAL-01:10000")), false);
-  assert.equal(transaction(db, () => inbox.claim("NEPAL-01:10001")), true);
+  assert.equal(
+    transaction(db, () => inbox.admit("NEPAL-01:10000", "aa")),
+    true,
+  );
+  assert.equal(
+    transaction(db, () => inbox.admit("NEPAL-01:10000", "aa")),
+    false,
+    "the same content again is a redelivery",
+  );
+  assert.equal(
+    transaction(db, () => inbox.admit("NEPAL-01:10001", "aa")),
+    true,
+  );
+});
+
+Deno.test("inbox: the same key with other content is a conflict naming both", () => {
+  const db = new DatabaseSync(":memory:");
+  const inbox = new Inbox(db);
+  const a = digestOf(new TextEncoder().encode('{"SaleId":1,"Items":1}'));
+  const b = digestOf(new TextEncoder().encode('{"SaleId":1,"Items":2}'));
+  assert.notEqual(a, b);
+  inbox.admit("S:1", a);
+  assert.throws(
+    () => inbox.admit("S:1", b),
+    (error: unknown) =>
+      error instanceof RejectedError &&
+      error.message.includes(a) && error.message.includes(b),
+  );
+  assert.deepEqual(inbox.claim("S:1", a), { kind: "duplicate" });
 });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { brokerUrls, hostAndPort } from "./amqp_url.ts";
 import { type Config, resolveConfig, SETTINGS } from "./config.ts";
 import { type CommandLine, parseCommandLine, type Program } from "./program.ts";
+import { LAUNCHER_PID } from "./shutdown.ts";
 
 /**
  * The command line as the program will read it; when it cannot be parsed,
@@ -38,6 +39,8 @@ export function envNeeds(program: Program): string[] {
   return [
     ...program.settings.map((key) => SETTINGS[key].env),
     ...(program.env ?? []),
+    // Every program stops when the launcher that started it is gone.
+    LAUNCHER_PID,
   ];
 }
 

@@ -25,6 +25,14 @@ export interface Program {
   /** Environment variables it reads besides those of its settings. */
   env?: readonly string[];
   /**
+   * Whether it is a service, which runs for long when given no command
+   * (`deno task billing`), as against a tool or a one-off command
+   * (`deno task invoices`): only a running service gets a bounded heap.
+   *
+   * @default {false}
+   */
+  service?: boolean;
+  /**
    * Whether it keeps data under `<DATA_DIR>/<name>`.
    *
    * @default {false}

@@ -28,6 +28,7 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     url: "amqp://guest:guest@localhost:5672",
     dataDir: "./data",
     prefetch: 200,
+    maxMessageBytes: 262144,
   });
   const fromEnv = parseCommandLine(
     program,
@@ -38,6 +39,7 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     url: "amqp://a",
     dataDir: "/d",
     prefetch: 5,
+    maxMessageBytes: 262144,
   });
   const fromFlags = parseCommandLine(
     program,
@@ -48,6 +50,7 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     url: "amqp://b",
     dataDir: "/e",
     prefetch: 7,
+    maxMessageBytes: 262144,
   });
   assert.deepEqual(fromFlags.positionals, ["x"]);
 });
@@ -98,7 +101,7 @@ Deno.test("permissions: derived from the same command line the program reads", (
     [
       "--no-prompt",
       "--allow-net=h1:1,h2:5671",
-      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH,TAX_RATE",
+      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH,TAX_RATE,LAUNCHER_PID",
       "--allow-read=/srv/shop/demo,in.csv",
       "--allow-write=/srv/shop/demo",
     ],

@@ -7,7 +7,13 @@
  */
 import type { Buffer } from "node:buffer";
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
-import { BrokerError, describeError, UnroutableError } from "./errors.ts";
+import {
+  BrokerError,
+  describeError,
+  replyCodeOf,
+  UnpublishableError,
+  UnroutableError,
+} from "./errors.ts";
 
 /** A message to publish. */
 export interface Outgoing {
@@ -62,6 +68,8 @@ export class Publisher {
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #drained: Promise<void> | undefined;
   #blocked: { promise: Promise<void>; resolve: () => void } | undefined;
+  #closed = false;
+  #closedBy: Error | undefined;
 
   private constructor(
     connection: ChannelModel,
@@ -87,6 +95,7 @@ export class Publisher {
     connection.on("blocked", onBlocked);
     connection.on("unblocked", onUnblocked);
     channel.once("close", () => {
+      this.#closed = true;
       connection.off("blocked", onBlocked);
       connection.off("unblocked", onUnblocked);
       onUnblocked();
@@ -96,8 +105,9 @@ export class Publisher {
       const id = message.properties.messageId;
       if (typeof id === "string") this.#returned.add(id);
     });
-    // Errors also close the channel, which fails every publish in flight.
-    channel.on("error", () => {});
+    // Errors also close the channel, which fails every publish in flight:
+    // they carry the broker's reply code, so the relay can tell why.
+    channel.on("error", (error: Error) => this.#closedBy = error);
   }
 
   /** Opens a confirm channel on the connection. */
@@ -121,6 +131,7 @@ export class Publisher {
    * Publishes one persistent message, mandatory unless it says otherwise.
    *
    * @throws {UnroutableError} when no queue took it.
+   * @throws {UnpublishableError} when AMQP cannot carry it as it is.
    * @throws {Error} when the broker refused it or the channel closed first.
    */
   async publish(message: Outgoing): Promise<void> {
@@ -128,6 +139,7 @@ export class Publisher {
       await (this.#drained ?? this.#blocked?.promise);
     }
     const { exchange, routingKey, messageId } = message;
+    checkShortStrings(message);
     let written = true;
     const confirmed = new Promise<void>((resolve, reject) => {
       const waiting = {
@@ -151,12 +163,14 @@ export class Publisher {
         this.#unconfirmed.delete(waiting);
         const returned = this.#returned.delete(messageId);
         if (error) {
+          const cause = this.#closedBy ?? error;
           reject(
             new BrokerError(
               `Message "${messageId}" was not confirmed: ${
-                describeError(error)
+                describeError(cause)
               }`,
-              { cause: error },
+              // The message was refused, not the service's settings.
+              { cause, replyCode: replyCodeOf(cause), permanent: false },
             ),
           );
         } else if (returned) {
@@ -180,9 +194,16 @@ export class Publisher {
           onConfirm,
         );
       } catch (error) {
-        // The channel closed already.
         this.#unconfirmed.delete(waiting);
-        reject(error);
+        // A closed channel throws; so does a message AMQP cannot encode.
+        reject(
+          this.#closed ? error : new UnpublishableError(
+            `Message "${messageId}" cannot be published: ${
+              describeError(error)
+            }`,
+            { cause: error },
+          ),
+        );
       }
     });
     if (!written) {
@@ -228,6 +249,36 @@ export class Publisher {
       await this.#channel.close();
     } catch {
       // Already closed along with its connection.
+    }
+  }
+}
+
+/** AMQP's short strings: at most 255 bytes of UTF-8. */
+const MAX_SHORT_STRING_BYTES = 255;
+
+const encoder = new TextEncoder();
+
+/**
+ * The message id, exchange and routing key travel as AMQP short strings:
+ * one that does not fit can never be published.
+ *
+ * @throws {UnpublishableError} naming the field and its size.
+ */
+function checkShortStrings(message: Outgoing): void {
+  const fields = {
+    "message id": message.messageId,
+    exchange: message.exchange,
+    "routing key": message.routingKey,
+  };
+  for (const [name, value] of Object.entries(fields)) {
+    const bytes = encoder.encode(value).byteLength;
+    if (bytes > MAX_SHORT_STRING_BYTES) {
+      const id = message.messageId.length > 64
+        ? `${message.messageId.slice(0, 64)}…`
+        : message.messageId;
+      throw new UnpublishableError(
+        `Message "${id}" cannot be published: its ${name} is ${bytes} bytes, more than AMQP's ${MAX_SHORT_STRING_BYTES}`,
+      );
     }
   }
 }

@@ -8,8 +8,14 @@
  * @module
  */
 import { delay } from "./delay.ts";
-import { UnroutableError } from "./errors.ts";
+import {
+  errorMessage,
+  replyCodeOf,
+  UnpublishableError,
+  UnroutableError,
+} from "./errors.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
+import { printable } from "./printable.ts";
 import type { Publisher } from "./publisher.ts";
 
 /** Options of {@linkcode Relay}. */
@@ -24,6 +30,15 @@ export interface RelayOptions {
   onSent?(entries: OutboxEntry[]): void;
   /** Told of a message that no queue took; it stays pending. */
   onUnroutable?(error: UnroutableError): void;
+  /** Told of a message set aside in the outbox, since it can never be published. */
+  onSetAside?(entry: OutboxEntry, reason: string): void;
+  /**
+   * Failures of the same message, alone on its channel, with a reply code
+   * from the broker, before it is set aside.
+   *
+   * @default {3}
+   */
+  maxStrikes?: number;
 }
 
 /** Options of {@linkcode Relay.run}. */
@@ -61,6 +76,13 @@ export class Relay {
   #publisher: Publisher | undefined;
   #running: Promise<void> | undefined;
   #again = false;
+  /**
+   * After the broker closed the channel over a publish, messages go one at
+   * a time until the one it refuses is known: a message that the broker
+   * refuses alone `maxStrikes` times is set aside, not retried forever.
+   */
+  #careful = false;
+  readonly #strikes = new Map<number, number>();
 
   /** Creates a relay for `outbox`; nothing is sent before {@linkcode Relay.run}. */
   constructor(outbox: Outbox, options: RelayOptions = {}) {
@@ -75,7 +97,8 @@ export class Relay {
 
   /**
    * Resolves once the message is confirmed; rejects with
-   * {@linkcode UnroutableError} when no queue took it.
+   * {@linkcode UnroutableError} when no queue took it, and with the reason
+   * when it was set aside as one that can never be published.
    */
   sent(messageId: string): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
@@ -90,7 +113,8 @@ export class Relay {
 
   /**
    * Resolves once nothing is pending in the outbox; rejects with
-   * {@linkcode UnroutableError} when a pending message came back unroutable.
+   * {@linkcode UnroutableError} when a pending message came back unroutable,
+   * and with the reason when one was set aside.
    */
   drained(): Promise<void> {
     if (this.#outbox.countPending() === 0) return Promise.resolve();
@@ -169,7 +193,7 @@ export class Relay {
   async #sendPending(): Promise<void> {
     const publisher = this.#publisher;
     if (!publisher) return;
-    const { window = 256 } = this.#options;
+    const window = this.#careful ? 1 : this.#options.window ?? 256;
     const inFlight = new Set<Promise<void>>();
     let confirmed: OutboxEntry[] = [];
     let failure: unknown;
@@ -195,12 +219,21 @@ export class Relay {
         const sent: Promise<void> = publisher.publish(entry).then(
           () => {
             confirmed.push(entry);
+            if (this.#strikes.delete(entry.id)) this.#careful = false;
             if (confirmed.length >= window / 2) markConfirmed();
           },
           (error) => {
+            if (
+              error instanceof UnpublishableError ||
+              (this.#careful && this.#struckOut(entry, error))
+            ) {
+              this.#setAside(entry, error);
+              return;
+            }
+            if (replyCodeOf(error) !== undefined) this.#careful = true;
             failure ??= error;
             if (error instanceof UnroutableError) {
-              this.#rejectUnroutable(entry.messageId, error);
+              this.#reject(entry.messageId, error);
             }
           },
         ).finally(() => inFlight.delete(sent));
@@ -235,10 +268,42 @@ export class Relay {
     this.#drained.clear();
   }
 
-  #rejectUnroutable(messageId: string, error: UnroutableError): void {
+  /** Counts a refusal of `entry` alone; whether it has had enough. */
+  #struckOut(entry: OutboxEntry, error: unknown): boolean {
+    if (replyCodeOf(error) === undefined) return false;
+    const strikes = (this.#strikes.get(entry.id) ?? 0) + 1;
+    this.#strikes.set(entry.id, strikes);
+    return strikes >= (this.#options.maxStrikes ?? 3);
+  }
+
+  #setAside(entry: OutboxEntry, error: unknown): void {
+    const reason = errorMessage(error);
+    this.#outbox.setAside(entry.id, reason);
+    this.#strikes.delete(entry.id);
+    this.#careful = false;
+    this.#options.onSetAside?.(entry, reason);
+    this.#reject(
+      entry.messageId,
+      error instanceof Error ? error : new UnpublishableError(reason),
+    );
+  }
+
+  #reject(messageId: string, error: Error): void {
     this.#sent.get(messageId)?.reject(error);
     this.#sent.delete(messageId);
     for (const waiter of this.#drained) waiter.reject(error);
     this.#drained.clear();
   }
+}
+
+/** An `onSetAside` that prints one line naming the message, why, and what to do. */
+export function reportSetAside(
+  name: string,
+): (entry: OutboxEntry, reason: string) => void {
+  return (entry, reason) =>
+    console.error(
+      `${name}: set aside "${printable(entry.messageId)}" in the outbox: ${
+        printable(reason)
+      } (see: deno task ${name} -- outbox)`,
+    );
 }

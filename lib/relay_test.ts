@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { DatabaseSync } from "node:sqlite";
-import { UnroutableError } from "./errors.ts";
+import { UnpublishableError, UnroutableError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
 import type { Outgoing, Publisher } from "./publisher.ts";
 import { Relay } from "./relay.ts";
@@ -152,4 +152,76 @@ Deno.test("relay: a failed publish ends the run and leaves the message pending",
     outbox.pending(10).map((entry) => entry.messageId),
     ["m1"],
   );
+});
+
+Deno.test("relay: a message that can never be published is set aside, the rest go on", async () => {
+  const outbox = outboxWith(3);
+  const publisher = new FakePublisher();
+  const setAside: string[] = [];
+  const relay = new Relay(outbox, {
+    onSetAside: (entry, reason) =>
+      setAside.push(`${entry.messageId}: ${reason}`),
+  });
+  const lost = relay.sent("m1");
+  const stop = new AbortController();
+  const running = relay.run({
+    publisher: publisher as unknown as Publisher,
+    signal: stop.signal,
+  });
+  await until(() => publisher.waiting.length === 3);
+  const [first, second, third] = publisher.waiting.splice(0);
+  first.resolve();
+  second.reject(new UnpublishableError("m1 is too long"));
+  third.resolve();
+  await assert.rejects(lost, UnpublishableError);
+  await until(() => outbox.countPending() === 0);
+  assert.deepEqual(setAside, ["m1: m1 is too long"]);
+  assert.deepEqual(
+    outbox.setAsideEntries().map((entry) => [entry.messageId, entry.reason]),
+    [["m1", "m1 is too long"]],
+  );
+  // Replayed, it is pending again and the running relay sends it.
+  assert.equal(outbox.replay("m1"), 1);
+  await until(() => publisher.waiting.length === 1);
+  publisher.confirmAll();
+  await until(() => outbox.countPending() === 0);
+  stop.abort();
+  await running;
+});
+
+Deno.test("relay: a message the broker refuses alone three times is set aside", async () => {
+  const outbox = outboxWith(2);
+  const publisher = new FakePublisher();
+  const setAside: string[] = [];
+  const relay = new Relay(outbox, {
+    onSetAside: (entry) => setAside.push(entry.messageId),
+  });
+  const refused = () =>
+    Object.assign(new Error("PRECONDITION_FAILED - message size"), {
+      code: 406,
+    });
+  // The first refusal comes with the whole window in flight; the next
+  // three with the message alone.
+  for (let run = 1; run <= 4; run++) {
+    const running = relay.run({
+      publisher: publisher as unknown as Publisher,
+      signal: new AbortController().signal,
+    });
+    await until(() => publisher.waiting.length > 0);
+    if (run > 1) {
+      assert.equal(publisher.waiting.length, 1, "one at a time once careful");
+    }
+    // The channel closes: every publish in flight fails with the code.
+    for (const entry of publisher.waiting.splice(0)) entry.reject(refused());
+    if (run < 4) await assert.rejects(running, /PRECONDITION_FAILED/);
+    else {
+      await until(() => setAside.length === 1);
+      await until(() => publisher.waiting.length === 1);
+      publisher.confirmAll();
+      await until(() => outbox.countPending() === 0);
+      assert.deepEqual(setAside, ["m0"]);
+      assert.deepEqual(publisher.order.at(-1), "m1");
+      break;
+    }
+  }
 });

@@ -10,9 +10,12 @@ import type { ConsumeMessage } from "amqplib";
 import type { Config } from "./config.ts";
 import { reportRetry, stayConnected } from "./connection.ts";
 import { Consumer, type ConsumerOptions } from "./consumer.ts";
+import { isStoreFailure } from "./database.ts";
+import { DeliveryCount } from "./delivery_count.ts";
+import { describeError } from "./errors.ts";
 import { errorQueuePolicy } from "./failure_policy.ts";
 import type { Outbox } from "./outbox.ts";
-import { Relay } from "./relay.ts";
+import { Relay, reportSetAside } from "./relay.ts";
 import { runSession } from "./session.ts";
 import { onShutdown } from "./shutdown.ts";
 import { declareQueue, type QueueTopology } from "./topology.ts";
@@ -43,6 +46,21 @@ export async function runConsumer<T>(
   options: RunConsumerOptions<T>,
 ): Promise<void> {
   const { name, config, db, exchange, queue, routingKey } = options;
+  const started = performance.now();
+  let handled = 0;
+  let setAside = 0;
+  // Said once when the store fails, once when it works again, across
+  // reconnections.
+  let storeFailing = false;
+  const handle = async (values: T[]) => {
+    await options.handle(values);
+    handled += values.length;
+    if (storeFailing) {
+      storeFailing = false;
+      console.error(`${name}: its store works again; consuming "${queue}"`);
+    }
+  };
+  const deliveryCount = new DeliveryCount(db);
   const stop = new AbortController();
   let consumer: Consumer<T> | undefined;
   // Signals are taken from the start: deliveries may come before "running".
@@ -53,6 +71,7 @@ export async function runConsumer<T>(
   const relay = options.outbox
     ? new Relay(options.outbox, {
       onUnroutable: (error) => console.error(`${name}: ${error.message}`),
+      onSetAside: reportSetAside(name),
     })
     : undefined;
   try {
@@ -61,7 +80,7 @@ export async function runConsumer<T>(
       name,
       signal: stop.signal,
       onRetry: reportRetry(name),
-      session: (connection) =>
+      session: (connection, ready) =>
         runSession(connection, {
           signal: stop.signal,
           relay,
@@ -73,15 +92,31 @@ export async function runConsumer<T>(
                 connection,
                 queue,
                 prefetch: config.prefetch,
+                maxMessageBytes: config.maxMessageBytes,
                 decode: options.decode,
-                handle: options.handle,
+                handle,
+                storeFailing: isStoreFailure,
+                onStore: (state, error) => {
+                  if (state !== "failing" || storeFailing) return;
+                  storeFailing = true;
+                  console.error(
+                    `${name}: its store is failing (${
+                      describeError(error)
+                    }): deliveries go back to "${queue}" and are taken again once it works`,
+                  );
+                },
+                deliveries: (message) => deliveryCount.count(message),
                 failure: errorQueuePolicy({
                   publisher,
                   queue,
-                  onSetAside: options.onSetAside,
+                  onSetAside: (reason, message) => {
+                    setAside++;
+                    options.onSetAside?.(reason, message);
+                  },
                 }),
               });
               if (stop.signal.aborted) await consumer.stop();
+              ready();
               console.log(
                 `${name} running on "${queue}". Press Ctrl+C to exit.`,
               );
@@ -96,4 +131,9 @@ export async function runConsumer<T>(
     removeHandlers();
     db.close();
   }
+  console.log(
+    `${name} stopped: ${handled} handled, ${setAside} set aside, up ${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s.`,
+  );
 }

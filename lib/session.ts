@@ -25,6 +25,11 @@ export interface SessionOptions {
    * returns. Without it, the session relays until `signal` aborts.
    */
   work?(publisher: Publisher): Promise<void>;
+  /**
+   * Told once the session works: after its declarations, and after the
+   * work has started when it says so by calling `ready` itself.
+   */
+  ready?(): void;
 }
 
 /**
@@ -49,6 +54,7 @@ export async function runSession(
   try {
     await options.declare(publisher.channel);
     relaying = relay?.run({ publisher, signal });
+    if (!work) options.ready?.();
     const working = work?.(publisher);
     const running = [working, relaying].filter((promise) => promise);
     await Promise.race(running);

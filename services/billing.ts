@@ -27,8 +27,12 @@ import { decode } from "../contracts/codec.ts";
 import { type Config, readEnv } from "../lib/config.ts";
 import { openDatabase, transaction } from "../lib/database.ts";
 import { UsageError } from "../lib/errors.ts";
-import { Inbox } from "../lib/inbox.ts";
+import { type Delivery, delivery, Inbox } from "../lib/inbox.ts";
 import { runMain } from "../lib/main.ts";
+import { jsonArrayLines, mapEach, writeLines } from "../lib/output.ts";
+import { printable } from "../lib/printable.ts";
+import { wholeNumber } from "../lib/whole_number.ts";
+import { OUTBOX_HELP, outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { runConsumer } from "../lib/run_consumer.ts";
@@ -41,13 +45,19 @@ const QUEUE = "billing_queue";
 export const program: Program = {
   name: NAME,
   script: "services/billing.ts",
-  settings: ["url", "dataDir", "prefetch"],
+  settings: ["url", "dataDir", "prefetch", "maxMessageBytes"],
   env: ["TAX_RATE"],
+  service: true,
   keepsData: true,
   options: {
+    id: { type: "string" },
     json: { type: "boolean" },
     sale: { type: "string" },
     store: { type: "string" },
+    till: { type: "string" },
+    from: { type: "string" },
+    to: { type: "string" },
+    limit: { type: "string" },
     "tax-rate": { type: "string" },
   },
   help: `
@@ -58,32 +68,64 @@ Usage:
   deno task billing [-- options]            consume sales
   deno task invoices [-- --json]            print the stored invoices
   deno task invoices -- --sale <id> [--store <s>]   one invoice, readably
+  deno task billing -- outbox [list|replay]${OUTBOX_HELP}
 
 Options:
+  --id <m>           with outbox: only the message with this id
   --tax-rate <r>     TAX_RATE  tax on each sale's total, e.g. 0.13; default none
   --sale <id>        with invoices: only this sale's invoice
   --store <s>        with invoices: only this store's
+  --till <t>         with invoices: only this till's
+  --from <time>      with invoices: made at or after, e.g. 2026-11-27
+  --to <time>        with invoices: made before
+  --limit <n>        with invoices: at most n
   --json             with invoices: JSON for machines`,
 };
 
 function openInvoices(config: Config, readOnly = false): DatabaseSync {
   const db = openDatabase({ dataDir: config.dataDir, name: NAME, readOnly });
   if (!readOnly) {
-    db.exec(`CREATE TABLE IF NOT EXISTS invoice (
-      number TEXT PRIMARY KEY,
-      store_id TEXT NOT NULL,
-      seq INTEGER NOT NULL,
-      sale_id INTEGER NOT NULL,
-      mismatch INTEGER NOT NULL,
-      created_at TEXT NOT NULL,
-      document TEXT NOT NULL,
-      UNIQUE (store_id, sale_id),
-      UNIQUE (store_id, seq)
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS invoice_sequence (
-      store_id TEXT PRIMARY KEY,
-      last INTEGER NOT NULL
-    ) WITHOUT ROWID`);
+    transaction(db, () => {
+      db.exec(`CREATE TABLE IF NOT EXISTS invoice (
+        number TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL,
+        till_id TEXT NOT NULL DEFAULT '',
+        seq INTEGER NOT NULL,
+        sale_id INTEGER NOT NULL,
+        mismatch INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        document TEXT NOT NULL,
+        UNIQUE (store_id, till_id, sale_id),
+        UNIQUE (store_id, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS invoice_sequence (
+        store_id TEXT PRIMARY KEY,
+        last INTEGER NOT NULL
+      ) WITHOUT ROWID`);
+      const columns = db.prepare("PRAGMA table_info(invoice)").all();
+      if (!columns.some((column) => column.name === "till_id")) {
+        // Made before tills: one sale id per store. SQLite cannot change a
+        // UNIQUE constraint in place, so the table is copied.
+        db.exec(`ALTER TABLE invoice RENAME TO invoice_before_tills;
+        CREATE TABLE invoice (
+          number TEXT PRIMARY KEY,
+          store_id TEXT NOT NULL,
+          till_id TEXT NOT NULL DEFAULT '',
+          seq INTEGER NOT NULL,
+          sale_id INTEGER NOT NULL,
+          mismatch INTEGER NOT NULL,
+          created_at TEXT NOT NULL,
+          document TEXT NOT NULL,
+          UNIQUE (store_id, till_id, sale_id),
+          UNIQUE (store_id, seq)
+        ) WITHOUT ROWID;
+        INSERT INTO invoice
+          (number, store_id, seq, sale_id, mismatch, created_at, document)
+          SELECT number, store_id, seq, sale_id, mismatch, created_at, document
+          FROM invoice_before_tills;
+        DROP TABLE invoice_before_tills`);
+      }
+    });
   }
   return db;
 }
@@ -118,6 +160,7 @@ function makeInvoice(
   return {
     InvoiceNumber: options.number,
     StoreId: sale.StoreId,
+    TillId: sale.TillId,
     SaleId: sale.SaleId,
     Lines: lines,
     Subtotal: subtotal,
@@ -138,37 +181,41 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
     VALUES (?, 1) ON CONFLICT (store_id) DO UPDATE SET last = last + 1
     RETURNING last`);
   const insertInvoice = db.prepare(`INSERT INTO invoice
-    (number, store_id, seq, sale_id, mismatch, created_at, document)
-    VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    (number, store_id, till_id, seq, sale_id, mismatch, created_at, document)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
 
-  function handle(sales: SaleDetails[]): void {
+  function handle(deliveries: Delivery<SaleDetails>[]): void {
     // Numbers come from the same transaction as the invoices: a rollback
     // takes both back, so a store's numbers have no gaps.
-    const invoices = transaction(db, () =>
-      sales.flatMap((sale) => {
-        if (!inbox.claim(saleKey(sale))) return [];
-        const seq = Number(nextNumber.get(sale.StoreId)?.last);
-        const number = `${sale.StoreId}-${String(seq).padStart(6, "0")}`;
-        const invoice = makeInvoice(sale, { number, taxRate });
-        const body = encodeInvoice(invoice);
-        insertInvoice.run(
-          number,
-          sale.StoreId,
-          seq,
-          sale.SaleId,
-          invoice.Mismatch ? 1 : 0,
-          invoice.CreatedAt,
-          body.toString("utf8"),
-        );
-        outbox.add({
-          exchange: SALES_EXCHANGE,
-          routingKey: INVOICE_CREATED,
-          messageId: `invoice:${number}`,
-          body,
-          mandatory: false,
-        });
-        return [invoice];
-      }));
+    const invoices = transaction(
+      db,
+      () =>
+        deliveries.flatMap(({ value: sale, digest }) => {
+          if (!inbox.admit(saleKey(sale), digest)) return [];
+          const seq = Number(nextNumber.get(sale.StoreId)?.last);
+          const number = `${sale.StoreId}-${String(seq).padStart(6, "0")}`;
+          const invoice = makeInvoice(sale, { number, taxRate });
+          const body = encodeInvoice(invoice);
+          insertInvoice.run(
+            number,
+            sale.StoreId,
+            sale.TillId ?? "",
+            seq,
+            sale.SaleId,
+            invoice.Mismatch ? 1 : 0,
+            invoice.CreatedAt,
+            body.toString("utf8"),
+          );
+          outbox.add({
+            exchange: SALES_EXCHANGE,
+            routingKey: INVOICE_CREATED,
+            messageId: `invoice:${number}`,
+            body,
+            mandatory: false,
+          });
+          return [invoice];
+        }),
+    );
     // One write for the batch: a line per sale costs a syscall each.
     if (invoices.length > 0) {
       console.log(
@@ -180,7 +227,9 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
     for (const invoice of invoices) {
       if (invoice.Mismatch) {
         console.error(
-          `Invoice ${invoice.InvoiceNumber} is flagged: its lines add up to Rs.${invoice.Subtotal}, the sale says Rs.${invoice.TotalAmount}`,
+          `Invoice ${
+            printable(invoice.InvoiceNumber)
+          } is flagged: its lines add up to Rs.${invoice.Subtotal}, the sale says Rs.${invoice.TotalAmount}`,
         );
       }
     }
@@ -194,36 +243,68 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
     exchange: SALES_EXCHANGE,
     queue: QUEUE,
     routingKey: SALE_CREATED,
-    decode: decodeSale,
+    decode: (body) => delivery(body, decodeSale),
     handle,
-    onSetAside: (reason) => console.error(`Rejected a message: ${reason}`),
+    onSetAside: (reason) =>
+      console.error(`Rejected a message: ${printable(reason)}`),
   });
 }
 
-function readInvoices(
+/** Which invoices to list. */
+interface InvoiceFilter {
+  sale?: number;
+  store?: string;
+  till?: string;
+  /** Made at or after this time (ISO 8601). */
+  from?: string;
+  /** Made before this time (ISO 8601). */
+  to?: string;
+  /** At most this many. */
+  limit?: number;
+}
+
+/**
+ * The stored invoice documents that match, in store and number order, as
+ * they are read: memory stays flat however many there are.
+ */
+function* readInvoices(
   config: Config,
-  filter: { sale?: number; store?: string },
-): InvoiceCreated[] {
+  filter: InvoiceFilter,
+): Generator<string> {
   let db: DatabaseSync;
   try {
     db = openInvoices(config, true);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return []; // Nothing yet.
+    if (error instanceof Deno.errors.NotFound) return; // Nothing yet.
     throw error;
   }
   try {
-    return db.prepare(`SELECT document FROM invoice
+    const rows = db.prepare(`SELECT document FROM invoice
       WHERE (?1 IS NULL OR sale_id = ?1) AND (?2 IS NULL OR store_id = ?2)
-      ORDER BY store_id, seq`).all(filter.sale ?? null, filter.store ?? null)
-      .map((row) =>
-        decode(
-          InvoiceCreatedSchema,
-          new TextEncoder().encode(String(row.document)),
-        )
-      );
+      AND (?3 IS NULL OR till_id = ?3) AND (?4 IS NULL OR created_at >= ?4)
+      AND (?5 IS NULL OR created_at < ?5)
+      ORDER BY store_id, seq LIMIT ?6`).iterate(
+      filter.sale ?? null,
+      filter.store ?? null,
+      filter.till ?? null,
+      filter.from ?? null,
+      filter.to ?? null,
+      filter.limit ?? -1,
+    );
+    for (const row of rows) yield String(row.document);
   } finally {
     db.close();
   }
+}
+
+function readInvoice(document: string): InvoiceCreated {
+  return decode(InvoiceCreatedSchema, new TextEncoder().encode(document));
+}
+
+/** `Sale #10000`, and its till when it came from one. */
+function saleLabel(invoice: InvoiceCreated): string {
+  const till = invoice.TillId === undefined ? "" : ` (till ${invoice.TillId})`;
+  return `Sale #${invoice.SaleId}${till}`;
 }
 
 /** One invoice as a customer would read it. */
@@ -231,13 +312,17 @@ function render(invoice: InvoiceCreated): string {
   const money = (amount: Decimal | undefined) =>
     amount === undefined ? "" : `Rs.${amount}`;
   const rows = invoice.Lines.map((line) =>
-    `  ${line.Sku.padEnd(16)} ${String(line.Quantity).padStart(5)} x ${
-      money(line.UnitPrice).padStart(12)
-    } ${money(line.LineTotal).padStart(14)}`
+    `  ${printable(line.Sku).padEnd(16)} ${
+      String(line.Quantity).padStart(5)
+    } x ${money(line.UnitPrice).padStart(12)} ${
+      money(line.LineTotal).padStart(14)
+    }`
   );
   const out = [
-    `Invoice ${invoice.InvoiceNumber}`,
-    `Store ${invoice.StoreId}, Sale #${invoice.SaleId}, ${invoice.CreatedAt}`,
+    `Invoice ${printable(invoice.InvoiceNumber)}`,
+    `Store ${printable(invoice.StoreId)}, ${
+      saleLabel(invoice)
+    }, ${invoice.CreatedAt}`,
     "",
     ...rows,
     "",
@@ -263,30 +348,42 @@ function render(invoice: InvoiceCreated): string {
 
 function printInvoices(
   config: Config,
-  options: { json: boolean; sale?: number; store?: string },
+  options: InvoiceFilter & { json: boolean },
 ): void {
-  const invoices = readInvoices(config, options);
+  const documents = readInvoices(config, options);
   if (options.json) {
-    console.log(JSON.stringify(invoices, null, 2));
+    writeLines(jsonArrayLines(documents));
   } else if (options.sale !== undefined) {
+    const invoices = [...documents].map(readInvoice);
     if (invoices.length === 0) {
       throw new Error(`No invoice for sale #${options.sale}`);
     }
     console.log(invoices.map(render).join("\n\n"));
-  } else if (invoices.length === 0) {
-    console.log("No invoices yet.");
   } else {
-    for (const invoice of invoices) {
-      console.log(
-        `${invoice.InvoiceNumber}  Sale #${invoice.SaleId}  ${
+    const count = writeLines(
+      mapEach(documents, (document) => {
+        const invoice = readInvoice(document);
+        return `${printable(invoice.InvoiceNumber)}  ${saleLabel(invoice)}  ${
           `Rs.${invoice.Total}`.padStart(14)
         }  ${invoice.Lines.length} line(s)  ${invoice.CreatedAt}${
           invoice.Mismatch ? "  FLAGGED" : ""
-        }`,
-      );
-    }
-    console.log(`${invoices.length} invoice(s).`);
+        }`;
+      }),
+    );
+    console.log(count === 0 ? "No invoices yet." : `${count} invoice(s).`);
   }
+}
+
+/** A time given on the command line, as the stored times are written. */
+function instant(name: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const time = new Date(text);
+  if (Number.isNaN(time.getTime())) {
+    throw new UsageError(
+      `Invalid ${name} "${text}": use a date or time, e.g. 2026-11-27 or 2026-11-27T10:00:00Z`,
+    );
+  }
+  return time.toISOString();
 }
 
 /** A tax rate from 0 up to (not including) 1, e.g. 0.13. */
@@ -305,6 +402,12 @@ function parseTaxRate(text: string | undefined): Decimal | undefined {
 
 async function main(): Promise<void> {
   const { values, positionals, config } = parseCommandLine(program);
+  if (positionals[0] === "outbox") {
+    return outboxCommand(config, NAME, {
+      action: positionals[1],
+      id: values.id as string | undefined,
+    });
+  }
   if (positionals[0] === "invoices") {
     const sale = values.sale === undefined ? undefined : Number(values.sale);
     if (sale !== undefined && !Number.isSafeInteger(sale)) {
@@ -314,6 +417,12 @@ async function main(): Promise<void> {
       json: Boolean(values.json),
       sale,
       store: values.store as string | undefined,
+      till: values.till as string | undefined,
+      from: instant("from", values.from as string | undefined),
+      to: instant("to", values.to as string | undefined),
+      limit: values.limit === undefined
+        ? undefined
+        : wholeNumber("limit", values.limit as string),
     });
   } else if (positionals.length === 0) {
     const taxRate = parseTaxRate(

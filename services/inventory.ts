@@ -27,9 +27,12 @@ import { encodeStockLow, STOCK_LOW } from "../contracts/stock.ts";
 import type { Config } from "../lib/config.ts";
 import { parseCsv } from "../lib/csv.ts";
 import { openDatabase, transaction } from "../lib/database.ts";
-import { errorMessage, UsageError } from "../lib/errors.ts";
-import { Inbox } from "../lib/inbox.ts";
+import { errorMessage, RejectedError, UsageError } from "../lib/errors.ts";
+import { type Delivery, delivery, Inbox } from "../lib/inbox.ts";
 import { runMain } from "../lib/main.ts";
+import { jsonArrayLines, mapEach, writeLines } from "../lib/output.ts";
+import { printable } from "../lib/printable.ts";
+import { OUTBOX_HELP, outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { readInput } from "../lib/read_input.ts";
@@ -44,12 +47,15 @@ const QUEUE = "inventory_queue";
 export const program: Program = {
   name: NAME,
   script: "services/inventory.ts",
-  settings: ["url", "dataDir", "prefetch"],
+  settings: ["url", "dataDir", "prefetch", "maxMessageBytes"],
+  service: true,
   keepsData: true,
   options: {
+    id: { type: "string" },
     json: { type: "boolean" },
     store: { type: "string" },
     threshold: { type: "string" },
+    limit: { type: "string" },
   },
   reads: ({ positionals: [command, action, file] }) =>
     command === "stock" && action === "load" ? [file] : [],
@@ -63,21 +69,25 @@ Usage:
   deno task stock -- load <file.csv>        opening stock: store,sku,quantity[,threshold]
   deno task stock -- set <sku> <qty>        a count: the stock is now <qty>
   deno task stock -- add <sku> <qty>        a delivery: <qty> more
+  deno task inventory -- outbox [list|replay]${OUTBOX_HELP}
 
 Options:
-  --store <s>        with set and add; default ${DEFAULT_STORE}
+  --id <m>           with outbox: only the message with this id
+  --store <s>        with set and add; default ${DEFAULT_STORE};
+                     with stock: only this store's
+  --limit <n>        with stock: at most n lines
   --threshold <t>    with set and add: the low-stock threshold of the SKU
   --json             with stock: JSON for machines`,
 };
 
-/** The stock of one SKU in one store. */
+/** The stock of one SKU in one store, in the wire's PascalCase, as `--json` prints it. */
 interface StockLevel {
-  storeId: string;
-  sku: string;
-  quantity: number;
-  threshold: number | null;
-  low: boolean;
-  updatedAt: string;
+  StoreId: string;
+  Sku: string;
+  Quantity: number;
+  Threshold: number | null;
+  Low: boolean;
+  UpdatedAt: string;
 }
 
 /** A change of stock: a sale's item, a count or a delivery. */
@@ -89,6 +99,7 @@ interface StockChange {
   set?: boolean;
   threshold?: number;
   saleId?: number;
+  tillId?: string;
 }
 
 /** The stock table and the rule for low-stock events. */
@@ -129,9 +140,9 @@ class Stock {
     const row = this.#get.get(change.storeId, change.sku);
     const before = Number(row?.quantity ?? 0);
     const quantity = change.set ? change.quantity : before + change.quantity;
-    if (!Number.isSafeInteger(quantity) || Math.abs(quantity) > 2 ** 31 - 1) {
-      throw new RangeError(
-        `Stock of "${change.sku}" in "${change.storeId}" would be ${quantity}: out of range`,
+    if (!Number.isSafeInteger(quantity)) {
+      throw new RejectedError(
+        `Stock of "${change.sku}" in "${change.storeId}" would be ${quantity}: beyond the largest whole number kept exactly`,
       );
     }
     const threshold = change.threshold ??
@@ -154,6 +165,7 @@ class Stock {
           Quantity: quantity,
           Threshold: threshold,
           SaleId: change.saleId,
+          TillId: change.tillId,
           At: now,
         }),
       });
@@ -186,20 +198,24 @@ async function serve(config: Config): Promise<void> {
   const inbox = new Inbox(db);
   const stock = new Stock(db);
 
-  function handle(sales: SaleDetails[]): void {
-    const updated = transaction(db, () =>
-      sales.filter((sale) => {
-        if (!inbox.claim(saleKey(sale))) return false;
-        for (const item of sale.Items) {
-          stock.apply({
-            storeId: sale.StoreId,
-            sku: item.Sku,
-            quantity: -item.Quantity,
-            saleId: sale.SaleId,
-          });
-        }
-        return true;
-      }));
+  function handle(deliveries: Delivery<SaleDetails>[]): void {
+    const updated = transaction(
+      db,
+      () =>
+        deliveries.map(({ value }) => value).filter((sale, i) => {
+          if (!inbox.admit(saleKey(sale), deliveries[i].digest)) return false;
+          for (const item of sale.Items) {
+            stock.apply({
+              storeId: sale.StoreId,
+              sku: item.Sku,
+              quantity: -item.Quantity,
+              saleId: sale.SaleId,
+              tillId: sale.TillId,
+            });
+          }
+          return true;
+        }),
+    );
     // One write for the batch: a line per sale costs a syscall each.
     if (updated.length > 0) {
       console.log(
@@ -218,67 +234,87 @@ async function serve(config: Config): Promise<void> {
     exchange: SALES_EXCHANGE,
     queue: QUEUE,
     routingKey: SALE_CREATED,
-    decode: decodeSale,
+    decode: (body) => delivery(body, decodeSale),
     handle,
-    onSetAside: (reason) => console.error(`Rejected a message: ${reason}`),
+    onSetAside: (reason) =>
+      console.error(`Rejected a message: ${printable(reason)}`),
   });
 }
 
-function readStock(config: Config): StockLevel[] {
+const decoder = new TextDecoder();
+
+/** The stock levels, in store and SKU order, as they are read. */
+function* readStock(
+  config: Config,
+  options: { store?: string; limit?: number },
+): Generator<StockLevel> {
   let db: DatabaseSync;
   try {
     db = openStock(config, true);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return []; // Nothing yet.
+    if (error instanceof Deno.errors.NotFound) return; // Nothing yet.
     throw error;
   }
   try {
     const exists = db.prepare(
       "SELECT 1 FROM sqlite_master WHERE name = 'stock_level'",
     ).get();
-    if (!exists) return [];
-    return db.prepare("SELECT * FROM stock_level ORDER BY store_id, sku").all()
-      .map((row) => ({
-        storeId: String(row.store_id),
-        sku: String(row.sku),
-        quantity: Number(row.quantity),
-        threshold: row.threshold === null ? null : Number(row.threshold),
-        low: row.low === 1,
-        updatedAt: String(row.updated_at),
-      }));
+    if (!exists) return;
+    // As bytes: SQLite's text reader stops at a NUL, which would hide the
+    // rest of a code stored before codes were checked.
+    const rows = db.prepare(`SELECT CAST(store_id AS BLOB) AS store_id,
+      CAST(sku AS BLOB) AS sku, quantity, threshold, low, updated_at
+      FROM stock_level
+      WHERE (?1 IS NULL OR store_id = ?1)
+      ORDER BY store_id, sku LIMIT ?2`).iterate(
+      options.store ?? null,
+      options.limit ?? -1,
+    );
+    for (const row of rows) {
+      yield {
+        StoreId: decoder.decode(row.store_id as Uint8Array),
+        Sku: decoder.decode(row.sku as Uint8Array),
+        Quantity: Number(row.quantity),
+        Threshold: row.threshold === null ? null : Number(row.threshold),
+        Low: row.low === 1,
+        UpdatedAt: String(row.updated_at),
+      };
+    }
   } finally {
     db.close();
   }
 }
 
-function printStock(config: Config, json: boolean): void {
-  const levels = readStock(config);
-  if (json) {
-    console.log(JSON.stringify(levels, null, 2));
-    return;
-  }
-  if (levels.length === 0) {
-    console.log("No stock recorded yet.");
-    return;
-  }
-  for (const level of levels) {
-    const flags = [
-      level.quantity < 0 ? "NEGATIVE" : "",
-      level.low ? `LOW (below ${level.threshold})` : "",
-    ].filter(Boolean).join(" ");
-    console.log(
-      `${level.storeId.padEnd(12)} ${level.sku.padEnd(16)} ${
-        String(level.quantity).padStart(8)
-      }  ${flags}`.trimEnd(),
+function printStock(
+  config: Config,
+  options: { json: boolean; store?: string; limit?: number },
+): void {
+  const levels = readStock(config, options);
+  if (options.json) {
+    writeLines(
+      jsonArrayLines(mapEach(levels, (level) => JSON.stringify(level))),
     );
+    return;
   }
+  const count = writeLines(mapEach(levels, (level) => {
+    const flags = [
+      level.Quantity < 0 ? "NEGATIVE" : "",
+      level.Low ? `LOW (below ${level.Threshold})` : "",
+    ].filter(Boolean).join(" ");
+    return `${printable(level.StoreId).padEnd(12)} ${
+      printable(level.Sku).padEnd(16)
+    } ${String(level.Quantity).padStart(8)}  ${flags}`.trimEnd();
+  }));
+  if (count === 0) console.log("No stock recorded yet.");
 }
 
 function checkCode(what: string, text: string | undefined): string {
   const result = code.safeParse(text);
   if (!result.success) {
-    throw new ContractError(
-      `Invalid ${what} "${text ?? ""}": 1 to 64 characters`,
+    throw new UsageError(
+      `Invalid ${what} "${printable(text ?? "")}": ${
+        result.error.issues[0].message
+      }`,
     );
   }
   return result.data;
@@ -357,9 +393,21 @@ async function changeStock(
 
 async function main(): Promise<void> {
   const { values, positionals, config } = parseCommandLine(program);
+  if (positionals[0] === "outbox") {
+    return outboxCommand(config, NAME, {
+      action: positionals[1],
+      id: values.id as string | undefined,
+    });
+  }
   const [command, ...rest] = positionals;
   if (command === "stock" && rest.length === 0) {
-    printStock(config, Boolean(values.json));
+    printStock(config, {
+      json: Boolean(values.json),
+      store: values.store as string | undefined,
+      limit: values.limit === undefined
+        ? undefined
+        : wholeNumber("limit", values.limit as string),
+    });
   } else if (command === "stock" && ["load", "set", "add"].includes(rest[0])) {
     await changeStock(config, rest[0], rest.slice(1), {
       store: values.store as string | undefined,

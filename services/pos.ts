@@ -13,6 +13,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
+import type { z } from "zod";
 import { type Basket, parseItems, priceItems } from "../contracts/basket.ts";
 import {
   type Catalog,
@@ -20,6 +21,7 @@ import {
   parseCatalog,
 } from "../contracts/catalog.ts";
 import {
+  code,
   decodeSale,
   DEFAULT_STORE,
   encodeSale,
@@ -27,6 +29,7 @@ import {
   type SaleDetails,
   saleKey,
   SALES_EXCHANGE,
+  tillId,
 } from "../contracts/sale.ts";
 import { parseSalesFile, type SalesFile } from "../contracts/sales_file.ts";
 import { type Config, readEnv } from "../lib/config.ts";
@@ -36,11 +39,13 @@ import { delay } from "../lib/delay.ts";
 import { errorMessage, UnroutableError, UsageError } from "../lib/errors.ts";
 import { keys } from "../lib/keys.ts";
 import { runMain } from "../lib/main.ts";
+import { OUTBOX_HELP, outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox, type OutboxEntry } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { readInput } from "../lib/read_input.ts";
-import { Relay } from "../lib/relay.ts";
+import { Relay, reportSetAside } from "../lib/relay.ts";
 import { runSession } from "../lib/session.ts";
+import { printable } from "../lib/printable.ts";
 import { onShutdown } from "../lib/shutdown.ts";
 import { declareExchange } from "../lib/topology.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
@@ -58,15 +63,18 @@ export const program: Program = {
   name: NAME,
   script: "services/pos.ts",
   settings: ["url", "dataDir"],
-  env: ["CATALOG"],
+  env: ["CATALOG", "TILL_ID"],
+  service: true,
   keepsData: true,
   options: {
+    id: { type: "string" },
     items: { type: "string" },
     file: { type: "string" },
     simulate: { type: "boolean" },
     count: { type: "string" },
     rate: { type: "string" },
     store: { type: "string" },
+    till: { type: "string" },
     catalog: { type: "string" },
     quiet: { type: "boolean" },
   },
@@ -88,8 +96,10 @@ Usage:
   deno task pos -- --simulate --count N [--rate R]
                                                   N random sales, R a second
 Each exits once the broker has confirmed every sale it made.
+  deno task pos -- outbox [list|replay]${OUTBOX_HELP}
 
 Options:
+  --id <m>           with outbox: only the message with this id
   --items <list>     SKU:quantity, comma-separated
   --file <path>      CSV (receipt,sku,quantity[,store]: lines of a receipt
                      are one sale) or JSON Lines ({"Items":[{"Sku","Quantity"}]})
@@ -97,6 +107,9 @@ Options:
   --count <n>        how many; 0 sends what is waiting in the outbox and exits
   --rate <r>         sales per second; default as fast as confirmed
   --store <id>       the store's id; default ${DEFAULT_STORE}
+  --till <id>        TILL_ID   this till's id, part of each sale's key, so the
+                     tills of a store never clash; default: made at the
+                     first start (till-1a2b3c4d) and kept in the till's data
   --catalog <path>   CATALOG   the catalog CSV; default contracts/catalog.csv
   --quiet            print only the summary`,
 };
@@ -133,8 +146,13 @@ class Till {
   readonly #catalog: Catalog;
   readonly #insertSale;
   readonly outbox: Outbox;
+  /** This till's id, part of every sale's key. */
+  readonly id: string;
 
-  constructor(db: DatabaseSync, options: { store: string; catalog: Catalog }) {
+  constructor(
+    db: DatabaseSync,
+    options: { store: string; catalog: Catalog; till?: string },
+  ) {
     this.#db = db;
     this.#store = options.store;
     this.#catalog = options.catalog;
@@ -143,7 +161,11 @@ class Till {
       store_id TEXT NOT NULL,
       total TEXT NOT NULL,
       created_at TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS till (
+      id TEXT NOT NULL
     )`);
+    this.id = this.#identify(options.till);
     // AUTOINCREMENT never hands out an id twice, even after deletes.
     db.exec(`INSERT INTO sqlite_sequence (name, seq)
       SELECT 'sales', ${FIRST_SALE_ID - 1}
@@ -152,6 +174,24 @@ class Till {
       "INSERT INTO sales (store_id, total, created_at) VALUES (?, ?, ?)",
     );
     this.outbox = new Outbox(db);
+  }
+
+  /**
+   * The till's id: the one given, else the one kept from an earlier start,
+   * else a new one, made once and kept, so that two tills with their own
+   * data never share an id unless told to.
+   */
+  #identify(given: string | undefined): string {
+    const kept = this.#db.prepare("SELECT id FROM till").get()?.id;
+    const id = given ?? (kept === undefined ? undefined : String(kept)) ??
+      `till-${crypto.randomUUID().slice(0, 8)}`;
+    if (id !== kept) {
+      transaction(this.#db, () => {
+        this.#db.exec("DELETE FROM till");
+        this.#db.prepare("INSERT INTO till (id) VALUES (?)").run(id);
+      });
+    }
+    return id;
   }
 
   /** Random baskets from the catalog. */
@@ -178,6 +218,7 @@ class Till {
         const sale: SaleDetails = {
           SaleId: saleId,
           StoreId: storeId,
+          TillId: this.id,
           Items: items,
           Timestamp: timestamp,
           TotalAmount: total,
@@ -208,6 +249,7 @@ class Sender {
 
   constructor(outbox: Outbox, config: Config, quiet: boolean) {
     this.relay = new Relay(outbox, {
+      onSetAside: reportSetAside(NAME),
       onSent: quiet ? undefined : (entries: OutboxEntry[]) =>
         console.log(
           entries.map((entry) =>
@@ -223,7 +265,7 @@ class Sender {
         NAME,
         () => `${outbox.countPending()} sale(s) waiting`,
       ),
-      session: (connection) => {
+      session: (connection, ready) => {
         connection.on("blocked", (reason: string) =>
           console.error(
             `${NAME}: the broker blocked publishing (${reason}); sales wait in the outbox`,
@@ -236,6 +278,7 @@ class Sender {
           signal: this.#stop.signal,
           relay: this.relay,
           declare: (channel) => declareExchange(channel, SALES_EXCHANGE),
+          ready,
         });
       },
     });
@@ -378,7 +421,13 @@ async function loadCatalog(path: string): Promise<Catalog> {
 
 async function sell(
   config: Config,
-  options: { mode: Mode; store: string; catalog: string; quiet: boolean },
+  options: {
+    mode: Mode;
+    store: string;
+    till?: string;
+    catalog: string;
+    quiet: boolean;
+  },
 ): Promise<void> {
   const { mode } = options;
   const catalog = await loadCatalog(options.catalog);
@@ -393,9 +442,14 @@ async function sell(
     priceItems(catalog, mode.basket);
   }
   const db = openDatabase({ dataDir: config.dataDir, name: NAME });
-  const till = new Till(db, { store: options.store, catalog });
+  const till = new Till(db, {
+    store: options.store,
+    catalog,
+    till: options.till,
+  });
   // Sales left from an earlier run go first, in order.
   const sender = new Sender(till.outbox, config, options.quiet);
+  let failure: { error: unknown } | undefined;
   try {
     if (mode.kind === "simulate") {
       await ringAndSend(till, sender, {
@@ -419,8 +473,11 @@ async function sell(
     }
   } finally {
     // After a failure that ends the POS, its one line says it all.
-    const failed = await sender.close().then(() => false, () => true);
-    const waiting = failed ? 0 : till.outbox.countPending();
+    failure = await sender.close().then(
+      () => undefined,
+      (error) => ({ error }),
+    );
+    const waiting = failure ? 0 : till.outbox.countPending();
     if (waiting > 0) {
       console.error(
         `${waiting} sale(s) are waiting in the outbox; they are sent on the next start.`,
@@ -428,6 +485,7 @@ async function sell(
     }
     db.close();
   }
+  if (failure) throw failure.error;
   if (imported && imported.problems.length > 0) {
     throw new Error(
       `${imported.problems.length} bad row(s) in "${
@@ -476,8 +534,31 @@ function parseMode(values: Record<string, unknown>): Mode {
   return { kind: "interactive" };
 }
 
+/** A value for a field of the sale, checked by its schema. */
+function checked(
+  schema: z.ZodType<string>,
+  name: string,
+  value: unknown,
+): string {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new UsageError(
+      `Invalid ${name} "${printable(String(value))}": ${
+        result.error.issues[0].message
+      }`,
+    );
+  }
+  return result.data;
+}
+
 async function main(): Promise<void> {
   const { values, positionals, config } = parseCommandLine(program);
+  if (positionals[0] === "outbox") {
+    return outboxCommand(config, NAME, {
+      action: positionals[1],
+      id: values.id as string | undefined,
+    });
+  }
   if (positionals.length > 0) {
     throw new UsageError(`Unknown command "${positionals[0]}": see --help`);
   }
@@ -485,7 +566,10 @@ async function main(): Promise<void> {
   try {
     await sell(config, {
       mode,
-      store: String(values.store ?? DEFAULT_STORE),
+      store: checked(code, "store", values.store ?? DEFAULT_STORE),
+      till: values.till === undefined && readEnv("TILL_ID") === undefined
+        ? undefined
+        : checked(tillId, "till", values.till ?? readEnv("TILL_ID")),
       catalog: catalogPath(values, readEnv),
       quiet: Boolean(values.quiet),
     });

@@ -144,8 +144,8 @@ export class OwnBroker {
     }
   }
 
-  /** Starts a new node and waits until it answers. */
-  static async start(): Promise<OwnBroker> {
+  /** Starts a new node, with `config` lines added to its rabbitmq.conf, and waits until it answers. */
+  static async start(config: string[] = []): Promise<OwnBroker> {
     const dir = await Deno.makeTempDir({ prefix: "shop-node-" });
     // The node may run as the rabbitmq user (Debian's rabbitmq-server does).
     await Deno.chmod(dir, 0o777);
@@ -153,7 +153,12 @@ export class OwnBroker {
     await Deno.writeTextFile(join(dir, "enabled_plugins"), "[].\n");
     await Deno.writeTextFile(
       join(dir, "rabbitmq.conf"),
-      `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`,
+      [
+        `listeners.tcp.default = 127.0.0.1:${port}`,
+        "loopback_users = none",
+        ...config,
+        "",
+      ].join("\n"),
     );
     const broker = new OwnBroker(dir, port, distPort);
     await broker.restart();
@@ -233,8 +238,9 @@ export class OwnBroker {
 /** Runs `fn` against a new node of its own and a data folder, then removes both. */
 export async function withOwnBroker(
   fn: (node: OwnBroker, sandbox: Sandbox) => Promise<void>,
+  config: string[] = [],
 ): Promise<void> {
-  const node = await OwnBroker.start();
+  const node = await OwnBroker.start(config);
   const dataDir = await Deno.makeTempDir({ prefix: "shop-test-" });
   try {
     await fn(node, {

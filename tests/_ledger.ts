@@ -25,7 +25,14 @@ async function printedJson<T>(
 export function invoices(
   sandbox: Sandbox,
 ): Promise<
-  { SaleId: number; StoreId: string; Total: number; TotalAmount: number }[]
+  {
+    InvoiceNumber: string;
+    SaleId: number;
+    StoreId: string;
+    TillId?: string;
+    Total: number;
+    TotalAmount: number;
+  }[]
 > {
   return printedJson("billing", sandbox, "invoices");
 }
@@ -33,7 +40,7 @@ export function invoices(
 /** The stock of the sandbox, as `deno task stock -- --json` prints it. */
 export function stock(
   sandbox: Sandbox,
-): Promise<{ storeId: string; sku: string; quantity: number }[]> {
+): Promise<{ StoreId: string; Sku: string; Quantity: number }[]> {
   return printedJson("inventory", sandbox, "stock");
 }
 

@@ -23,7 +23,7 @@ async function reconcile(
   const stockMismatches = async () => {
     const levels = await stock(sandbox);
     return levels.filter((level) =>
-      level.quantity !== expected.get(`${level.storeId}/${level.sku}`)
+      level.Quantity !== expected.get(`${level.StoreId}/${level.Sku}`)
     ).length + Math.abs(levels.length - expected.size);
   };
   // Billing and Inventory catch up each at its own pace after a fault.

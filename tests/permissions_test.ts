@@ -38,17 +38,17 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
   const net = "--allow-net=broker.example:5673,node2.example:5671";
   const expected: Record<string, string[]> = {
     pos: [
-      "--allow-env=AMQP_URL,DATA_DIR,CATALOG",
+      "--allow-env=AMQP_URL,DATA_DIR,CATALOG,TILL_ID,LAUNCHER_PID",
       "--allow-read=/var/lib/shop/pos,/etc/shop/catalog.csv",
       "--allow-write=/var/lib/shop/pos",
     ],
     billing: [
-      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH,TAX_RATE",
+      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH,MAX_MESSAGE_BYTES,TAX_RATE,LAUNCHER_PID",
       "--allow-read=/var/lib/shop/billing",
       "--allow-write=/var/lib/shop/billing",
     ],
     inventory: [
-      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH",
+      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH,MAX_MESSAGE_BYTES,LAUNCHER_PID",
       "--allow-read=/var/lib/shop/inventory",
       "--allow-write=/var/lib/shop/inventory",
     ],
@@ -76,7 +76,7 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
     assert.deepEqual(permissionFlags(tool, placement), [
       "--no-prompt",
       net,
-      "--allow-env=AMQP_URL",
+      "--allow-env=AMQP_URL,LAUNCHER_PID",
     ]);
   }
 });
@@ -175,3 +175,36 @@ console.log(JSON.stringify(result));
     }
   },
 );
+
+Deno.test("permissions: --url works and its secret stays off command lines", () => {
+  const url = "amqp://shop:s3cret@broker.example:5673/shop";
+  const run = invocation("billing", { DATA_DIR: "/srv/shop" }, [
+    "--url",
+    url,
+    "--prefetch=50",
+  ]);
+  assert.ok(run.args.includes("--allow-net=broker.example:5673"));
+  assert.ok(
+    !run.args.some((arg) => arg.includes("s3cret")),
+    run.args.join(" "),
+  );
+  assert.equal(run.env.AMQP_URL, url);
+  assert.equal(run.env.PREFETCH, "50");
+  assert.equal(run.env.DATA_DIR, "/srv/shop");
+  // A service runs with a bounded heap; its listings and the tools do not.
+  assert.ok(run.args.some((arg) => arg.startsWith("--v8-flags=")));
+  for (
+    const [name, args] of [
+      ["billing", ["invoices"]],
+      ["inventory", ["stock"]],
+      ["errors", ["list"]],
+    ] as const
+  ) {
+    assert.ok(
+      !invocation(name, {}, [...args]).args.some((arg) =>
+        arg.startsWith("--v8-flags=")
+      ),
+      name,
+    );
+  }
+});

@@ -67,8 +67,8 @@ Deno.test(
       assert.equal(levels.length, expected.size);
       for (const level of levels) {
         assert.equal(
-          level.quantity,
-          expected.get(`${level.storeId}/${level.sku}`),
+          level.Quantity,
+          expected.get(`${level.StoreId}/${level.Sku}`),
         );
       }
     });
@@ -168,7 +168,7 @@ Deno.test(
       assert.equal(stored.length, 1);
       assert.equal(stored[0].SaleId, 10001);
       assert.deepEqual(
-        (await stock(sandbox)).map(({ sku, quantity }) => [sku, quantity]),
+        (await stock(sandbox)).map(({ Sku, Quantity }) => [Sku, Quantity]),
         [["BREAD001", -5], ["MILK001", -5]],
       );
     });
@@ -323,7 +323,9 @@ conn = pika.BlockingConnection(params)
 ch = conn.channel()
 method, props, body = ch.basic_get("pika_probe", auto_ack=True)
 sale = json.loads(body, parse_float=decimal.Decimal)
-assert set(sale) == {"SaleId", "StoreId", "Items", "Timestamp", "TotalAmount"}, sale
+# TillId is ours: System.Text.Json skips a property SaleDetails does not have.
+assert set(sale) == {"SaleId", "StoreId", "Items", "Timestamp", "TotalAmount", "TillId"}, sale
+assert isinstance(sale["TillId"], str)
 assert type(sale["SaleId"]) is int and -2**31 <= sale["SaleId"] < 2**31
 # .NET binds Sku and Quantity and ignores UnitPrice; the total adds up exactly.
 assert all(set(i) == {"Sku", "Quantity", "UnitPrice"} for i in sale["Items"])

@@ -361,7 +361,7 @@ Deno.test(
       );
       const levels = await stock(sandbox);
       const bySku = Object.fromEntries(
-        levels.map((level) => [level.sku, level.quantity]),
+        levels.map((level) => [level.Sku, level.Quantity]),
       );
       assert.deepEqual(bySku, { "EGGS-12": -2, "MILK-1L": 9, "TEA-500G": 2 });
       const printed = await runService("inventory", sandbox, ["stock"]);
@@ -449,9 +449,9 @@ Deno.test(
       );
       for (const level of await stock(sandbox)) {
         assert.equal(
-          level.quantity,
-          (openingCounts.get(level.sku) ?? 0) - (sold.get(level.sku) ?? 0),
-          level.sku,
+          level.Quantity,
+          (openingCounts.get(level.Sku) ?? 0) - (sold.get(level.Sku) ?? 0),
+          level.Sku,
         );
       }
       assert.equal((await invoices(sandbox)).length, 100);

@@ -15,6 +15,8 @@ import { connectBroker } from "../lib/connection.ts";
 import { UsageError } from "../lib/errors.ts";
 import { ERROR_HEADERS } from "../lib/failure_policy.ts";
 import { runMain } from "../lib/main.ts";
+import { printable } from "../lib/printable.ts";
+import { wholeNumber } from "../lib/whole_number.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { Publisher } from "../lib/publisher.ts";
 
@@ -25,11 +27,16 @@ export const program: Program = {
   name: NAME,
   script: "tools/errors.ts",
   settings: ["url"],
-  options: { queue: { type: "string" }, id: { type: "string" } },
+  options: {
+    queue: { type: "string" },
+    id: { type: "string" },
+    limit: { type: "string" },
+  },
   help: `
 Error queues: see, replay or drop what a consumer set aside.
 
 Usage:
+  deno task errors -- list                          each error queue, its count
   deno task errors -- list   --queue <q>            one line per message
   deno task errors -- show   --queue <q> [--id <m>] headers and body
   deno task errors -- replay --queue <q> [--id <m>] back to the original route
@@ -37,10 +44,14 @@ Usage:
 
 Options:
   --queue <q>        the error queue, e.g. billing_queue_error
-  --id <m>           only the message with this message id`,
+  --id <m>           only the message with this message id
+  --limit <n>        at most n messages`,
 };
 
 const COMMANDS = ["list", "show", "replay", "purge"];
+
+/** The error queue of each consuming service. */
+const ERROR_QUEUES = ["billing_queue_error", "inventory_queue_error"];
 
 function header(message: GetMessage, name: string): string {
   const value = message.properties.headers?.[name];
@@ -56,12 +67,20 @@ async function main(): Promise<void> {
     );
   }
   const queue = values.queue as string | undefined;
+  if (queue === undefined && command === "list") {
+    return await listQueues(config.url);
+  }
   if (!queue?.endsWith("_error")) {
     throw new UsageError(
-      `Invalid queue "${queue ?? ""}": name an error queue (…_error)`,
+      `Invalid queue "${
+        printable(queue ?? "")
+      }": name an error queue (…_error)`,
     );
   }
   const id = values.id as string | undefined;
+  const limit = values.limit === undefined
+    ? Infinity
+    : wholeNumber("limit", values.limit as string);
 
   const connection = await connectBroker({ url: config.url, name: NAME });
   connection.on("error", () => {});
@@ -70,77 +89,108 @@ async function main(): Promise<void> {
   let taken = 0;
   try {
     await channel.checkQueue(queue);
-    // Taken one by one, unacked: what is not dropped or replayed goes back.
-    const messages: GetMessage[] = [];
-    for (let message; (message = await channel.get(queue, { noAck: false }));) {
-      messages.push(message);
-    }
-    const chosen = messages.filter((message) =>
-      id === undefined || message.properties.messageId === id
-    );
-    if (command === "list") {
-      for (const message of chosen) {
-        console.log(
-          [
-            message.properties.messageId ?? "(no id)",
-            header(message, "x-failed-at"),
-            `${header(message, "x-original-exchange")}/${
-              header(message, "x-original-routing-key")
-            }`,
-            `attempts ${header(message, "x-attempts") || "0"}`,
-            header(message, "x-error-reason"),
-          ].join("  "),
-        );
-      }
-      console.log(`${chosen.length} message(s) in "${queue}".`);
-    } else if (command === "show") {
-      for (const message of chosen) {
-        console.log(`Message ${message.properties.messageId ?? "(no id)"}`);
-        for (
-          const [name, value] of Object.entries(
-            message.properties.headers ?? {},
-          )
-        ) {
-          console.log(`  ${name}: ${String(value)}`);
-        }
-        console.log(`  body (${message.content.byteLength} bytes):`);
-        console.log(`  ${message.content.toString("utf8").slice(0, 4096)}`);
-      }
-    } else if (command === "replay") {
-      for (const message of chosen) {
-        const headers = { ...message.properties.headers };
-        for (const name of ERROR_HEADERS) delete headers[name];
-        headers["x-replayed-at"] = new Date().toISOString();
-        // Straight back to the queue it failed in, when known: the other
-        // consumers of its exchange handled it already.
-        const queue = header(message, "x-original-queue");
-        await publisher.publish({
-          exchange: queue ? "" : header(message, "x-original-exchange"),
-          routingKey: queue || header(message, "x-original-routing-key"),
-          body: message.content,
-          messageId: message.properties.messageId ?? crypto.randomUUID(),
-          contentType: message.properties.contentType,
-          headers,
-        });
+    // Taken one by one, unacked, and let go of once seen: memory stays flat
+    // however many there are. What is not dropped or replayed goes back.
+    for (
+      let message;
+      taken < limit && (message = await channel.get(queue, { noAck: false }));
+    ) {
+      if (id !== undefined && message.properties.messageId !== id) continue;
+      taken++;
+      if (command === "list") {
+        printLine(message);
+      } else if (command === "show") {
+        printMessage(message);
+      } else if (command === "replay") {
+        await replay(publisher, message);
         // Confirmed on its route: only now does it leave the error queue.
         channel.ack(message);
-        taken++;
-      }
-      console.log(`Replayed ${taken} message(s) from "${queue}".`);
-    } else {
-      for (const message of chosen) {
+      } else {
         channel.ack(message);
-        taken++;
       }
+    }
+    if (command === "list") {
+      console.log(`${taken} message(s) in "${queue}".`);
+    } else if (command === "replay") {
+      console.log(`Replayed ${taken} message(s) from "${queue}".`);
+    } else if (command === "purge") {
       console.log(`Dropped ${taken} message(s) from "${queue}".`);
     }
-    const kept = messages.filter((message) =>
-      !chosen.includes(message) || command === "list" || command === "show"
-    );
-    for (const message of kept) channel.nack(message, false, true);
+    channel.nackAll(true);
   } finally {
     await publisher.close();
     await channel.close().catch(() => {});
+    await connection.close().catch(() => {});
+  }
+}
+
+function printLine(message: GetMessage): void {
+  console.log(
+    [
+      message.properties.messageId ?? "(no id)",
+      header(message, "x-failed-at"),
+      `${header(message, "x-original-exchange")}/${
+        header(message, "x-original-routing-key")
+      }`,
+      `attempts ${header(message, "x-attempts") || "0"}`,
+      header(message, "x-error-reason"),
+    ].map((field) => printable(String(field))).join("  "),
+  );
+}
+
+function printMessage(message: GetMessage): void {
+  console.log(
+    `Message ${printable(message.properties.messageId ?? "(no id)")}`,
+  );
+  for (
+    const [name, value] of Object.entries(message.properties.headers ?? {})
+  ) {
+    console.log(`  ${printable(name)}: ${printable(String(value))}`);
+  }
+  console.log(`  body (${message.content.byteLength} bytes):`);
+  console.log(
+    `  ${printable(message.content.toString("utf8").slice(0, 4096))}`,
+  );
+}
+
+async function replay(
+  publisher: Publisher,
+  message: GetMessage,
+): Promise<void> {
+  const headers = { ...message.properties.headers };
+  for (const name of ERROR_HEADERS) delete headers[name];
+  headers["x-replayed-at"] = new Date().toISOString();
+  // Straight back to the queue it failed in, when known: the other
+  // consumers of its exchange handled it already.
+  const queue = header(message, "x-original-queue");
+  await publisher.publish({
+    exchange: queue ? "" : header(message, "x-original-exchange"),
+    routingKey: queue || header(message, "x-original-routing-key"),
+    body: message.content,
+    messageId: message.properties.messageId ?? crypto.randomUUID(),
+    contentType: message.properties.contentType,
+    headers,
+  });
+}
+
+/** The services' error queues, each with its count; one missing is said so. */
+async function listQueues(url: string): Promise<void> {
+  const connection = await connectBroker({ url, name: NAME });
+  connection.on("error", () => {});
+  try {
+    for (const queue of ERROR_QUEUES) {
+      // A passive declare of a missing queue closes its channel: one each.
+      const channel = await connection.createChannel();
+      channel.on("error", () => {});
+      try {
+        const { messageCount } = await channel.checkQueue(queue);
+        console.log(`${queue.padEnd(24)} ${String(messageCount).padStart(8)}`);
+        await channel.close();
+      } catch {
+        console.log(`${queue.padEnd(24)} ${"(none)".padStart(8)}`);
+      }
+    }
+  } finally {
     await connection.close().catch(() => {});
   }
 }

@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SETTINGS } from "../lib/config.ts";
 import { ensureBroker } from "../lib/ensure_broker.ts";
+import { LAUNCHER_PID } from "../lib/shutdown.ts";
 import { UsageError } from "../lib/errors.ts";
 import { runMain } from "../lib/main.ts";
 import { envNeeds, permissionFlags } from "../lib/permissions.ts";
@@ -80,9 +81,11 @@ export function invocation(
     const value = env[variable];
     if (value) childEnv[variable] = value;
   }
+  childEnv[LAUNCHER_PID] = String(Deno.pid);
   let programArgs = args;
+  let serving = false;
   try {
-    const { config } = parseCommandLine(
+    const { config, positionals } = parseCommandLine(
       program,
       args,
       (variable) => env[variable] || undefined,
@@ -91,6 +94,7 @@ export function invocation(
       childEnv[SETTINGS[key].env] = String(config[key]);
     }
     programArgs = withoutSettings(program, args);
+    serving = Boolean(program.service) && positionals.length === 0;
   } catch {
     // The program reads the same command line and says what is wrong.
   }
@@ -98,7 +102,8 @@ export function invocation(
     args: [
       "run",
       ...permissionFlags(program, env, args),
-      V8_FLAGS,
+      // Tools and listings read as much as they are asked to: no cap.
+      ...(serving ? [V8_FLAGS] : []),
       script(program),
       ...programArgs,
     ],
@@ -189,12 +194,21 @@ async function startAll(): Promise<number> {
 
 async function compileAll(): Promise<number> {
   const env = Deno.env.toObject();
+  const scripts = SERVICES.map((service) => script(PROGRAMS[service]));
+  // Type-checked here, without the services' heap cap, which deno compile
+  // would also apply to its own type check.
+  const checked = await new Deno.Command(Deno.execPath(), {
+    args: ["check", ...scripts],
+    stdin: "null",
+  }).spawn().status;
+  if (!checked.success) return checked.code;
   for (const service of SERVICES) {
     const program = PROGRAMS[service];
     const output = join(ROOT, "dist", service);
     const { code } = await new Deno.Command(Deno.execPath(), {
       args: [
         "compile",
+        "--no-check",
         ...permissionFlags(program, env),
         V8_FLAGS,
         "--output",

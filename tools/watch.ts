@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     name: NAME,
     signal: stop.signal,
     onRetry: reportRetry(NAME),
-    session: async (connection) => {
+    session: async (connection, ready) => {
       const channel = await connection.createChannel();
       channel.on("error", () => {});
       await declareExchange(channel, SALES_EXCHANGE);
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
           values.json ? body : `${message.fields.routingKey}  ${body}`,
         );
       }, { noAck: true });
+      ready();
       console.error(
         `Watching "${pattern}" on "${SALES_EXCHANGE}". Press Ctrl+C to exit.`,
       );

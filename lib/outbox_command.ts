@@ -1,0 +1,64 @@
+/**
+ * `<service> outbox [list|replay] [--id <message id>]`: what a service's
+ * relay set aside in its outbox as impossible to publish, and putting it
+ * back to be sent (after the cause is mended, e.g. a broker limit raised).
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+import { openDatabase, transaction } from "./database.ts";
+import { UsageError } from "./errors.ts";
+import { Outbox } from "./outbox.ts";
+import { printable } from "./printable.ts";
+
+/** Help lines for the command, to add to a service's own. */
+export const OUTBOX_HELP = `
+    list: what the relay set aside as impossible to publish, and why;
+    replay [--id <m>]: pending again (a running service sends it)`;
+
+/**
+ * Runs the command on the service's own database.
+ *
+ * @throws {UsageError} for an unknown action.
+ */
+export function outboxCommand(
+  config: Config,
+  name: string,
+  options: { action?: string; id?: string },
+): void {
+  const { action = "list", id } = options;
+  if (action !== "list" && action !== "replay") {
+    throw new UsageError(
+      `Unknown outbox action "${action}": use list or replay`,
+    );
+  }
+  const db = openDatabase({ dataDir: config.dataDir, name });
+  try {
+    const outbox = new Outbox(db);
+    if (action === "list") {
+      const entries = outbox.setAsideEntries(id);
+      for (const entry of entries) {
+        console.log(
+          [
+            printable(entry.messageId),
+            entry.setAsideAt,
+            `${printable(entry.exchange) || "(default)"}/${
+              printable(entry.routingKey)
+            }`,
+            printable(entry.reason),
+          ].join("  "),
+        );
+      }
+      console.log(
+        `${entries.length} message(s) set aside in ${name}'s outbox.`,
+      );
+    } else {
+      const replayed = transaction(db, () => outbox.replay(id));
+      console.log(
+        `${replayed} message(s) of ${name}'s outbox are pending again.`,
+      );
+    }
+  } finally {
+    db.close();
+  }
+}

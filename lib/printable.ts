@@ -1,0 +1,24 @@
+/**
+ * What reaches a terminal from stored or received data: escaped, so that a
+ * store id with ESC sequences cannot retitle the terminal and one with a
+ * newline cannot print a fake line.
+ *
+ * @module
+ */
+
+/**
+ * C0 and C1 controls (NUL, ESC, newlines, DEL), line and paragraph
+ * separators, bidirectional overrides and lone surrogates (in Unicode mode a
+ * surrogate range matches only one that is not half of a pair).
+ */
+// deno-lint-ignore no-control-regex -- finding control characters is the point
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/gu;
+
+/** `text` with every unsafe character written as `\u001b`. */
+export function printable(text: string): string {
+  return text.replace(
+    UNSAFE,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
