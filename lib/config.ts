@@ -28,7 +28,15 @@ export interface Config {
   prefetch: number;
   /** MAX_MESSAGE_BYTES or `--max-message-bytes`. */
   maxMessageBytes: number;
+  /** QUEUE_TYPE or `--queue-type`: how the services' queues are declared. */
+  queueType: QueueType;
 }
+
+/**
+ * Classic queues (one node; the .NET services declare them so), or quorum
+ * queues (replicated over a cluster's nodes).
+ */
+export type QueueType = "classic" | "quorum";
 
 /** A setting of {@linkcode Config}: its flag, its variable, its help. */
 export interface Setting {
@@ -69,6 +77,12 @@ export const SETTINGS: Record<keyof Config, Setting> = {
     help:
       `larger messages are set aside unread; default ${DEFAULT_MAX_MESSAGE_BYTES}`,
   },
+  queueType: {
+    flag: "queue-type",
+    env: "QUEUE_TYPE",
+    value: "type",
+    help: "classic or quorum; default classic",
+  },
 };
 
 /**
@@ -103,7 +117,14 @@ export function resolveConfig(
     }
     return value;
   };
+  const queueType = read("queueType") ?? "classic";
+  if (queueType !== "classic" && queueType !== "quorum") {
+    throw new UsageError(
+      `Invalid queue type "${queueType}": use classic or quorum`,
+    );
+  }
   return {
+    queueType,
     url: read("url") ?? DEFAULT_AMQP_URL,
     dataDir: read("dataDir") ?? DEFAULT_DATA_DIR,
     prefetch: whole("prefetch", 1, 65535, DEFAULT_PREFETCH),

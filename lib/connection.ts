@@ -36,6 +36,18 @@ export interface ConnectOptions {
    * @default {5000}
    */
   timeout?: number;
+  /**
+   * Which broker of the list to try first; the others follow in turn.
+   *
+   * @default {0}
+   */
+  start?: number;
+}
+
+/** The brokers in the order to try them: from `start`, wrapping around. */
+export function inTurn<T>(urls: T[], start: number): T[] {
+  const first = ((start % urls.length) + urls.length) % urls.length;
+  return [...urls.slice(first), ...urls.slice(0, first)];
 }
 
 /**
@@ -56,7 +68,7 @@ export async function connectBroker(
   const failures: string[] = [];
   let permanent = true;
   let cause: unknown;
-  for (const url of urls) {
+  for (const url of inTurn(urls, options.start ?? 0)) {
     const secure = url.protocol === "amqps:";
     const config: Options.Connect = {
       protocol: secure ? "amqps" : "amqp",
@@ -143,6 +155,9 @@ export async function stayConnected(
 ): Promise<void> {
   const { signal, session, onRetry } = options;
   let attempt = 0;
+  // Each (re)connect starts from the next broker: a dead first node then
+  // costs one timeout in a round, not one on every reconnect.
+  let start = 0;
   const retry = async (error: unknown) => {
     const wait = backoff(attempt++);
     onRetry?.(describeError(error), wait);
@@ -151,7 +166,7 @@ export async function stayConnected(
   while (!signal.aborted) {
     let connection: ChannelModel;
     try {
-      connection = await connectBroker(options);
+      connection = await connectBroker({ ...options, start: start++ });
     } catch (error) {
       if (error instanceof BrokerError && error.permanent) throw error;
       await retry(error);

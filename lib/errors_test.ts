@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { brokerUrls, hostAndPort, redactUrl } from "./amqp_url.ts";
+import { inTurn } from "./connection.ts";
 import { BrokerError, describeError, replyCodeOf } from "./errors.ts";
 
 Deno.test("errors: permanence is decided by the AMQP reply code", () => {
@@ -61,4 +62,12 @@ Deno.test("amqp url: a list of brokers, printed without secrets", () => {
   assert.equal(redactUrl("amqp://u:secret@a:1/shop?x=1"), "amqp://u@a:1/shop");
   assert.equal(redactUrl("::"), "(an invalid URL)");
   assert.throws(() => brokerUrls("http://a"), /use amqp:\/\/ or amqps:\/\//);
+});
+
+Deno.test("amqp url: each connect starts from the next broker", () => {
+  const urls = ["a", "b", "c"];
+  assert.deepEqual(inTurn(urls, 0), ["a", "b", "c"]);
+  assert.deepEqual(inTurn(urls, 1), ["b", "c", "a"]);
+  assert.deepEqual(inTurn(urls, 5), ["c", "a", "b"]);
+  assert.deepEqual(inTurn(["only"], 7), ["only"]);
 });

@@ -29,6 +29,7 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     dataDir: "./data",
     prefetch: 200,
     maxMessageBytes: 262144,
+    queueType: "classic",
   });
   const fromEnv = parseCommandLine(
     program,
@@ -40,6 +41,7 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     dataDir: "/d",
     prefetch: 5,
     maxMessageBytes: 262144,
+    queueType: "classic",
   });
   const fromFlags = parseCommandLine(
     program,
@@ -51,6 +53,7 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     dataDir: "/e",
     prefetch: 7,
     maxMessageBytes: 262144,
+    queueType: "classic",
   });
   assert.deepEqual(fromFlags.positionals, ["x"]);
 });

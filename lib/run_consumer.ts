@@ -6,13 +6,13 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { ConsumeMessage } from "amqplib";
+import type { ChannelModel, ConsumeMessage } from "amqplib";
 import type { Config } from "./config.ts";
 import { reportRetry, stayConnected } from "./connection.ts";
 import { Consumer, type ConsumerOptions } from "./consumer.ts";
 import { isStoreFailure } from "./database.ts";
 import { DeliveryCount } from "./delivery_count.ts";
-import { describeError } from "./errors.ts";
+import { BrokerError, describeError, replyCodeOf } from "./errors.ts";
 import { errorQueuePolicy } from "./failure_policy.ts";
 import type { Outbox } from "./outbox.ts";
 import { Relay, reportSetAside } from "./relay.ts";
@@ -85,7 +85,19 @@ export async function runConsumer<T>(
           signal: stop.signal,
           relay,
           declare: (channel) =>
-            declareQueue(channel, { exchange, queue, routingKey }),
+            declareQueue(channel, { exchange, queue, routingKey }, {
+              queueType: config.queueType,
+              brokerVersion: serverVersion(connection),
+            }).catch((error) => {
+              if (replyCodeOf(error) !== 406) throw error;
+              const words = /with message "(.*)"/.exec(describeError(error));
+              throw new BrokerError(
+                `"${queue}" exists with other arguments than QUEUE_TYPE=${config.queueType} declares (every service and the .NET ones must agree): ${
+                  words?.[1] ?? describeError(error)
+                }`,
+                { replyCode: 406, cause: error },
+              );
+            }),
           work: async (publisher) => {
             try {
               consumer = await Consumer.start({
@@ -136,4 +148,12 @@ export async function runConsumer<T>(
       ((performance.now() - started) / 1000).toFixed(1)
     } s.`,
   );
+}
+
+/** The broker's version from its server properties, e.g. "3.10.8". */
+export function serverVersion(connection: ChannelModel): string {
+  const properties = (connection.connection as unknown as {
+    serverProperties?: { version?: unknown };
+  }).serverProperties;
+  return String(properties?.version ?? "");
 }

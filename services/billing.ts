@@ -45,7 +45,7 @@ const QUEUE = "billing_queue";
 export const program: Program = {
   name: NAME,
   script: "services/billing.ts",
-  settings: ["url", "dataDir", "prefetch", "maxMessageBytes"],
+  settings: ["url", "dataDir", "prefetch", "maxMessageBytes", "queueType"],
   env: ["TAX_RATE"],
   service: true,
   keepsData: true,

@@ -47,7 +47,7 @@ const QUEUE = "inventory_queue";
 export const program: Program = {
   name: NAME,
   script: "services/inventory.ts",
-  settings: ["url", "dataDir", "prefetch", "maxMessageBytes"],
+  settings: ["url", "dataDir", "prefetch", "maxMessageBytes", "queueType"],
   service: true,
   keepsData: true,
   options: {

@@ -43,12 +43,12 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
       "--allow-write=/var/lib/shop/pos",
     ],
     billing: [
-      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH,MAX_MESSAGE_BYTES,TAX_RATE,LAUNCHER_PID",
+      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,TAX_RATE,LAUNCHER_PID",
       "--allow-read=/var/lib/shop/billing",
       "--allow-write=/var/lib/shop/billing",
     ],
     inventory: [
-      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH,MAX_MESSAGE_BYTES,LAUNCHER_PID",
+      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,LAUNCHER_PID",
       "--allow-read=/var/lib/shop/inventory",
       "--allow-write=/var/lib/shop/inventory",
     ],

@@ -53,9 +53,19 @@ Deno.test(
             dataDir,
             env: { AMQP_URL: url, DATA_DIR: dataDir },
           });
-          const line =
-            /^billing: Cannot connect to "amqp:\/\/guest@localhost:5998": connection refused \(is the broker running\?\); Cannot connect to "amqp:\/\/guest@localhost:5999": connection refused \(is the broker running\?\); trying again in \d+\.\d s$/;
+          // Each try starts from the next broker of the list.
+          const refused = (port: number) =>
+            `Cannot connect to "amqp:\\/\\/guest@localhost:${port}": connection refused \\(is the broker running\\?\\)`;
+          const line = new RegExp(
+            `^billing: (${refused(5998)}; ${refused(5999)}|${refused(5999)}; ${
+              refused(5998)
+            }); trying again in \\d+\\.\\d s$`,
+          );
           await billing.waitFor(line, 2);
+          assert.match(
+            billing.lines[1],
+            new RegExp(`^billing: ${refused(5999)}`),
+          );
           assert.equal(await billing.stop(), 0);
           const [last, ...tries] = [...billing.lines].reverse();
           assert.ok(

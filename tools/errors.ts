@@ -162,7 +162,9 @@ async function replay(
   headers["x-replayed-at"] = new Date().toISOString();
   // Straight back to the queue it failed in, when known: the other
   // consumers of its exchange handled it already.
-  const queue = header(message, "x-original-queue");
+  // A quorum queue dead-letters past its delivery limit: x-first-death-queue.
+  const queue = header(message, "x-original-queue") ||
+    header(message, "x-first-death-queue");
   await publisher.publish({
     exchange: queue ? "" : header(message, "x-original-exchange"),
     routingKey: queue || header(message, "x-original-routing-key"),
