@@ -30,6 +30,12 @@ export interface Config {
   maxMessageBytes: number;
   /** QUEUE_TYPE or `--queue-type`: how the services' queues are declared. */
   queueType: QueueType;
+  /**
+   * DATABASE_URL or `--database-url`: a PostgreSQL database the service
+   * keeps its state in, in a schema of its own; unset, a SQLite file under
+   * DATA_DIR.
+   */
+  databaseUrl?: string;
 }
 
 /**
@@ -77,6 +83,12 @@ export const SETTINGS: Record<keyof Config, Setting> = {
     help:
       `larger messages are set aside unread; default ${DEFAULT_MAX_MESSAGE_BYTES}`,
   },
+  databaseUrl: {
+    flag: "database-url",
+    env: "DATABASE_URL",
+    value: "url",
+    help: "postgres://… to keep state in PostgreSQL; default a SQLite file",
+  },
   queueType: {
     flag: "queue-type",
     env: "QUEUE_TYPE",
@@ -123,7 +135,18 @@ export function resolveConfig(
       `Invalid queue type "${queueType}": use classic or quorum`,
     );
   }
+  const databaseUrl = read("databaseUrl");
+  if (
+    databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(databaseUrl)
+  ) {
+    throw new UsageError(
+      `Invalid database URL "${
+        databaseUrl.replace(/:[^:@/]*@/, ":***@")
+      }": use postgres://user@host:port/database`,
+    );
+  }
   return {
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
     queueType,
     url: read("url") ?? DEFAULT_AMQP_URL,
     dataDir: read("dataDir") ?? DEFAULT_DATA_DIR,
@@ -146,3 +169,16 @@ export function readEnv(name: string): string | undefined {
   const { state } = Deno.permissions.querySync({ name: "env", variable: name });
   return state === "granted" ? Deno.env.get(name) || undefined : undefined;
 }
+
+/**
+ * The variables node-postgres reads for what we do not give it ourselves:
+ * a service on PostgreSQL may read these and no others of the PG* family.
+ */
+export const POSTGRES_ENV: readonly string[] = [
+  "PGBINARY",
+  "PGCLIENT_ENCODING",
+  "PGREPLICATION",
+  "PGSSLMODE",
+  "PGSSLNEGOTIATION",
+  "PGCONNECT_TIMEOUT",
+];

@@ -139,7 +139,7 @@ export interface StayConnectedOptions extends ConnectOptions {
    */
   session(connection: ChannelModel, ready: () => void): Promise<void>;
   /** Told of each lost or failed connection and the wait before the next try. */
-  onRetry?(message: string, delayMs: number): void;
+  onRetry?(message: string, delayMs: number): void | Promise<void>;
 }
 
 /**
@@ -160,7 +160,7 @@ export async function stayConnected(
   let start = 0;
   const retry = async (error: unknown) => {
     const wait = backoff(attempt++);
-    onRetry?.(describeError(error), wait);
+    await onRetry?.(describeError(error), wait);
     await delay(wait, { signal });
   };
   while (!signal.aborted) {
@@ -204,10 +204,12 @@ export async function stayConnected(
  */
 export function reportRetry(
   name: string,
-  detail?: () => string,
-): (message: string, delayMs: number) => void {
-  return (message, delayMs) => {
-    const more = detail ? `; ${detail()}` : "";
+  detail?: () => string | Promise<string>,
+): (message: string, delayMs: number) => Promise<void> {
+  return async (message, delayMs) => {
+    const more = detail
+      ? `; ${await Promise.resolve().then(detail).catch(() => "")}`
+      : "";
     console.error(
       `${name}: ${message}${more}; trying again in ${
         (delayMs / 1000).toFixed(1)

@@ -57,7 +57,7 @@ export interface ConsumerOptions<T> {
    * process is delivered again and again. Above `failure.maxDeliveries`
    * it is set aside.
    */
-  deliveries?(message: ConsumeMessage): number;
+  deliveries?(message: ConsumeMessage): number | Promise<number>;
 }
 
 /** Thrown inside a batch when the store fails: the batch goes back whole. */
@@ -191,7 +191,7 @@ export class Consumer<T> {
     const failed: Failed[] = [];
     for (const message of batch) {
       const delivered = message.fields.redelivered || hasDeliveryCount(message)
-        ? this.#guard(() => deliveries?.(message) ?? 1)
+        ? await this.#guard(async () => await deliveries?.(message) ?? 1)
         : 1;
       if (delivered > failure.maxDeliveries) {
         failed.push({
@@ -223,9 +223,7 @@ export class Consumer<T> {
       try {
         await handle(valid.map((entry) => entry.value));
       } catch (error) {
-        this.#guard(() => {
-          throw error;
-        }, true);
+        this.#stopIfStoreFails(error);
         // One message may spoil the batch: find it by handling each alone.
         for (const { message, value } of valid) {
           const failure = await this.#retry(value);
@@ -240,19 +238,20 @@ export class Consumer<T> {
     );
   }
 
-  /**
-   * Runs `work`; a failure of the store becomes a {@linkcode StoreFailure},
-   * anything else is thrown as it is, or swallowed when `quiet`.
-   */
-  #guard<R>(work: () => R, quiet = false): R {
+  /** Runs `work`; a failure of the store becomes a {@linkcode StoreFailure}. */
+  async #guard<R>(work: () => Promise<R>): Promise<R> {
     try {
-      return work();
+      return await work();
     } catch (error) {
-      if (this.#options.storeFailing?.(error)) {
-        throw new StoreFailure("The store is failing", { cause: error });
-      }
-      if (quiet) return undefined as R;
+      this.#stopIfStoreFails(error);
       throw error;
+    }
+  }
+
+  /** Throws a {@linkcode StoreFailure} when `error` is the store failing. */
+  #stopIfStoreFails(error: unknown): void {
+    if (this.#options.storeFailing?.(error)) {
+      throw new StoreFailure("The store is failing", { cause: error });
     }
   }
 
@@ -293,9 +292,7 @@ export class Consumer<T> {
         if (error instanceof RejectedError) {
           return { reason: error.message, attempts: attempt };
         }
-        this.#guard(() => {
-          throw error;
-        }, true);
+        this.#stopIfStoreFails(error);
         reason = describeError(error);
       }
       if (attempt < attempts) await delay(failure.retryDelay(attempt));

@@ -86,12 +86,27 @@ const STORE_FAILURES = [
 ];
 
 /**
- * Whether `error` is the store failing (a full disk, a lock held too long)
- * rather than the message being handled: then no message is at fault.
+ * Whether `error` is the store failing (a full disk, a lock held too long,
+ * a database server restarting) rather than the message being handled:
+ * then no message is at fault.
  */
 export function isStoreFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if ((error as { code?: unknown }).code !== "ERR_SQLITE_ERROR") return false;
-  const message = error.message.toLowerCase();
-  return STORE_FAILURES.some((words) => message.includes(words.toLowerCase()));
+  const code = (error as { code?: unknown }).code;
+  if (code === "ERR_SQLITE_ERROR") {
+    const message = error.message.toLowerCase();
+    return STORE_FAILURES.some((words) =>
+      message.includes(words.toLowerCase())
+    );
+  }
+  // PostgreSQL's SQLSTATE classes for a server that is away, out of
+  // resources, shut down, failing or rolling back under contention.
+  if (typeof code === "string" && /^(08|40|53|57|58|XX)/.test(code)) {
+    return true;
+  }
+  // The connection itself, as node-postgres and the network report it.
+  return (typeof code === "string" &&
+    ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"].includes(code)) ||
+    /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect/i
+      .test(error.message);
 }

@@ -6,31 +6,33 @@
  *
  * @module
  */
-import type { DatabaseSync } from "node:sqlite";
 import type { ConsumeMessage } from "amqplib";
 import { digestOf } from "./inbox.ts";
+import { schema, type Store } from "./store.ts";
 
-/** Deliveries per message, in the service's database. */
+/** Deliveries per message, in the service's store. */
 export class DeliveryCount {
-  readonly #bump;
+  readonly #store: Store;
 
-  /** Creates the table in `db` if it is not there. */
-  constructor(db: DatabaseSync) {
-    db.exec(`CREATE TABLE IF NOT EXISTS delivery_count (
-      key TEXT PRIMARY KEY,
-      deliveries INTEGER NOT NULL,
-      last_at TEXT NOT NULL
-    ) WITHOUT ROWID`);
-    this.#bump = db.prepare(
-      `INSERT INTO delivery_count (key, deliveries, last_at)
-      VALUES (?, 2, ?) ON CONFLICT (key) DO UPDATE
-      SET deliveries = deliveries + 1, last_at = excluded.last_at
-      RETURNING deliveries`,
-    );
+  private constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** Creates the table in the store if it is not there. */
+  static async open(store: Store): Promise<DeliveryCount> {
+    await store.exec(schema(
+      store,
+      `CREATE TABLE IF NOT EXISTS delivery_count (
+        key TEXT PRIMARY KEY,
+        deliveries INTEGER NOT NULL,
+        last_at TEXT NOT NULL
+      ) WITHOUT ROWID`,
+    ));
+    return new DeliveryCount(store);
   }
 
   /** Deliveries of `message`, this one included; written down when it is a redelivery. */
-  count(message: ConsumeMessage): number {
+  async count(message: ConsumeMessage): Promise<number> {
     const counted = message.properties.headers?.["x-delivery-count"];
     if (typeof counted === "number") return counted + 1;
     if (!message.fields.redelivered) return 1;
@@ -38,6 +40,14 @@ export class DeliveryCount {
     const key = `${message.properties.messageId ?? ""}/${
       digestOf(message.content)
     }`;
-    return Number(this.#bump.get(key, new Date().toISOString())?.deliveries);
+    const row = await this.#store.get(
+      `INSERT INTO delivery_count (key, deliveries, last_at) VALUES (?, 2, ?)
+      ON CONFLICT (key) DO UPDATE
+      SET deliveries = delivery_count.deliveries + 1, last_at = excluded.last_at
+      RETURNING deliveries`,
+      key,
+      new Date().toISOString(),
+    );
+    return Number(row?.deliveries);
   }
 }

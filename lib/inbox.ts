@@ -7,8 +7,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { DatabaseSync } from "node:sqlite";
 import { RejectedError } from "./errors.ts";
+import { addColumn, schema, type Sql, type Store } from "./store.ts";
 
 /** A digest of a message body: the first 16 bytes of its SHA-256, in hex. */
 export function digestOf(body: Uint8Array): string {
@@ -44,45 +44,46 @@ export type Claim =
   };
 
 /**
- * The keys of the messages a consumer has handled. Call {@linkcode Inbox.claim}
- * inside the transaction of the effect: the effect and its record commit
- * together, so a message delivered twice has its effect once.
+ * The keys of the messages a consumer has handled. Claim a key inside the
+ * transaction of the effect: the effect and its record commit together, so
+ * a message delivered twice has its effect once.
  */
 export class Inbox {
-  readonly #claim;
-  readonly #find;
+  private constructor() {}
 
-  /** Creates the inbox table in `db` if it is not there. */
-  constructor(db: DatabaseSync) {
-    db.exec(`CREATE TABLE IF NOT EXISTS inbox (
-      key TEXT PRIMARY KEY,
-      handled_at TEXT NOT NULL,
-      digest TEXT
-    ) WITHOUT ROWID`);
-    const columns = db.prepare("PRAGMA table_info(inbox)").all();
-    if (!columns.some((column) => column.name === "digest")) {
-      // An inbox made before digests: its keys count as redeliveries.
-      db.exec("ALTER TABLE inbox ADD COLUMN digest TEXT");
-    }
-    this.#claim = db.prepare(
-      "INSERT OR IGNORE INTO inbox (key, handled_at, digest) VALUES (?, ?, ?)",
-    );
-    this.#find = db.prepare(
-      "SELECT handled_at, digest FROM inbox WHERE key = ?",
-    );
+  /** Creates the inbox table in the store if it is not there. */
+  static async open(store: Store): Promise<Inbox> {
+    await store.exec(schema(
+      store,
+      `CREATE TABLE IF NOT EXISTS inbox (
+        key TEXT PRIMARY KEY,
+        handled_at TEXT NOT NULL,
+        digest TEXT
+      ) WITHOUT ROWID`,
+    ));
+    // An inbox made before digests: its keys count as redeliveries.
+    await addColumn(store, "inbox", "digest TEXT");
+    return new Inbox();
   }
 
   /**
-   * Records `key` with the digest of its message: `new` the first time;
-   * `duplicate` for the same content again (a redelivery); `conflict` for
-   * different content under a key handled before.
+   * Records `key` with the digest of its message, in `tx`: `new` the first
+   * time; `duplicate` for the same content again (a redelivery);
+   * `conflict` for different content under a key handled before.
    */
-  claim(key: string, digest?: string): Claim {
+  async claim(tx: Sql, key: string, digest?: string): Promise<Claim> {
     const now = new Date().toISOString();
-    if (this.#claim.run(key, now, digest ?? null).changes === 1) {
-      return { kind: "new" };
-    }
-    const row = this.#find.get(key);
+    const changes = await tx.run(
+      "INSERT INTO inbox (key, handled_at, digest) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+      key,
+      now,
+      digest ?? null,
+    );
+    if (changes === 1) return { kind: "new" };
+    const row = await tx.get(
+      "SELECT handled_at, digest FROM inbox WHERE key = ?",
+      key,
+    );
     const before = row?.digest;
     if (digest === undefined || before === null || before === digest) {
       return { kind: "duplicate" };
@@ -95,14 +96,14 @@ export class Inbox {
   }
 
   /**
-   * Claims `key` for a message about to be handled: true to handle it, false
-   * for a redelivery, which is skipped.
+   * Claims `key` for a message about to be handled, in `tx`: true to handle
+   * it, false for a redelivery, which is skipped.
    *
    * @throws {RejectedError} naming both messages when different content
    * comes under a key handled before: neither is a redelivery of the other.
    */
-  admit(key: string, digest: string): boolean {
-    const claim = this.claim(key, digest);
+  async admit(tx: Sql, key: string, digest: string): Promise<boolean> {
+    const claim = await this.claim(tx, key, digest);
     if (claim.kind === "conflict") {
       throw new RejectedError(
         `Conflict: "${key}" was handled at ${claim.handledAt} with content ${claim.digest}; this message has the same key and content ${digest}`,

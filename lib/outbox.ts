@@ -9,6 +9,10 @@
 import { Buffer } from "node:buffer";
 import { DatabaseSync } from "node:sqlite";
 import type { Outgoing } from "./publisher.ts";
+import { addColumn, schema, type Sql, type Store } from "./store.ts";
+
+/** How long a relay's claim on a message lasts: longer than a confirm may take. */
+const CLAIM_MS = 60_000;
 
 /** A message waiting in the outbox. */
 export interface OutboxEntry extends Outgoing {
@@ -16,77 +20,60 @@ export interface OutboxEntry extends Outgoing {
   id: number;
 }
 
-/** Messages to publish, kept in the service's database. */
+/** Messages to publish, kept in the service's store. */
 export class Outbox {
-  readonly #insert;
-  readonly #pending;
-  readonly #count;
-  readonly #markSent;
-  readonly #setAside;
-  readonly #listSetAside;
-  readonly #replay;
+  readonly #store: Store;
+  /** Who this relay is, to claim messages in a shared database. */
+  readonly #claimant = crypto.randomUUID();
   #added = Promise.withResolvers<void>();
 
-  /** Creates the outbox table in `db` if it is not there. */
-  constructor(db: DatabaseSync) {
-    db.exec(`CREATE TABLE IF NOT EXISTS outbox (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      message_id TEXT NOT NULL UNIQUE,
-      exchange TEXT NOT NULL,
-      routing_key TEXT NOT NULL,
-      body BLOB NOT NULL,
-      created_at TEXT NOT NULL,
-      sent_at TEXT,
-      mandatory INTEGER NOT NULL DEFAULT 1,
-      set_aside_at TEXT,
-      set_aside_reason TEXT
-    );
-    CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (id) WHERE sent_at IS NULL`);
-    const columns = db.prepare("PRAGMA table_info(outbox)").all();
-    if (!columns.some((column) => column.name === "mandatory")) {
-      // An outbox made before events: every message in it was a sale.
-      db.exec(
-        "ALTER TABLE outbox ADD COLUMN mandatory INTEGER NOT NULL DEFAULT 1",
-      );
+  private constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** Creates the outbox table in the store if it is not there. */
+  static async open(store: Store): Promise<Outbox> {
+    await store.exec(schema(
+      store,
+      `CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id TEXT NOT NULL UNIQUE,
+        exchange TEXT NOT NULL,
+        routing_key TEXT NOT NULL,
+        body BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        mandatory INTEGER NOT NULL DEFAULT 1,
+        set_aside_at TEXT,
+        set_aside_reason TEXT
+      )`,
+    ));
+    // An outbox made before events: every message in it was a sale.
+    await addColumn(store, "outbox", "mandatory INTEGER NOT NULL DEFAULT 1");
+    await addColumn(store, "outbox", "set_aside_at TEXT");
+    await addColumn(store, "outbox", "set_aside_reason TEXT");
+    if (store.dialect === "postgres") {
+      await addColumn(store, "outbox", "claimed_by TEXT");
+      await addColumn(store, "outbox", "claimed_until TEXT");
     }
-    if (!columns.some((column) => column.name === "set_aside_at")) {
-      db.exec(`ALTER TABLE outbox ADD COLUMN set_aside_at TEXT;
-        ALTER TABLE outbox ADD COLUMN set_aside_reason TEXT`);
-    }
-    this.#insert = db.prepare(`INSERT INTO outbox
-      (message_id, exchange, routing_key, body, created_at, mandatory)
-      VALUES (?, ?, ?, ?, ?, ?)`);
-    this.#pending = db.prepare(
-      `SELECT id, message_id, exchange, routing_key, body, mandatory
-      FROM outbox WHERE sent_at IS NULL AND set_aside_at IS NULL AND id > ?
-      ORDER BY id LIMIT ?`,
+    await store.exec(
+      "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (id) WHERE sent_at IS NULL",
     );
-    this.#count = db.prepare(
-      "SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND set_aside_at IS NULL",
-    );
-    this.#setAside = db.prepare(
-      "UPDATE outbox SET set_aside_at = ?, set_aside_reason = ? WHERE id = ?",
-    );
-    this.#listSetAside = db.prepare(`SELECT id, message_id, exchange,
-      routing_key, set_aside_at, set_aside_reason FROM outbox
-      WHERE sent_at IS NULL AND set_aside_at IS NOT NULL
-      AND (?1 IS NULL OR message_id = ?1) ORDER BY id`);
-    this.#replay = db.prepare(`UPDATE outbox
-      SET set_aside_at = NULL, set_aside_reason = NULL
-      WHERE sent_at IS NULL AND set_aside_at IS NOT NULL
-      AND (?1 IS NULL OR message_id = ?1)`);
-    // One statement for a whole batch of confirms.
-    this.#markSent = db.prepare(
-      "UPDATE outbox SET sent_at = ? WHERE id IN (SELECT value FROM json_each(?))",
-    );
+    return new Outbox(store);
   }
 
   /**
-   * Adds a message. Call it inside the transaction that makes the message,
-   * so that the two commit together.
+   * Adds a message in `tx`, the transaction that makes it, so that the two
+   * commit together; the relay is woken once they have.
    */
-  add(message: Omit<Outgoing, "headers" | "contentType">): void {
-    this.#insert.run(
+  async add(
+    tx: Sql,
+    message: Omit<Outgoing, "headers" | "contentType">,
+  ): Promise<void> {
+    await tx.run(
+      `INSERT INTO outbox
+      (message_id, exchange, routing_key, body, created_at, mandatory)
+      VALUES (?, ?, ?, ?, ?, ?)`,
       message.messageId,
       message.exchange,
       message.routingKey,
@@ -94,35 +81,78 @@ export class Outbox {
       new Date().toISOString(),
       message.mandatory === false ? 0 : 1,
     );
-    // Whoever waits runs after this synchronous transaction has ended.
-    this.#wake();
+    tx.onCommit(() => this.#wake());
   }
 
-  /** Resolves at the next {@linkcode Outbox.add}. */
+  /** Resolves at the next {@linkcode Outbox.add} (or replay). */
   nextAdd(): Promise<void> {
     return this.#added.promise;
   }
 
-  /** Up to `limit` pending messages after `afterId`, oldest first. */
-  pending(limit: number, afterId = 0): OutboxEntry[] {
-    return this.#pending.all(afterId, limit).map((row) => ({
+  /**
+   * Up to `limit` pending messages after `afterId`, oldest first. In a
+   * PostgreSQL database that several instances share, each message is
+   * claimed for one relay for a minute (`FOR UPDATE SKIP LOCKED`: relays
+   * never wait for each other), so that each is published by one relay;
+   * a relay that dies leaves its claims to run out, and another takes them.
+   */
+  async pending(limit: number, afterId = 0): Promise<OutboxEntry[]> {
+    const rows = this.#store.dialect === "postgres"
+      ? (await this.#store.all(
+        `UPDATE outbox SET claimed_by = ?, claimed_until = ?
+        WHERE id IN (SELECT id FROM outbox
+          WHERE sent_at IS NULL AND set_aside_at IS NULL AND id > ?
+          AND (claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?)
+          ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+        RETURNING id, message_id, exchange, routing_key, body, mandatory`,
+        this.#claimant,
+        new Date(Date.now() + CLAIM_MS).toISOString(),
+        afterId,
+        new Date().toISOString(),
+        this.#claimant,
+        limit,
+      )).toSorted((a, b) => Number(a.id) - Number(b.id))
+      : await this.#store.all(
+        `SELECT id, message_id, exchange, routing_key, body, mandatory
+        FROM outbox WHERE sent_at IS NULL AND set_aside_at IS NULL AND id > ?
+        ORDER BY id LIMIT ?`,
+        afterId,
+        limit,
+      );
+    return rows.map((row) => ({
       id: Number(row.id),
       messageId: String(row.message_id),
       exchange: String(row.exchange),
       routingKey: String(row.routing_key),
       body: Buffer.from(row.body as Uint8Array),
-      mandatory: row.mandatory !== 0,
+      mandatory: Number(row.mandatory) !== 0,
     }));
   }
 
   /** How many messages wait to be confirmed. */
-  countPending(): number {
-    return Number(this.#count.get()?.n ?? 0);
+  async countPending(): Promise<number> {
+    const row = await this.#store.get(
+      "SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND set_aside_at IS NULL",
+    );
+    return Number(row?.n ?? 0);
   }
 
-  /** Marks confirmed messages sent, in one transaction. */
-  markSent(ids: number[]): void {
-    this.#markSent.run(new Date().toISOString(), JSON.stringify(ids));
+  /** Marks confirmed messages sent, in one statement. */
+  async markSent(ids: number[]): Promise<void> {
+    const now = new Date().toISOString();
+    if (this.#store.dialect === "postgres") {
+      await this.#store.run(
+        "UPDATE outbox SET sent_at = ? WHERE id = ANY(?::bigint[])",
+        now,
+        ids,
+      );
+    } else {
+      await this.#store.run(
+        "UPDATE outbox SET sent_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+        now,
+        JSON.stringify(ids),
+      );
+    }
   }
 
   /**
@@ -130,13 +160,26 @@ export class Outbox {
    * is kept, no longer pending, and {@linkcode Outbox.replay} makes it
    * pending again.
    */
-  setAside(id: number, reason: string): void {
-    this.#setAside.run(new Date().toISOString(), reason.slice(0, 1000), id);
+  async setAside(id: number, reason: string): Promise<void> {
+    await this.#store.run(
+      "UPDATE outbox SET set_aside_at = ?, set_aside_reason = ? WHERE id = ?",
+      new Date().toISOString(),
+      reason.slice(0, 1000),
+      id,
+    );
   }
 
   /** The messages set aside (or the one with `messageId`), oldest first. */
-  setAsideEntries(messageId?: string): SetAsideEntry[] {
-    return this.#listSetAside.all(messageId ?? null).map((row) => ({
+  async setAsideEntries(messageId?: string): Promise<SetAsideEntry[]> {
+    const rows = await this.#store.all(
+      `SELECT id, message_id, exchange, routing_key, set_aside_at,
+      set_aside_reason FROM outbox
+      WHERE sent_at IS NULL AND set_aside_at IS NOT NULL
+      AND (CAST(? AS TEXT) IS NULL OR message_id = ?) ORDER BY id`,
+      messageId ?? null,
+      messageId ?? null,
+    );
+    return rows.map((row) => ({
       id: Number(row.id),
       messageId: String(row.message_id),
       exchange: String(row.exchange),
@@ -147,10 +190,16 @@ export class Outbox {
   }
 
   /** Makes the messages set aside (or the one with `messageId`) pending again; how many. */
-  replay(messageId?: string): number {
-    const { changes } = this.#replay.run(messageId ?? null);
+  async replay(messageId?: string): Promise<number> {
+    const changes = await this.#store.run(
+      `UPDATE outbox SET set_aside_at = NULL, set_aside_reason = NULL
+      WHERE sent_at IS NULL AND set_aside_at IS NOT NULL
+      AND (CAST(? AS TEXT) IS NULL OR message_id = ?)`,
+      messageId ?? null,
+      messageId ?? null,
+    );
     if (changes > 0) this.#wake();
-    return Number(changes);
+    return changes;
   }
 
   #wake(): void {

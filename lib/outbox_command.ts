@@ -6,10 +6,10 @@
  * @module
  */
 import type { Config } from "./config.ts";
-import { openDatabase, transaction } from "./database.ts";
 import { UsageError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
 import { printable } from "./printable.ts";
+import { openStore } from "./store.ts";
 
 /** Help lines for the command, to add to a service's own. */
 export const OUTBOX_HELP = `
@@ -21,22 +21,26 @@ export const OUTBOX_HELP = `
  *
  * @throws {UsageError} for an unknown action.
  */
-export function outboxCommand(
+export async function outboxCommand(
   config: Config,
   name: string,
   options: { action?: string; id?: string },
-): void {
+): Promise<void> {
   const { action = "list", id } = options;
   if (action !== "list" && action !== "replay") {
     throw new UsageError(
       `Unknown outbox action "${action}": use list or replay`,
     );
   }
-  const db = openDatabase({ dataDir: config.dataDir, name });
+  const store = await openStore({
+    name,
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+  });
   try {
-    const outbox = new Outbox(db);
+    const outbox = await Outbox.open(store);
     if (action === "list") {
-      const entries = outbox.setAsideEntries(id);
+      const entries = await outbox.setAsideEntries(id);
       for (const entry of entries) {
         console.log(
           [
@@ -53,12 +57,12 @@ export function outboxCommand(
         `${entries.length} message(s) set aside in ${name}'s outbox.`,
       );
     } else {
-      const replayed = transaction(db, () => outbox.replay(id));
+      const replayed = await outbox.replay(id);
       console.log(
         `${replayed} message(s) of ${name}'s outbox are pending again.`,
       );
     }
   } finally {
-    db.close();
+    await store.close();
   }
 }

@@ -20,10 +20,10 @@ export interface WriteLinesOptions {
 }
 
 /** Writes each line, followed by a newline; returns how many were written. */
-export function writeLines(
-  lines: Iterable<string>,
+export async function writeLines(
+  lines: Iterable<string> | AsyncIterable<string>,
   options: WriteLinesOptions = {},
-): number {
+): Promise<number> {
   const { chunk = 65536, output = Deno.stdout } = options;
   let buffer = "";
   let count = 0;
@@ -34,7 +34,7 @@ export function writeLines(
     }
     buffer = "";
   };
-  for (const line of lines) {
+  for await (const line of lines) {
     buffer += line + "\n";
     count++;
     if (buffer.length >= chunk) flush();
@@ -47,12 +47,12 @@ export function writeLines(
  * The lines of a JSON array of documents already in JSON text, one a line,
  * written as they come: `[`, the documents joined by commas, `]`.
  */
-export function* jsonArrayLines(
-  documents: Iterable<string>,
-): Generator<string> {
+export async function* jsonArrayLines(
+  documents: Iterable<string> | AsyncIterable<string>,
+): AsyncGenerator<string> {
   let previous: string | undefined;
   yield "[";
-  for (const document of documents) {
+  for await (const document of documents) {
     if (previous !== undefined) yield `${previous},`;
     previous = document;
   }
@@ -61,9 +61,9 @@ export function* jsonArrayLines(
 }
 
 /** `fn` applied to each item, lazily. */
-export function* mapEach<T, U>(
-  items: Iterable<T>,
+export async function* mapEach<T, U>(
+  items: Iterable<T> | AsyncIterable<T>,
   fn: (item: T) => U,
-): Generator<U> {
-  for (const item of items) yield fn(item);
+): AsyncGenerator<U> {
+  for await (const item of items) yield fn(item);
 }

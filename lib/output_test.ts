@@ -25,13 +25,16 @@ function collect(): {
   return sink;
 }
 
-Deno.test("output: lines are written in chunks, a JSON array as it is read", () => {
+Deno.test("output: lines are written in chunks, a JSON array as it is read", async () => {
   const sink = collect();
   function* many() {
     for (let i = 0; i < 1000; i++) yield `{"n":${i}}`;
   }
   assert.equal(
-    writeLines(jsonArrayLines(many()), { chunk: 1024, output: sink.output }),
+    await writeLines(jsonArrayLines(many()), {
+      chunk: 1024,
+      output: sink.output,
+    }),
     1002,
   );
   assert.ok(sink.writes < 20, `${sink.writes} writes`);
@@ -39,6 +42,6 @@ Deno.test("output: lines are written in chunks, a JSON array as it is read", () 
   assert.equal(parsed.length, 1000);
   assert.deepEqual(parsed[999], { n: 999 });
   const empty = collect();
-  writeLines(jsonArrayLines([]), { output: empty.output });
+  await writeLines(jsonArrayLines([]), { output: empty.output });
   assert.deepEqual(JSON.parse(empty.text()), []);
 });

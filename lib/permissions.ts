@@ -8,7 +8,12 @@
  */
 import { join } from "node:path";
 import { brokerUrls, hostAndPort } from "./amqp_url.ts";
-import { type Config, resolveConfig, SETTINGS } from "./config.ts";
+import {
+  type Config,
+  POSTGRES_ENV,
+  resolveConfig,
+  SETTINGS,
+} from "./config.ts";
 import { type CommandLine, parseCommandLine, type Program } from "./program.ts";
 import { LAUNCHER_PID } from "./shutdown.ts";
 
@@ -59,14 +64,22 @@ export function permissionFlags(
   const lookup = (name: string) => env[name] || undefined;
   const command = readCommandLine(program, args, lookup);
   const flags = ["--no-prompt"];
+  const database = databaseHost(command.config.databaseUrl);
   try {
-    const hosts = brokerUrls(command.config.url).map(hostAndPort);
+    const hosts = [
+      ...brokerUrls(command.config.url).map(hostAndPort),
+      ...(database ? [database] : []),
+    ];
     // An empty --allow-net= would allow every host: leave it out instead.
     if (hosts.length > 0) flags.push(`--allow-net=${hosts.join(",")}`);
   } catch {
     // An invalid URL: no network at all; the program says why.
   }
-  flags.push(`--allow-env=${envNeeds(program).join(",")}`);
+  flags.push(
+    `--allow-env=${
+      [...envNeeds(program), ...(database ? POSTGRES_ENV : [])].join(",")
+    }`,
+  );
   const folder = program.keepsData
     ? join(command.config.dataDir, program.name)
     : undefined;
@@ -77,4 +90,15 @@ export function permissionFlags(
   if (reads.length > 0) flags.push(`--allow-read=${reads.join(",")}`);
   if (folder) flags.push(`--allow-write=${folder}`);
   return flags;
+}
+
+/** The `host:port` of a PostgreSQL URL, as `--allow-net` takes it. */
+function databaseHost(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || "5432"}`;
+  } catch {
+    return undefined;
+  }
 }

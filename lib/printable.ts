@@ -11,8 +11,8 @@
  * separators, bidirectional overrides and lone surrogates (in Unicode mode a
  * surrogate range matches only one that is not half of a pair).
  */
-// deno-lint-ignore no-control-regex -- finding control characters is the point
 const UNSAFE =
+  // deno-lint-ignore no-control-regex -- finding control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/gu;
 
 /** `text` with every unsafe character written as `\u001b`. */

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { backoff } from "./backoff.ts";
 import { delay } from "./delay.ts";
 import {
   errorMessage,
@@ -32,6 +33,11 @@ export interface RelayOptions {
   onUnroutable?(error: UnroutableError): void;
   /** Told of a message set aside in the outbox, since it can never be published. */
   onSetAside?(entry: OutboxEntry, reason: string): void;
+  /**
+   * Whether an error is the outbox's own store failing (a database server
+   * restarting): the relay then waits and tries again, instead of ending.
+   */
+  storeFailing?(error: unknown): boolean;
   /**
    * Failures of the same message, alone on its channel, with a reply code
    * from the broker, before it is set aside.
@@ -116,19 +122,24 @@ export class Relay {
    * {@linkcode UnroutableError} when a pending message came back unroutable,
    * and with the reason when one was set aside.
    */
-  drained(): Promise<void> {
-    if (this.#outbox.countPending() === 0) return Promise.resolve();
+  async drained(): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.#drained.add({ resolve, reject });
-    return promise;
+    // Registered first, so that a settle while this counts is not missed.
+    if (await this.#outbox.countPending() === 0) resolve();
+    return await promise;
   }
 
   /** Resolves once at most `limit` messages are pending: backpressure for a producer. */
-  pendingAtMost(limit: number): Promise<void> {
-    if (this.#outbox.countPending() <= limit) return Promise.resolve();
+  async pendingAtMost(limit: number): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<void>();
-    this.#below.add({ limit, resolve });
-    return promise;
+    const waiter = { limit, resolve };
+    this.#below.add(waiter);
+    if (await this.#outbox.countPending() <= limit) {
+      this.#below.delete(waiter);
+      resolve();
+    }
+    return await promise;
   }
 
   /**
@@ -140,16 +151,23 @@ export class Relay {
   async run(options: RelayRunOptions): Promise<void> {
     const { publisher, signal, idleMs = 1000, unroutableMs = 5000 } = options;
     this.#publisher = publisher;
+    let storeFailures = 0;
     try {
       while (!signal.aborted) {
         const added = this.#outbox.nextAdd();
         let wait = idleMs;
         try {
           await this.#flush();
+          storeFailures = 0;
         } catch (error) {
-          if (!(error instanceof UnroutableError)) throw error;
-          this.#options.onUnroutable?.(error);
-          wait = unroutableMs;
+          if (this.#options.storeFailing?.(error)) {
+            wait = backoff(storeFailures++, { initial: 500, max: 10_000 });
+          } else if (error instanceof UnroutableError) {
+            this.#options.onUnroutable?.(error);
+            wait = unroutableMs;
+          } else {
+            throw error;
+          }
         }
         // Stopped during the flush: the listener below would never fire.
         if (signal.aborted) break;
@@ -183,7 +201,7 @@ export class Relay {
       this.#again = false;
       await this.#sendPending();
     }
-    this.#settleDrained();
+    await this.#settleDrained();
   }
 
   /**
@@ -197,13 +215,21 @@ export class Relay {
     const inFlight = new Set<Promise<void>>();
     let confirmed: OutboxEntry[] = [];
     let failure: unknown;
+    // The store's writes, one after another, in the order of the confirms.
+    let writes = Promise.resolve();
+    const write = (work: () => Promise<void>) => {
+      writes = writes.then(work);
+      writes.catch(() => {}); // Awaited below; not unhandled meanwhile.
+    };
     const markConfirmed = () => {
       if (confirmed.length === 0) return;
       const entries = confirmed;
       confirmed = [];
-      this.#outbox.markSent(entries.map((entry) => entry.id));
-      this.#options.onSent?.(entries);
-      this.#settleSent(entries);
+      write(async () => {
+        await this.#outbox.markSent(entries.map((entry) => entry.id));
+        this.#options.onSent?.(entries);
+        await this.#settleSent(entries);
+      });
     };
     let lastId = 0;
     while (failure === undefined) {
@@ -212,7 +238,10 @@ export class Relay {
         await Promise.race(inFlight);
         continue;
       }
-      const batch = this.#outbox.pending(window - inFlight.size, lastId);
+      const batch = await this.#outbox.pending(
+        window - inFlight.size,
+        lastId,
+      );
       if (batch.length === 0) break;
       lastId = batch[batch.length - 1].id;
       for (const entry of batch) {
@@ -227,7 +256,7 @@ export class Relay {
               error instanceof UnpublishableError ||
               (this.#careful && this.#struckOut(entry, error))
             ) {
-              this.#setAside(entry, error);
+              write(() => this.#setAside(entry, error));
               return;
             }
             if (replyCodeOf(error) !== undefined) this.#careful = true;
@@ -242,10 +271,11 @@ export class Relay {
     }
     await Promise.all(inFlight);
     markConfirmed();
+    await writes;
     if (failure !== undefined) throw failure;
   }
 
-  #settleSent(entries: OutboxEntry[]): void {
+  async #settleSent(entries: OutboxEntry[]): Promise<void> {
     if (this.#sent.size > 0) {
       for (const entry of entries) {
         this.#sent.get(entry.messageId)?.resolve();
@@ -253,7 +283,7 @@ export class Relay {
       }
     }
     if (this.#below.size > 0) {
-      const pending = this.#outbox.countPending();
+      const pending = await this.#outbox.countPending();
       for (const waiter of this.#below) {
         if (pending > waiter.limit) continue;
         this.#below.delete(waiter);
@@ -262,8 +292,9 @@ export class Relay {
     }
   }
 
-  #settleDrained(): void {
-    if (this.#drained.size === 0 || this.#outbox.countPending() > 0) return;
+  async #settleDrained(): Promise<void> {
+    if (this.#drained.size === 0) return;
+    if (await this.#outbox.countPending() > 0) return;
     for (const waiter of this.#drained) waiter.resolve();
     this.#drained.clear();
   }
@@ -276,9 +307,9 @@ export class Relay {
     return strikes >= (this.#options.maxStrikes ?? 3);
   }
 
-  #setAside(entry: OutboxEntry, error: unknown): void {
+  async #setAside(entry: OutboxEntry, error: unknown): Promise<void> {
     const reason = errorMessage(error);
-    this.#outbox.setAside(entry.id, reason);
+    await this.#outbox.setAside(entry.id, reason);
     this.#strikes.delete(entry.id);
     this.#careful = false;
     this.#options.onSetAside?.(entry, reason);

@@ -5,6 +5,7 @@ import { UnpublishableError, UnroutableError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
 import type { Outgoing, Publisher } from "./publisher.ts";
 import { Relay } from "./relay.ts";
+import { SqliteStore } from "./store.ts";
 
 /** A publisher that confirms on the test's word, counting what is in flight. */
 class FakePublisher {
@@ -32,29 +33,32 @@ class FakePublisher {
   }
 }
 
-function outboxWith(count: number): Outbox {
-  const outbox = new Outbox(new DatabaseSync(":memory:"));
-  for (let i = 0; i < count; i++) {
-    outbox.add({
-      exchange: "sales_exchange",
-      routingKey: "sale.created",
-      messageId: `m${i}`,
-      body: Buffer.from(`{"n":${i}}`),
-    });
-  }
+async function outboxWith(count: number): Promise<Outbox> {
+  const store = new SqliteStore(new DatabaseSync(":memory:"));
+  const outbox = await Outbox.open(store);
+  await store.transaction(async (tx) => {
+    for (let i = 0; i < count; i++) {
+      await outbox.add(tx, {
+        exchange: "sales_exchange",
+        routingKey: "sale.created",
+        messageId: `m${i}`,
+        body: Buffer.from(`{"n":${i}}`),
+      });
+    }
+  });
   return outbox;
 }
 
 /** Lets the relay's promises run until `done` holds. */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !done(); i++) {
+async function until(done: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 1000 && !await done(); i++) {
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
-  assert.ok(done(), "timed out");
+  assert.ok(await done(), "timed out");
 }
 
 Deno.test("relay: a sliding window, in order, marked sent only when confirmed", async () => {
-  const outbox = outboxWith(100);
+  const outbox = await outboxWith(100);
   const publisher = new FakePublisher();
   const sent: string[] = [];
   const relay = new Relay(outbox, {
@@ -67,9 +71,9 @@ Deno.test("relay: a sliding window, in order, marked sent only when confirmed", 
     signal: stop.signal,
   });
   await until(() => publisher.waiting.length === 16);
-  assert.equal(outbox.countPending(), 100, "nothing is sent unconfirmed");
+  assert.equal(await outbox.countPending(), 100, "nothing is sent unconfirmed");
   const drained = relay.drained();
-  while (outbox.countPending() > 0) {
+  while (await outbox.countPending() > 0) {
     publisher.confirmAll();
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
@@ -85,7 +89,7 @@ Deno.test("relay: a sliding window, in order, marked sent only when confirmed", 
 });
 
 Deno.test("relay: waiters hear of a confirm and of an unroutable message", async () => {
-  const outbox = outboxWith(2);
+  const outbox = await outboxWith(2);
   const publisher = new FakePublisher();
   const unroutable: string[] = [];
   const relay = new Relay(outbox, {
@@ -107,13 +111,17 @@ Deno.test("relay: waiters hear of a confirm and of an unroutable message", async
   await assert.rejects(second, UnroutableError);
   await assert.rejects(drained, UnroutableError);
   await until(() => unroutable.length === 1);
-  assert.equal(outbox.countPending(), 1, "the unroutable one stays pending");
+  assert.equal(
+    await outbox.countPending(),
+    1,
+    "the unroutable one stays pending",
+  );
   stop.abort();
   await running;
 });
 
 Deno.test("relay: pendingAtMost resolves as confirms come in", async () => {
-  const outbox = outboxWith(10);
+  const outbox = await outboxWith(10);
   const publisher = new FakePublisher();
   const relay = new Relay(outbox, { window: 4 });
   let below = false;
@@ -123,7 +131,7 @@ Deno.test("relay: pendingAtMost resolves as confirms come in", async () => {
     publisher: publisher as unknown as Publisher,
     signal: stop.signal,
   });
-  while (outbox.countPending() > 5) {
+  while (await outbox.countPending() > 5) {
     assert.equal(below, false);
     await until(() => publisher.waiting.length > 0);
     publisher.confirmAll();
@@ -136,7 +144,7 @@ Deno.test("relay: pendingAtMost resolves as confirms come in", async () => {
 });
 
 Deno.test("relay: a failed publish ends the run and leaves the message pending", async () => {
-  const outbox = outboxWith(3);
+  const outbox = await outboxWith(3);
   const publisher = new FakePublisher();
   const relay = new Relay(outbox);
   const running = relay.run({
@@ -149,13 +157,13 @@ Deno.test("relay: a failed publish ends the run and leaves the message pending",
   publisher.waiting[2].resolve();
   await assert.rejects(running, /Channel closed/);
   assert.deepEqual(
-    outbox.pending(10).map((entry) => entry.messageId),
+    (await outbox.pending(10)).map((entry) => entry.messageId),
     ["m1"],
   );
 });
 
 Deno.test("relay: a message that can never be published is set aside, the rest go on", async () => {
-  const outbox = outboxWith(3);
+  const outbox = await outboxWith(3);
   const publisher = new FakePublisher();
   const setAside: string[] = [];
   const relay = new Relay(outbox, {
@@ -174,23 +182,26 @@ Deno.test("relay: a message that can never be published is set aside, the rest g
   second.reject(new UnpublishableError("m1 is too long"));
   third.resolve();
   await assert.rejects(lost, UnpublishableError);
-  await until(() => outbox.countPending() === 0);
+  await until(async () => await outbox.countPending() === 0);
   assert.deepEqual(setAside, ["m1: m1 is too long"]);
   assert.deepEqual(
-    outbox.setAsideEntries().map((entry) => [entry.messageId, entry.reason]),
+    (await outbox.setAsideEntries()).map((entry) => [
+      entry.messageId,
+      entry.reason,
+    ]),
     [["m1", "m1 is too long"]],
   );
   // Replayed, it is pending again and the running relay sends it.
-  assert.equal(outbox.replay("m1"), 1);
+  assert.equal(await outbox.replay("m1"), 1);
   await until(() => publisher.waiting.length === 1);
   publisher.confirmAll();
-  await until(() => outbox.countPending() === 0);
+  await until(async () => await outbox.countPending() === 0);
   stop.abort();
   await running;
 });
 
 Deno.test("relay: a message the broker refuses alone three times is set aside", async () => {
-  const outbox = outboxWith(2);
+  const outbox = await outboxWith(2);
   const publisher = new FakePublisher();
   const setAside: string[] = [];
   const relay = new Relay(outbox, {
@@ -218,7 +229,7 @@ Deno.test("relay: a message the broker refuses alone three times is set aside", 
       await until(() => setAside.length === 1);
       await until(() => publisher.waiting.length === 1);
       publisher.confirmAll();
-      await until(() => outbox.countPending() === 0);
+      await until(async () => await outbox.countPending() === 0);
       assert.deepEqual(setAside, ["m0"]);
       assert.deepEqual(publisher.order.at(-1), "m1");
       break;

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { DatabaseSync } from "node:sqlite";
 import type { ChannelModel, ConsumeMessage } from "amqplib";
 import type { Config } from "./config.ts";
 import { reportRetry, stayConnected } from "./connection.ts";
@@ -17,6 +16,7 @@ import { errorQueuePolicy } from "./failure_policy.ts";
 import type { Outbox } from "./outbox.ts";
 import { Relay, reportSetAside } from "./relay.ts";
 import { runSession } from "./session.ts";
+import type { Store } from "./store.ts";
 import { onShutdown } from "./shutdown.ts";
 import { declareQueue, type QueueTopology } from "./topology.ts";
 
@@ -27,8 +27,8 @@ export interface RunConsumerOptions<T>
   name: string;
   /** The service's configuration. */
   config: Config;
-  /** The service's database, closed on the way out. */
-  db: DatabaseSync;
+  /** The service's store, closed on the way out. */
+  store: Store;
   /** Events the handler adds to this outbox are published with confirms. */
   outbox?: Outbox;
   /** Told of each message set aside in the error queue. */
@@ -45,7 +45,7 @@ export interface RunConsumerOptions<T>
 export async function runConsumer<T>(
   options: RunConsumerOptions<T>,
 ): Promise<void> {
-  const { name, config, db, exchange, queue, routingKey } = options;
+  const { name, config, store, exchange, queue, routingKey } = options;
   const started = performance.now();
   let handled = 0;
   let setAside = 0;
@@ -60,7 +60,7 @@ export async function runConsumer<T>(
       console.error(`${name}: its store works again; consuming "${queue}"`);
     }
   };
-  const deliveryCount = new DeliveryCount(db);
+  const deliveryCount = await DeliveryCount.open(store);
   const stop = new AbortController();
   let consumer: Consumer<T> | undefined;
   // Signals are taken from the start: deliveries may come before "running".
@@ -72,6 +72,7 @@ export async function runConsumer<T>(
     ? new Relay(options.outbox, {
       onUnroutable: (error) => console.error(`${name}: ${error.message}`),
       onSetAside: reportSetAside(name),
+      storeFailing: isStoreFailure,
     })
     : undefined;
   try {
@@ -141,7 +142,7 @@ export async function runConsumer<T>(
     });
   } finally {
     removeHandlers();
-    db.close();
+    await store.close();
   }
   console.log(
     `${name} stopped: ${handled} handled, ${setAside} set aside, up ${

@@ -57,6 +57,9 @@ export async function runSession(
     if (!work) options.ready?.();
     const working = work?.(publisher);
     const running = [working, relaying].filter((promise) => promise);
+    // The first to end ends the session; what the other ends with later
+    // is not news.
+    for (const promise of running) promise?.catch(() => {});
     await Promise.race(running);
   } finally {
     session.abort();

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import type { DatabaseSync } from "node:sqlite";
 import { Decimal } from "../contracts/decimal.ts";
 import {
   encodeInvoice,
@@ -25,7 +24,6 @@ import {
 } from "../contracts/sale.ts";
 import { decode } from "../contracts/codec.ts";
 import { type Config, readEnv } from "../lib/config.ts";
-import { openDatabase, transaction } from "../lib/database.ts";
 import { UsageError } from "../lib/errors.ts";
 import { type Delivery, delivery, Inbox } from "../lib/inbox.ts";
 import { runMain } from "../lib/main.ts";
@@ -36,6 +34,7 @@ import { OUTBOX_HELP, outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { runConsumer } from "../lib/run_consumer.ts";
+import { openStore, schema, type Store } from "../lib/store.ts";
 
 const NAME = "billing";
 /** The article's queue; the .NET Billing service consumes it too. */
@@ -45,7 +44,14 @@ const QUEUE = "billing_queue";
 export const program: Program = {
   name: NAME,
   script: "services/billing.ts",
-  settings: ["url", "dataDir", "prefetch", "maxMessageBytes", "queueType"],
+  settings: [
+    "url",
+    "dataDir",
+    "databaseUrl",
+    "prefetch",
+    "maxMessageBytes",
+    "queueType",
+  ],
   env: ["TAX_RATE"],
   service: true,
   keepsData: true,
@@ -82,52 +88,56 @@ Options:
   --json             with invoices: JSON for machines`,
 };
 
-function openInvoices(config: Config, readOnly = false): DatabaseSync {
-  const db = openDatabase({ dataDir: config.dataDir, name: NAME, readOnly });
-  if (!readOnly) {
-    transaction(db, () => {
-      db.exec(`CREATE TABLE IF NOT EXISTS invoice (
-        number TEXT PRIMARY KEY,
-        store_id TEXT NOT NULL,
-        till_id TEXT NOT NULL DEFAULT '',
-        seq INTEGER NOT NULL,
-        sale_id INTEGER NOT NULL,
-        mismatch INTEGER NOT NULL,
-        created_at TEXT NOT NULL,
-        document TEXT NOT NULL,
-        UNIQUE (store_id, till_id, sale_id),
-        UNIQUE (store_id, seq)
-      ) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS invoice_sequence (
-        store_id TEXT PRIMARY KEY,
-        last INTEGER NOT NULL
-      ) WITHOUT ROWID`);
-      const columns = db.prepare("PRAGMA table_info(invoice)").all();
-      if (!columns.some((column) => column.name === "till_id")) {
-        // Made before tills: one sale id per store. SQLite cannot change a
-        // UNIQUE constraint in place, so the table is copied.
-        db.exec(`ALTER TABLE invoice RENAME TO invoice_before_tills;
-        CREATE TABLE invoice (
-          number TEXT PRIMARY KEY,
-          store_id TEXT NOT NULL,
-          till_id TEXT NOT NULL DEFAULT '',
-          seq INTEGER NOT NULL,
-          sale_id INTEGER NOT NULL,
-          mismatch INTEGER NOT NULL,
-          created_at TEXT NOT NULL,
-          document TEXT NOT NULL,
-          UNIQUE (store_id, till_id, sale_id),
-          UNIQUE (store_id, seq)
-        ) WITHOUT ROWID;
-        INSERT INTO invoice
-          (number, store_id, seq, sale_id, mismatch, created_at, document)
-          SELECT number, store_id, seq, sale_id, mismatch, created_at, document
-          FROM invoice_before_tills;
-        DROP TABLE invoice_before_tills`);
-      }
-    });
-  }
-  return db;
+const INVOICE_TABLE = `CREATE TABLE IF NOT EXISTS invoice (
+  number TEXT PRIMARY KEY,
+  store_id TEXT NOT NULL,
+  till_id TEXT NOT NULL DEFAULT '',
+  seq INTEGER NOT NULL,
+  sale_id INTEGER NOT NULL,
+  mismatch INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  document TEXT NOT NULL,
+  UNIQUE (store_id, till_id, sale_id),
+  UNIQUE (store_id, seq)
+) WITHOUT ROWID`;
+
+/** Billing's store, its tables made (unless only read). */
+async function openInvoices(config: Config, readOnly = false): Promise<Store> {
+  const store = await openStore({
+    name: NAME,
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    readOnly,
+  });
+  if (readOnly) return store;
+  await store.transaction(async (tx) => {
+    const made = store.dialect === "sqlite" &&
+      (await tx.all("PRAGMA table_info(invoice)")).length > 0;
+    const tills = made &&
+      (await tx.all("PRAGMA table_info(invoice)")).some((column) =>
+        column.name === "till_id"
+      );
+    if (made && !tills) {
+      // Made before tills: one sale id per store. SQLite cannot change a
+      // UNIQUE constraint in place, so the table is copied.
+      await tx.run("ALTER TABLE invoice RENAME TO invoice_before_tills");
+      await tx.run(INVOICE_TABLE);
+      await tx.run(`INSERT INTO invoice
+        (number, store_id, seq, sale_id, mismatch, created_at, document)
+        SELECT number, store_id, seq, sale_id, mismatch, created_at, document
+        FROM invoice_before_tills`);
+      await tx.run("DROP TABLE invoice_before_tills");
+    }
+  });
+  await store.exec(schema(store, INVOICE_TABLE));
+  await store.exec(schema(
+    store,
+    `CREATE TABLE IF NOT EXISTS invoice_sequence (
+      store_id TEXT PRIMARY KEY,
+      last INTEGER NOT NULL
+    ) WITHOUT ROWID`,
+  ));
+  return store;
 }
 
 /**
@@ -174,48 +184,60 @@ function makeInvoice(
 }
 
 async function serve(config: Config, taxRate?: Decimal): Promise<void> {
-  const db = openInvoices(config);
-  const inbox = new Inbox(db);
-  const outbox = new Outbox(db);
-  const nextNumber = db.prepare(`INSERT INTO invoice_sequence (store_id, last)
-    VALUES (?, 1) ON CONFLICT (store_id) DO UPDATE SET last = last + 1
-    RETURNING last`);
-  const insertInvoice = db.prepare(`INSERT INTO invoice
-    (number, store_id, till_id, seq, sale_id, mismatch, created_at, document)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const store = await openInvoices(config);
+  const inbox = await Inbox.open(store);
+  const outbox = await Outbox.open(store);
 
-  function handle(deliveries: Delivery<SaleDetails>[]): void {
+  async function handle(deliveries: Delivery<SaleDetails>[]): Promise<void> {
+    // Store by store: two instances lock the stores' counters in the same
+    // order, so neither waits for the other forever.
+    const sorted = deliveries.toSorted((a, b) =>
+      a.value.StoreId < b.value.StoreId
+        ? -1
+        : a.value.StoreId > b.value.StoreId
+        ? 1
+        : 0
+    );
     // Numbers come from the same transaction as the invoices: a rollback
     // takes both back, so a store's numbers have no gaps.
-    const invoices = transaction(
-      db,
-      () =>
-        deliveries.flatMap(({ value: sale, digest }) => {
-          if (!inbox.admit(saleKey(sale), digest)) return [];
-          const seq = Number(nextNumber.get(sale.StoreId)?.last);
-          const number = `${sale.StoreId}-${String(seq).padStart(6, "0")}`;
-          const invoice = makeInvoice(sale, { number, taxRate });
-          const body = encodeInvoice(invoice);
-          insertInvoice.run(
-            number,
-            sale.StoreId,
-            sale.TillId ?? "",
-            seq,
-            sale.SaleId,
-            invoice.Mismatch ? 1 : 0,
-            invoice.CreatedAt,
-            body.toString("utf8"),
-          );
-          outbox.add({
-            exchange: SALES_EXCHANGE,
-            routingKey: INVOICE_CREATED,
-            messageId: `invoice:${number}`,
-            body,
-            mandatory: false,
-          });
-          return [invoice];
-        }),
-    );
+    const invoices = await store.transaction(async (tx) => {
+      const made: InvoiceCreated[] = [];
+      for (const { value: sale, digest } of sorted) {
+        if (!await inbox.admit(tx, saleKey(sale), digest)) continue;
+        const row = await tx.get(
+          `INSERT INTO invoice_sequence (store_id, last) VALUES (?, 1)
+          ON CONFLICT (store_id) DO UPDATE SET last = invoice_sequence.last + 1
+          RETURNING last`,
+          sale.StoreId,
+        );
+        const seq = Number(row?.last);
+        const number = `${sale.StoreId}-${String(seq).padStart(6, "0")}`;
+        const invoice = makeInvoice(sale, { number, taxRate });
+        const body = encodeInvoice(invoice);
+        await tx.run(
+          `INSERT INTO invoice
+          (number, store_id, till_id, seq, sale_id, mismatch, created_at, document)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          number,
+          sale.StoreId,
+          sale.TillId ?? "",
+          seq,
+          sale.SaleId,
+          invoice.Mismatch ? 1 : 0,
+          invoice.CreatedAt,
+          body.toString("utf8"),
+        );
+        await outbox.add(tx, {
+          exchange: SALES_EXCHANGE,
+          routingKey: INVOICE_CREATED,
+          messageId: `invoice:${number}`,
+          body,
+          mandatory: false,
+        });
+        made.push(invoice);
+      }
+      return made;
+    });
     // One write for the batch: a line per sale costs a syscall each.
     if (invoices.length > 0) {
       console.log(
@@ -238,7 +260,7 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
   await runConsumer({
     name: NAME,
     config,
-    db,
+    store,
     outbox,
     exchange: SALES_EXCHANGE,
     queue: QUEUE,
@@ -267,33 +289,46 @@ interface InvoiceFilter {
  * The stored invoice documents that match, in store and number order, as
  * they are read: memory stays flat however many there are.
  */
-function* readInvoices(
+async function* readInvoices(
   config: Config,
   filter: InvoiceFilter,
-): Generator<string> {
-  let db: DatabaseSync;
+): AsyncGenerator<string> {
+  let store: Store;
   try {
-    db = openInvoices(config, true);
+    store = await openInvoices(config, true);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return; // Nothing yet.
     throw error;
   }
   try {
-    const rows = db.prepare(`SELECT document FROM invoice
-      WHERE (?1 IS NULL OR sale_id = ?1) AND (?2 IS NULL OR store_id = ?2)
-      AND (?3 IS NULL OR till_id = ?3) AND (?4 IS NULL OR created_at >= ?4)
-      AND (?5 IS NULL OR created_at < ?5)
-      ORDER BY store_id, seq LIMIT ?6`).iterate(
-      filter.sale ?? null,
-      filter.store ?? null,
-      filter.till ?? null,
-      filter.from ?? null,
-      filter.to ?? null,
-      filter.limit ?? -1,
-    );
-    for (const row of rows) yield String(row.document);
+    // A page at a time, after the last one read: memory stays flat.
+    let left = filter.limit ?? Infinity;
+    let after = { store: "", seq: 0 };
+    while (left > 0) {
+      const rows = await store.all(
+        `SELECT store_id, seq, document FROM invoice
+        WHERE (store_id > ? OR (store_id = ? AND seq > ?))
+        AND (CAST(? AS BIGINT) IS NULL OR sale_id = CAST(? AS BIGINT))
+        AND (CAST(? AS TEXT) IS NULL OR store_id = ?)
+        AND (CAST(? AS TEXT) IS NULL OR till_id = ?)
+        AND (CAST(? AS TEXT) IS NULL OR created_at >= ?)
+        AND (CAST(? AS TEXT) IS NULL OR created_at < ?)
+        ORDER BY store_id, seq LIMIT ?`,
+        after.store,
+        after.store,
+        after.seq,
+        ...[filter.sale, filter.store, filter.till, filter.from, filter.to]
+          .flatMap((value) => [value ?? null, value ?? null]),
+        Math.min(left, 1000),
+      );
+      for (const row of rows) yield String(row.document);
+      if (rows.length < Math.min(left, 1000)) return;
+      left -= rows.length;
+      const last = rows[rows.length - 1];
+      after = { store: String(last.store_id), seq: Number(last.seq) };
+    }
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -346,21 +381,21 @@ function render(invoice: InvoiceCreated): string {
   return out.join("\n");
 }
 
-function printInvoices(
+async function printInvoices(
   config: Config,
   options: InvoiceFilter & { json: boolean },
-): void {
+): Promise<void> {
   const documents = readInvoices(config, options);
   if (options.json) {
-    writeLines(jsonArrayLines(documents));
+    await writeLines(jsonArrayLines(documents));
   } else if (options.sale !== undefined) {
-    const invoices = [...documents].map(readInvoice);
+    const invoices = (await Array.fromAsync(documents)).map(readInvoice);
     if (invoices.length === 0) {
       throw new Error(`No invoice for sale #${options.sale}`);
     }
     console.log(invoices.map(render).join("\n\n"));
   } else {
-    const count = writeLines(
+    const count = await writeLines(
       mapEach(documents, (document) => {
         const invoice = readInvoice(document);
         return `${printable(invoice.InvoiceNumber)}  ${saleLabel(invoice)}  ${
@@ -413,7 +448,7 @@ async function main(): Promise<void> {
     if (sale !== undefined && !Number.isSafeInteger(sale)) {
       throw new UsageError(`Invalid sale id "${values.sale}"`);
     }
-    printInvoices(config, {
+    await printInvoices(config, {
       json: Boolean(values.json),
       sale,
       store: values.store as string | undefined,

@@ -12,7 +12,6 @@
  *
  * @module
  */
-import type { DatabaseSync } from "node:sqlite";
 import { ContractError } from "../contracts/codec.ts";
 import {
   code,
@@ -26,7 +25,6 @@ import {
 import { encodeStockLow, STOCK_LOW } from "../contracts/stock.ts";
 import type { Config } from "../lib/config.ts";
 import { parseCsv } from "../lib/csv.ts";
-import { openDatabase, transaction } from "../lib/database.ts";
 import { errorMessage, RejectedError, UsageError } from "../lib/errors.ts";
 import { type Delivery, delivery, Inbox } from "../lib/inbox.ts";
 import { runMain } from "../lib/main.ts";
@@ -38,6 +36,14 @@ import { parseCommandLine, type Program } from "../lib/program.ts";
 import { readInput } from "../lib/read_input.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
 import { runConsumer } from "../lib/run_consumer.ts";
+import {
+  openStore,
+  type Row,
+  schema,
+  type Sql,
+  SqliteStore,
+  type Store,
+} from "../lib/store.ts";
 
 const NAME = "inventory";
 /** The article's queue; the .NET Inventory service consumes it too. */
@@ -47,7 +53,14 @@ const QUEUE = "inventory_queue";
 export const program: Program = {
   name: NAME,
   script: "services/inventory.ts",
-  settings: ["url", "dataDir", "prefetch", "maxMessageBytes", "queueType"],
+  settings: [
+    "url",
+    "dataDir",
+    "databaseUrl",
+    "prefetch",
+    "maxMessageBytes",
+    "queueType",
+  ],
   service: true,
   keepsData: true,
   options: {
@@ -104,31 +117,69 @@ interface StockChange {
 
 /** The stock table and the rule for low-stock events. */
 class Stock {
-  readonly #db: DatabaseSync;
-  readonly #get;
+  readonly #store: Store;
   /** Where events wait to be published. */
   readonly outbox: Outbox;
-  readonly #put;
 
-  constructor(db: DatabaseSync) {
-    this.#db = db;
-    db.exec(`CREATE TABLE IF NOT EXISTS stock_level (
-      store_id TEXT NOT NULL,
-      sku TEXT NOT NULL,
-      quantity INTEGER NOT NULL,
-      threshold INTEGER,
-      low INTEGER NOT NULL DEFAULT 0,
-      updated_at TEXT NOT NULL,
-      PRIMARY KEY (store_id, sku)
-    ) WITHOUT ROWID`);
-    this.outbox = new Outbox(db);
-    this.#get = db.prepare(
-      "SELECT quantity, threshold, low FROM stock_level WHERE store_id = ? AND sku = ?",
+  private constructor(store: Store, outbox: Outbox) {
+    this.#store = store;
+    this.outbox = outbox;
+  }
+
+  /** Makes the table in `store` if it is not there. */
+  static async open(store: Store): Promise<Stock> {
+    await store.exec(schema(
+      store,
+      `CREATE TABLE IF NOT EXISTS stock_level (
+        store_id TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        quantity BIGINT NOT NULL,
+        threshold INTEGER,
+        low INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (store_id, sku)
+      ) WITHOUT ROWID`,
+    ));
+    return new Stock(store, await Outbox.open(store));
+  }
+
+  /**
+   * Locks the rows of `changes`, in (store, SKU) order, making those not
+   * there yet: several instances then apply changes to one row one after
+   * another, and wait for each other in one order only, never in a circle.
+   * SQLite's write transaction holds the whole file already.
+   */
+  async lock(tx: Sql, changes: StockChange[]): Promise<void> {
+    if (this.#store.dialect !== "postgres") return;
+    const keys = [
+      ...new Map(changes.map((c) => [`${c.storeId}\u0000${c.sku}`, c]))
+        .values(),
+    ].toSorted((a, b) =>
+      a.storeId < b.storeId
+        ? -1
+        : a.storeId > b.storeId
+        ? 1
+        : a.sku < b.sku
+        ? -1
+        : a.sku > b.sku
+        ? 1
+        : 0
     );
-    this.#put = db.prepare(`INSERT INTO stock_level
-      (store_id, sku, quantity, threshold, low, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (store_id, sku) DO UPDATE SET quantity = excluded.quantity,
-      threshold = excluded.threshold, low = excluded.low, updated_at = excluded.updated_at`);
+    const now = new Date().toISOString();
+    for (const { storeId, sku } of keys) {
+      await tx.run(
+        `INSERT INTO stock_level (store_id, sku, quantity, low, updated_at)
+        VALUES (?, ?, 0, 0, ?) ON CONFLICT (store_id, sku) DO NOTHING`,
+        storeId,
+        sku,
+        now,
+      );
+      await tx.get(
+        "SELECT 1 FROM stock_level WHERE store_id = ? AND sku = ? FOR UPDATE",
+        storeId,
+        sku,
+      );
+    }
   }
 
   /**
@@ -136,8 +187,12 @@ class Stock {
    * threshold adds one `inventory.stock.low` event to the outbox; it is
    * not sent again until the stock is back at or above the threshold.
    */
-  apply(change: StockChange): number {
-    const row = this.#get.get(change.storeId, change.sku);
+  async apply(tx: Sql, change: StockChange): Promise<number> {
+    const row = await tx.get(
+      "SELECT quantity, threshold, low FROM stock_level WHERE store_id = ? AND sku = ?",
+      change.storeId,
+      change.sku,
+    );
     const before = Number(row?.quantity ?? 0);
     const quantity = change.set ? change.quantity : before + change.quantity;
     if (!Number.isSafeInteger(quantity)) {
@@ -153,7 +208,7 @@ class Stock {
     const now = new Date().toISOString();
     if (threshold !== null && quantity < threshold && !low) {
       low = true;
-      this.outbox.add({
+      await this.outbox.add(tx, {
         exchange: SALES_EXCHANGE,
         routingKey: STOCK_LOW,
         messageId:
@@ -172,7 +227,11 @@ class Stock {
     } else if (threshold === null || quantity >= threshold) {
       low = false; // Restocked: the next fall below is a new crossing.
     }
-    this.#put.run(
+    await tx.run(
+      `INSERT INTO stock_level
+      (store_id, sku, quantity, threshold, low, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (store_id, sku) DO UPDATE SET quantity = excluded.quantity,
+      threshold = excluded.threshold, low = excluded.low, updated_at = excluded.updated_at`,
       change.storeId,
       change.sku,
       quantity,
@@ -184,38 +243,49 @@ class Stock {
   }
 
   /** Applies changes in one transaction. */
-  applyAll(changes: StockChange[]): number[] {
-    return transaction(this.#db, () => changes.map((c) => this.apply(c)));
+  applyAll(changes: StockChange[]): Promise<number[]> {
+    return this.#store.transaction(async (tx) => {
+      await this.lock(tx, changes);
+      const results: number[] = [];
+      for (const change of changes) results.push(await this.apply(tx, change));
+      return results;
+    });
   }
 }
 
-function openStock(config: Config, readOnly = false): DatabaseSync {
-  return openDatabase({ dataDir: config.dataDir, name: NAME, readOnly });
+function openStock(config: Config, readOnly = false): Promise<Store> {
+  return openStore({
+    name: NAME,
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    readOnly,
+  });
 }
 
 async function serve(config: Config): Promise<void> {
-  const db = openStock(config);
-  const inbox = new Inbox(db);
-  const stock = new Stock(db);
+  const store = await openStock(config);
+  const inbox = await Inbox.open(store);
+  const stock = await Stock.open(store);
 
-  function handle(deliveries: Delivery<SaleDetails>[]): void {
-    const updated = transaction(
-      db,
-      () =>
-        deliveries.map(({ value }) => value).filter((sale, i) => {
-          if (!inbox.admit(saleKey(sale), deliveries[i].digest)) return false;
-          for (const item of sale.Items) {
-            stock.apply({
-              storeId: sale.StoreId,
-              sku: item.Sku,
-              quantity: -item.Quantity,
-              saleId: sale.SaleId,
-              tillId: sale.TillId,
-            });
-          }
-          return true;
-        }),
-    );
+  async function handle(deliveries: Delivery<SaleDetails>[]): Promise<void> {
+    const changesOf = (sale: SaleDetails): StockChange[] =>
+      sale.Items.map((item) => ({
+        storeId: sale.StoreId,
+        sku: item.Sku,
+        quantity: -item.Quantity,
+        saleId: sale.SaleId,
+        tillId: sale.TillId,
+      }));
+    const updated = await store.transaction(async (tx) => {
+      await stock.lock(tx, deliveries.flatMap(({ value }) => changesOf(value)));
+      const done: SaleDetails[] = [];
+      for (const { value: sale, digest } of deliveries) {
+        if (!await inbox.admit(tx, saleKey(sale), digest)) continue;
+        for (const change of changesOf(sale)) await stock.apply(tx, change);
+        done.push(sale);
+      }
+      return done;
+    });
     // One write for the batch: a line per sale costs a syscall each.
     if (updated.length > 0) {
       console.log(
@@ -229,7 +299,7 @@ async function serve(config: Config): Promise<void> {
   await runConsumer({
     name: NAME,
     config,
-    db,
+    store,
     outbox: stock.outbox,
     exchange: SALES_EXCHANGE,
     queue: QUEUE,
@@ -244,59 +314,84 @@ async function serve(config: Config): Promise<void> {
 const decoder = new TextDecoder();
 
 /** The stock levels, in store and SKU order, as they are read. */
-function* readStock(
+async function* readStock(
   config: Config,
   options: { store?: string; limit?: number },
-): Generator<StockLevel> {
-  let db: DatabaseSync;
+): AsyncGenerator<StockLevel> {
+  let store: Store;
   try {
-    db = openStock(config, true);
+    store = await openStock(config, true);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return; // Nothing yet.
     throw error;
   }
+  const level = (row: Row, text: (value: unknown) => string) => ({
+    StoreId: text(row.store_id),
+    Sku: text(row.sku),
+    Quantity: Number(row.quantity),
+    Threshold: row.threshold === null ? null : Number(row.threshold),
+    Low: Number(row.low) === 1,
+    UpdatedAt: String(row.updated_at),
+  });
   try {
-    const exists = db.prepare(
-      "SELECT 1 FROM sqlite_master WHERE name = 'stock_level'",
-    ).get();
-    if (!exists) return;
-    // As bytes: SQLite's text reader stops at a NUL, which would hide the
-    // rest of a code stored before codes were checked.
-    const rows = db.prepare(`SELECT CAST(store_id AS BLOB) AS store_id,
-      CAST(sku AS BLOB) AS sku, quantity, threshold, low, updated_at
-      FROM stock_level
-      WHERE (?1 IS NULL OR store_id = ?1)
-      ORDER BY store_id, sku LIMIT ?2`).iterate(
-      options.store ?? null,
-      options.limit ?? -1,
-    );
-    for (const row of rows) {
-      yield {
-        StoreId: decoder.decode(row.store_id as Uint8Array),
-        Sku: decoder.decode(row.sku as Uint8Array),
-        Quantity: Number(row.quantity),
-        Threshold: row.threshold === null ? null : Number(row.threshold),
-        Low: row.low === 1,
-        UpdatedAt: String(row.updated_at),
-      };
+    if (store instanceof SqliteStore) {
+      const exists = store.db.prepare(
+        "SELECT 1 FROM sqlite_master WHERE name = 'stock_level'",
+      ).get();
+      if (!exists) return;
+      // As bytes: SQLite's text reader stops at a NUL, which would hide the
+      // rest of a code stored before codes were checked.
+      const rows = store.db.prepare(`SELECT CAST(store_id AS BLOB) AS store_id,
+        CAST(sku AS BLOB) AS sku, quantity, threshold, low, updated_at
+        FROM stock_level WHERE (?1 IS NULL OR store_id = ?1)
+        ORDER BY store_id, sku LIMIT ?2`).iterate(
+        options.store ?? null,
+        options.limit ?? -1,
+      );
+      for (const row of rows) {
+        yield level(row, (value) => decoder.decode(value as Uint8Array));
+      }
+      return;
+    }
+    // PostgreSQL: a page at a time, after the last one read.
+    let left = options.limit ?? Infinity;
+    let after = { store: "", sku: "" };
+    while (left > 0) {
+      const page = Math.min(left, 1000);
+      const rows = await store.all(
+        `SELECT store_id, sku, quantity, threshold, low, updated_at
+        FROM stock_level WHERE (store_id, sku) > (?, ?)
+        AND (CAST(? AS TEXT) IS NULL OR store_id = ?)
+        ORDER BY store_id, sku LIMIT ?`,
+        after.store,
+        after.sku,
+        options.store ?? null,
+        options.store ?? null,
+        page,
+      );
+      for (const row of rows) yield level(row, String);
+      if (rows.length < page) return;
+      left -= rows.length;
+      const last = rows[rows.length - 1];
+      after = { store: String(last.store_id), sku: String(last.sku) };
     }
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
-function printStock(
+async function printStock(
   config: Config,
   options: { json: boolean; store?: string; limit?: number },
-): void {
+): Promise<void> {
   const levels = readStock(config, options);
   if (options.json) {
-    writeLines(
+    await writeLines(
       jsonArrayLines(mapEach(levels, (level) => JSON.stringify(level))),
     );
     return;
   }
-  const count = writeLines(mapEach(levels, (level) => {
+  const count = await writeLines(mapEach(levels, (level) => {
     const flags = [
       level.Quantity < 0 ? "NEGATIVE" : "",
       level.Low ? `LOW (below ${level.Threshold})` : "",
@@ -380,14 +475,14 @@ async function changeStock(
         : wholeNumber("threshold", options.threshold),
     }];
   }
-  const db = openStock(config);
+  const store = await openStock(config);
   try {
-    const results = new Stock(db).applyAll(changes);
+    const results = await (await Stock.open(store)).applyAll(changes);
     changes.forEach((change, i) =>
       console.log(`${change.storeId} ${change.sku}: ${results[i]}`)
     );
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -401,7 +496,7 @@ async function main(): Promise<void> {
   }
   const [command, ...rest] = positionals;
   if (command === "stock" && rest.length === 0) {
-    printStock(config, {
+    await printStock(config, {
       json: Boolean(values.json),
       store: values.store as string | undefined,
       limit: values.limit === undefined

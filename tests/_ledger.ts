@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { readOutbox } from "../lib/outbox.ts";
+import { PostgresStore } from "../lib/store.ts";
 import type { Sandbox } from "../lib/sandbox.ts";
 import type { ProgramName } from "../tools/launcher.ts";
 import { runService } from "./_process.ts";
@@ -64,4 +65,47 @@ export function expectedStock(
     }
   }
   return totals;
+}
+
+/** Every sale the POS instances made, from the shared database. */
+export async function madeSales(url: string) {
+  const store = await PostgresStore.open(url, "pos");
+  try {
+    return (await store.all("SELECT body, sent_at FROM outbox ORDER BY id"))
+      .map((row) => ({
+        sale: JSON.parse(new TextDecoder().decode(row.body as Uint8Array)),
+        sent: row.sent_at !== null,
+      }));
+  } finally {
+    await store.close();
+  }
+}
+
+/** Lost, duplicated and stock figures of a run, printed and returned. */
+export async function reconcile(
+  sandbox: Sandbox,
+  url: string,
+  what: string,
+) {
+  const sales = (await madeSales(url)).map((entry) => entry.sale);
+  const stored = await invoices(sandbox);
+  const key = (sale: { StoreId: string; TillId?: string; SaleId: number }) =>
+    `${sale.StoreId}:${sale.SaleId}@${sale.TillId ?? ""}`;
+  const invoiced = new Set(stored.map(key));
+  const lost = sales.filter((sale) => !invoiced.has(key(sale))).length;
+  const duplicated = stored.length - invoiced.size;
+  const numbers = stored.map((invoice) => invoice.InvoiceNumber).sort();
+  const gapless = numbers.every((number, i) =>
+    number === `NEPAL-01-${String(i + 1).padStart(6, "0")}`
+  );
+  const expected = expectedStock(sales);
+  const levels = await stock(sandbox);
+  const mismatches =
+    levels.filter((level) =>
+      level.Quantity !== expected.get(`${level.StoreId}/${level.Sku}`)
+    ).length + Math.abs(levels.length - expected.size);
+  console.log(
+    `${what}: sales ${sales.length}, invoices ${stored.length}, lost ${lost}, duplicated ${duplicated}, gapless ${gapless}, stock mismatches ${mismatches}`,
+  );
+  return { sales: sales.length, lost, duplicated, gapless, mismatches };
 }

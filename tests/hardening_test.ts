@@ -11,6 +11,7 @@ import { connectBroker, stayConnected } from "../lib/connection.ts";
 import { Outbox } from "../lib/outbox.ts";
 import { Relay } from "../lib/relay.ts";
 import { runSession } from "../lib/session.ts";
+import { SqliteStore } from "../lib/store.ts";
 import { withSandbox } from "../lib/sandbox.ts";
 import { drain, eventually, openClient, publishRaw } from "./_amqp.ts";
 import { invoices, sentSales, stock } from "./_ledger.ts";
@@ -658,18 +659,20 @@ Deno.test(
   processTest,
   async () => {
     await withOwnBroker(async (node) => {
-      const db = new DatabaseSync(":memory:");
-      const outbox = new Outbox(db);
+      const store = new SqliteStore(new DatabaseSync(":memory:"));
+      const outbox = await Outbox.open(store);
       const add = (id: string, bytes: number) =>
-        outbox.add({
-          exchange: "",
-          routingKey: "big_test",
-          messageId: id,
-          body: Buffer.alloc(bytes, 0x20),
-        });
-      add("small-1", 100);
-      add("huge", 2 * 1024 * 1024);
-      add("small-2", 100);
+        store.transaction((tx) =>
+          outbox.add(tx, {
+            exchange: "",
+            routingKey: "big_test",
+            messageId: id,
+            body: Buffer.alloc(bytes, 0x20),
+          })
+        );
+      await add("small-1", 100);
+      await add("huge", 2 * 1024 * 1024);
+      await add("small-2", 100);
       const setAside: string[] = [];
       const relay = new Relay(outbox, {
         onSetAside: (entry, reason) =>
@@ -692,7 +695,7 @@ Deno.test(
           }),
       });
       await eventually(
-        () => Promise.resolve(outbox.countPending() === 0),
+        async () => await outbox.countPending() === 0,
         "the outbox to be sent or set aside",
         60_000,
       );

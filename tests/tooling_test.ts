@@ -174,6 +174,21 @@ assert rabbit["healthcheck"]["test"], "no healthcheck"
 limits = doc["configs"][rabbit["configs"][0]["source"]]["content"]
 assert "max_message_size = 1048576" in limits, limits
 assert rabbit["configs"][0]["target"].startswith("/etc/rabbitmq/conf.d/"), rabbit
+services = doc["services"]
+for node in ["rmq1", "rmq2", "rmq3"]:
+    assert services[node]["profiles"] == ["cluster"], node
+    assert services[node]["healthcheck"]["test"], node
+assert services["postgres"]["healthcheck"]["test"], "postgres"
+for name in ["billing", "inventory", "pos"]:
+    service = services[name]
+    assert service["build"] == ".", name
+    assert service["environment"]["QUEUE_TYPE"] == "quorum", name
+    assert service["environment"]["DATABASE_URL"].startswith("postgres://"), name
+    assert all(dep["condition"] == "service_healthy" for dep in service["depends_on"].values()), name
+assert services["billing"]["deploy"]["replicas"] == 2
+assert "classic_config" in doc["configs"]["rabbitmq-cluster"]["content"]
+dockerfile = open(sys.argv[3]).read()
+assert dockerfile.startswith("# ") and "FROM denoland/deno:2.9.6" in dockerfile, dockerfile
 print("valid")
 `;
   const { code, stdout, stderr } = await command("/usr/bin/python3", [
@@ -181,6 +196,7 @@ print("valid")
     script,
     projectPath("compose.yaml"),
     schema,
+    projectPath("Dockerfile"),
   ]);
   assert.equal(code, 0, stderr);
   assert.equal(stdout.trim(), "valid");

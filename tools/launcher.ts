@@ -91,7 +91,9 @@ export function invocation(
       (variable) => env[variable] || undefined,
     );
     for (const key of program.settings) {
-      childEnv[SETTINGS[key].env] = String(config[key]);
+      const value = config[key];
+      if (value !== undefined) childEnv[SETTINGS[key].env] = String(value);
+      else delete childEnv[SETTINGS[key].env];
     }
     programArgs = withoutSettings(program, args);
     serving = Boolean(program.service) && positionals.length === 0;

@@ -1,0 +1,391 @@
+/**
+ * A service's store: its own SQLite file under DATA_DIR by default, or its
+ * own schema of a PostgreSQL database when DATABASE_URL says so. One
+ * contract over both: statements with `?` placeholders, and transactions
+ * that commit all of their work or none of it.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import pg from "pg";
+import { openDatabase } from "./database.ts";
+import { errorMessage } from "./errors.ts";
+
+/** A row as a query returns it, by column name. */
+export type Row = Record<string, unknown>;
+
+/** Statements, on a store or inside one of its transactions. */
+export interface Sql {
+  /** Every row of a query. */
+  all(sql: string, ...params: unknown[]): Promise<Row[]>;
+  /** The first row of a query, if any. */
+  get(sql: string, ...params: unknown[]): Promise<Row | undefined>;
+  /** Runs a statement; how many rows it changed. */
+  run(sql: string, ...params: unknown[]): Promise<number>;
+  /**
+   * Runs `fn` once the transaction has committed (at once outside one):
+   * for waking whoever reads what it wrote.
+   */
+  onCommit(fn: () => void): void;
+}
+
+/** A service's store. */
+export interface Store extends Sql {
+  /** Which database: statements that differ between them ask. */
+  readonly dialect: "sqlite" | "postgres";
+  /** Where it is, to print: a file, or a database and schema (no password). */
+  readonly where: string;
+  /**
+   * Runs `work` in one transaction: all of it is committed, or none.
+   * Statements of the store outside it wait until it ends.
+   */
+  transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
+  /** Runs statements that take no parameters (schema). */
+  exec(sql: string): Promise<void>;
+  /** Closes it. */
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode openStore}. */
+export interface StoreOptions {
+  /** The service, which names its file or its schema. */
+  name: string;
+  /** DATA_DIR, for the SQLite file. */
+  dataDir: string;
+  /** DATABASE_URL: PostgreSQL instead of SQLite when set. */
+  databaseUrl?: string;
+  /**
+   * Open for reading only (SQLite), for tools that print what is stored.
+   *
+   * @default {false}
+   */
+  readOnly?: boolean;
+}
+
+/**
+ * Opens a service's store.
+ *
+ * @throws {Deno.errors.NotFound} when opening SQLite for reading and there
+ * is no file yet.
+ * @throws {Error} naming the store when it cannot be opened.
+ */
+export async function openStore(options: StoreOptions): Promise<Store> {
+  if (options.databaseUrl) {
+    return await PostgresStore.open(options.databaseUrl, options.name);
+  }
+  return new SqliteStore(
+    openDatabase({
+      dataDir: options.dataDir,
+      name: options.name,
+      readOnly: options.readOnly,
+    }),
+    join(options.dataDir, options.name, `${options.name}.db`),
+  );
+}
+
+/** A lock for one holder at a time, in the order asked. */
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+
+  async lock(): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => release = resolve);
+    const before = this.#tail;
+    this.#tail = before.then(() => held);
+    await before;
+    return release;
+  }
+}
+
+/**
+ * SQLite in WAL mode with full sync. Its statements run at once; a lock
+ * keeps another's statements out of an open transaction, since `await`
+ * lets other work run in between.
+ */
+export class SqliteStore implements Store {
+  readonly dialect = "sqlite";
+  readonly where: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<
+    string,
+    ReturnType<DatabaseSync["prepare"]>
+  >();
+  readonly #mutex = new Mutex();
+  #inTransaction = false;
+  #committed: (() => void)[] = [];
+
+  /** Wraps an open database; `where` says where it is. */
+  constructor(db: DatabaseSync, where = "(memory)") {
+    this.#db = db;
+    this.where = where;
+  }
+
+  /** The database underneath, for what only SQLite does. */
+  get db(): DatabaseSync {
+    return this.#db;
+  }
+
+  #prepare(sql: string) {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  readonly #sql: Sql = {
+    all: (sql, ...params) =>
+      Promise.resolve(
+        this.#prepare(sql).all(...params as SQLInputValue[]) as Row[],
+      ),
+    get: (sql, ...params) =>
+      Promise.resolve(
+        this.#prepare(sql).get(...params as SQLInputValue[]) as Row | undefined,
+      ),
+    run: (sql, ...params) =>
+      Promise.resolve(
+        Number(this.#prepare(sql).run(...params as SQLInputValue[]).changes),
+      ),
+    onCommit: (fn) => {
+      if (this.#inTransaction) this.#committed.push(fn);
+      else fn();
+    },
+  };
+
+  onCommit(fn: () => void): void {
+    this.#sql.onCommit(fn);
+  }
+
+  async #outside<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.#inTransaction) return await work();
+    const release = await this.#mutex.lock();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  all(sql: string, ...params: unknown[]): Promise<Row[]> {
+    return this.#outside(() => this.#sql.all(sql, ...params));
+  }
+
+  get(sql: string, ...params: unknown[]): Promise<Row | undefined> {
+    return this.#outside(() => this.#sql.get(sql, ...params));
+  }
+
+  run(sql: string, ...params: unknown[]): Promise<number> {
+    return this.#outside(() => this.#sql.run(sql, ...params));
+  }
+
+  async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+    const release = await this.#mutex.lock();
+    this.#inTransaction = true;
+    let committed: (() => void)[] = [];
+    try {
+      // Inside: a BEGIN that fails (the file locked too long) must still
+      // let the lock go.
+      this.#db.exec("BEGIN IMMEDIATE");
+      const result = await work(this.#sql);
+      this.#db.exec("COMMIT");
+      committed = this.#committed;
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    } finally {
+      this.#inTransaction = false;
+      this.#committed = [];
+      release();
+      for (const fn of committed) fn();
+    }
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.#outside(() => {
+      this.#db.exec(sql);
+      return Promise.resolve();
+    });
+  }
+
+  close(): Promise<void> {
+    this.#db.close();
+    return Promise.resolve();
+  }
+}
+
+/** The advisory lock the services take to change their schemas, one at a time. */
+const SCHEMA_LOCK = 7_454_633;
+
+/** `?` placeholders as PostgreSQL's `$1`, `$2` … (none sit in our literals). */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/**
+ * PostgreSQL through a small pool, in the service's own schema. Values
+ * PostgreSQL returns as text (bigint, numeric, count) are read with
+ * `Number()` by the callers, as they read SQLite's.
+ */
+export class PostgresStore implements Store {
+  readonly dialect = "postgres";
+  readonly where: string;
+  readonly #pool: pg.Pool;
+  readonly #texts = new Map<string, string>();
+
+  private constructor(pool: pg.Pool, where: string) {
+    this.#pool = pool;
+    this.where = where;
+  }
+
+  /**
+   * Connects to `url` and makes the schema `name` if need be.
+   *
+   * @throws {Error} one line naming the database without its password.
+   */
+  static async open(url: string, name: string): Promise<PostgresStore> {
+    const parsed = new URL(url);
+    const where = `${parsed.protocol}//${
+      parsed.username ? `${parsed.username}@` : ""
+    }${parsed.host}${parsed.pathname} (schema ${name})`;
+    const pool = new pg.Pool({
+      host: decodeURIComponent(parsed.hostname.replace(/^\[(.*)\]$/, "$1")),
+      port: Number(parsed.port || 5432),
+      user: decodeURIComponent(parsed.username || "postgres"),
+      // A function: pg then reads no PGPASSWORD of its own.
+      password: () => decodeURIComponent(parsed.password),
+      database: decodeURIComponent(parsed.pathname.slice(1) || "postgres"),
+      application_name: name,
+      options: `-c search_path=${name}`,
+      max: 4,
+    });
+    pool.on("error", () => {}); // An idle client lost: the next query says so.
+    const store = new PostgresStore(pool, where);
+    try {
+      await store.exec(`CREATE SCHEMA IF NOT EXISTS ${name}`);
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw new Error(
+        `Cannot open database "${where}": ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    return store;
+  }
+
+  #text(sql: string): string {
+    let text = this.#texts.get(sql);
+    if (text === undefined) {
+      text = numbered(sql);
+      this.#texts.set(sql, text);
+    }
+    return text;
+  }
+
+  #on(
+    client: pg.Pool | pg.PoolClient,
+    committed?: (() => void)[],
+  ): Sql {
+    return {
+      onCommit: (fn) => committed ? committed.push(fn) : fn(),
+      all: async (sql, ...params) =>
+        (await client.query(this.#text(sql), params)).rows,
+      get: async (sql, ...params) =>
+        (await client.query(this.#text(sql), params)).rows[0],
+      run: async (sql, ...params) =>
+        (await client.query(this.#text(sql), params)).rowCount ?? 0,
+    };
+  }
+
+  all(sql: string, ...params: unknown[]): Promise<Row[]> {
+    return this.#on(this.#pool).all(sql, ...params);
+  }
+
+  get(sql: string, ...params: unknown[]): Promise<Row | undefined> {
+    return this.#on(this.#pool).get(sql, ...params);
+  }
+
+  run(sql: string, ...params: unknown[]): Promise<number> {
+    return this.#on(this.#pool).run(sql, ...params);
+  }
+
+  onCommit(fn: () => void): void {
+    fn();
+  }
+
+  async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    // A server that goes away while the client is held says so here as well
+    // as in the query under way, which is what reports it.
+    const ignore = () => {};
+    client.on("error", ignore);
+    const committed: (() => void)[] = [];
+    try {
+      await client.query("BEGIN");
+      const result = await work(this.#on(client, committed));
+      await client.query("COMMIT");
+      for (const fn of committed) fn();
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.off("error", ignore);
+      client.release();
+    }
+  }
+
+  /**
+   * Runs a schema statement under a lock that every instance takes: two
+   * services making the same table at once would otherwise collide in
+   * PostgreSQL's catalog, even with IF NOT EXISTS.
+   */
+  async exec(sql: string): Promise<void> {
+    await this.transaction(async (tx) => {
+      await tx.get("SELECT pg_advisory_xact_lock(?)", SCHEMA_LOCK);
+      await tx.run(sql);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
+
+/**
+ * Schema text for the store's dialect: our statements are written for
+ * SQLite; PostgreSQL has no `WITHOUT ROWID`, calls a blob `BYTEA` and an
+ * autoincrement key an identity.
+ */
+export function schema(store: Store, sql: string): string {
+  if (store.dialect === "sqlite") return sql;
+  return sql
+    .replaceAll(/\)\s*WITHOUT ROWID/g, ")")
+    .replaceAll(
+      /INTEGER PRIMARY KEY AUTOINCREMENT/g,
+      "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    )
+    .replaceAll(/\bBLOB\b/g, "BYTEA");
+}
+
+/** Adds a column to a table made before it existed. */
+export async function addColumn(
+  store: Store,
+  table: string,
+  definition: string,
+): Promise<void> {
+  if (store.dialect === "postgres") {
+    await store.exec(
+      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${definition}`,
+    );
+    return;
+  }
+  const [column] = definition.split(/\s/);
+  const columns = await store.all(`PRAGMA table_info(${table})`);
+  if (!columns.some((row) => row.name === column)) {
+    await store.exec(`ALTER TABLE ${table} ADD COLUMN ${definition}`);
+  }
+}

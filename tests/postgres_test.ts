@@ -1,0 +1,253 @@
+/**
+ * The services on PostgreSQL (DATABASE_URL), each test in a database of its
+ * own: the same guarantees as on SQLite, and several instances of every
+ * service sharing one database.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { Sandbox } from "../lib/sandbox.ts";
+import { withSandbox } from "../lib/sandbox.ts";
+import { testDatabaseServer, withDatabase } from "../lib/_test_stores.ts";
+import { reconcile } from "./_ledger.ts";
+import { processTest } from "./_options.ts";
+import { Running, runService } from "./_process.ts";
+
+const skip = testDatabaseServer() === undefined
+  ? " (skipped: no PostgreSQL server to test on)"
+  : "";
+
+/** The sandbox on the database at `url`, on quorum queues. */
+function onDatabase(sandbox: Sandbox, url: string): Sandbox {
+  return {
+    ...sandbox,
+    env: { ...sandbox.env, DATABASE_URL: url, QUEUE_TYPE: "quorum" },
+  };
+}
+
+Deno.test({
+  name: `postgres: N sales make N invoices and exact stock${skip}`,
+  ignore: skip !== "",
+  ...processTest,
+  fn: async () => {
+    await withSandbox(async (base) => {
+      const ran = await withDatabase(async (url) => {
+        const sandbox = onDatabase(base, url);
+        const consumers = [
+          new Running("billing", sandbox),
+          new Running("inventory", sandbox),
+        ];
+        await Promise.all(consumers.map((c) => c.waitFor(/running on/)));
+        const pos = await runService("pos", sandbox, [
+          "--count",
+          "300",
+          "--quiet",
+        ]);
+        assert.equal(pos.code, 0, pos.stderr);
+        await consumers[0].waitFor(/Generating invoice/, 300);
+        await consumers[1].waitFor(/Inventory update/, 300);
+        for (const consumer of consumers) {
+          assert.equal(await consumer.stop(), 0);
+        }
+        const figures = await reconcile(sandbox, url, "postgres");
+        assert.deepEqual(figures, {
+          sales: 300,
+          lost: 0,
+          duplicated: 0,
+          gapless: true,
+          mismatches: 0,
+        });
+        // Nothing was written under DATA_DIR: the state is in PostgreSQL.
+        assert.equal(
+          await Deno.stat(join(sandbox.dataDir, "billing")).then(
+            () => true,
+            () => false,
+          ),
+          false,
+        );
+      });
+      assert.ok(ran, "no database could be made");
+    });
+  },
+});
+
+Deno.test({
+  name:
+    `postgres: 2 tills, 2 Billing and 2 Inventory on one database, one Billing SIGKILLed${skip}`,
+  ignore: skip !== "",
+  ...processTest,
+  fn: async () => {
+    await withSandbox(async (base) => {
+      const ran = await withDatabase(async (url) => {
+        const sandbox = onDatabase(base, url);
+        const consumers = ["billing", "billing", "inventory", "inventory"].map(
+          (name) =>
+            new Running(name as "billing" | "inventory", sandbox, [
+              "--prefetch",
+              "50",
+            ]),
+        );
+        await Promise.all(consumers.map((c) => c.waitFor(/running on/)));
+        const count = 1000;
+        const tills = await Promise.all(
+          ["A", "B"].map((till) =>
+            runService("pos", sandbox, [
+              "--simulate",
+              "--count",
+              String(count),
+              "--till",
+              till,
+              "--quiet",
+            ])
+          ),
+        );
+        for (const till of tills) assert.equal(till.code, 0, till.stderr);
+        // One Billing instance killed while it works: the other goes on.
+        await consumers[0].waitFor(/Generating invoice/, 100, 60_000);
+        await consumers[0].stop("SIGKILL");
+        const handled = (name: RegExp, from: Running[]) =>
+          from.reduce(
+            (sum, c) => sum + c.lines.filter((line) => name.test(line)).length,
+            0,
+          );
+        const deadline = Date.now() + 120_000;
+        while (
+          handled(/Generating invoice/, consumers.slice(0, 2)) < 2 * count ||
+          handled(/Inventory update/, consumers.slice(2)) < 2 * count
+        ) {
+          assert.ok(
+            Date.now() < deadline,
+            `timed out:\n${
+              consumers.map((c) =>
+                c.lines.filter((line) => !/^(Generating|Inventory)/.test(line))
+                  .slice(-6).join("\n")
+              ).join("\n--\n")
+            }`,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        for (const consumer of consumers.slice(1)) {
+          assert.equal(await consumer.stop(), 0);
+        }
+        // Both instances of each did a share of the work.
+        for (const consumer of consumers) {
+          assert.ok(
+            consumer.lines.some((line) =>
+              /Generating invoice|Inventory update/.test(line)
+            ),
+          );
+        }
+        const figures = await reconcile(
+          sandbox,
+          url,
+          "postgres, quorum, 2+2+2, one Billing SIGKILLed",
+        );
+        assert.deepEqual(figures, {
+          sales: 2 * count,
+          lost: 0,
+          duplicated: 0,
+          gapless: true,
+          mismatches: 0,
+        });
+      });
+      assert.ok(ran, "no database could be made");
+    });
+  },
+});
+
+/** Whether this machine's PostgreSQL can be restarted by a test. */
+async function restartable(): Promise<boolean> {
+  try {
+    const { code } = await new Deno.Command("pg_lsclusters", {
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return code === 0 && Deno.uid() === 0;
+  } catch {
+    return false;
+  }
+}
+
+const noRestart = skip ||
+  (await restartable()
+    ? ""
+    : " (skipped: pg_ctlcluster is not here to restart PostgreSQL)");
+
+Deno.test({
+  name: `postgres: the database restarted mid-stream${noRestart}`,
+  ignore: noRestart !== "",
+  ...processTest,
+  fn: async () => {
+    await withSandbox(async (base) => {
+      const ran = await withDatabase(async (url) => {
+        const sandbox = onDatabase(base, url);
+        const consumers = ["billing", "billing", "inventory", "inventory"].map(
+          (name) => new Running(name as "billing" | "inventory", sandbox),
+        );
+        await Promise.all(consumers.map((c) => c.waitFor(/running on/)));
+        const count = 2000;
+        const pos = new Running("pos", sandbox, [
+          "--simulate",
+          "--count",
+          String(count),
+          "--rate",
+          "400",
+          "--quiet",
+        ]);
+        await consumers[0].waitFor(/Generating invoice/, 200, 60_000);
+        const [version] = (await Array.fromAsync(
+          Deno.readDir("/etc/postgresql"),
+        )).map((entry) => entry.name);
+        const restart = await new Deno.Command("pg_ctlcluster", {
+          args: ["--skip-systemctl-redirect", version, "main", "restart"],
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        assert.equal(restart.code, 0, new TextDecoder().decode(restart.stderr));
+        assert.equal(await pos.exited(), 0, pos.lines.slice(-5).join("\n"));
+        const handled = (name: RegExp, from: Running[]) =>
+          from.reduce(
+            (sum, c) => sum + c.lines.filter((line) => name.test(line)).length,
+            0,
+          );
+        const deadline = Date.now() + 120_000;
+        while (
+          handled(/Generating invoice/, consumers.slice(0, 2)) < count ||
+          handled(/Inventory update/, consumers.slice(2)) < count
+        ) {
+          assert.ok(
+            Date.now() < deadline,
+            `timed out:\n${
+              consumers.map((c) =>
+                c.lines.filter((line) => !/^(Generating|Inventory)/.test(line))
+                  .slice(-6).join("\n")
+              ).join("\n--\n")
+            }`,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        for (const consumer of consumers) {
+          assert.equal(
+            await consumer.stop(),
+            0,
+            consumer.lines.filter((line) =>
+              !/^(Generating|Inventory)/.test(line)
+            ).join("\n"),
+          );
+        }
+        const figures = await reconcile(
+          sandbox,
+          url,
+          "postgres restarted mid-stream",
+        );
+        assert.deepEqual(figures, {
+          sales: count,
+          lost: 0,
+          duplicated: 0,
+          gapless: true,
+          mismatches: 0,
+        });
+      });
+      assert.ok(ran, "no database could be made");
+    });
+  },
+});
