@@ -29,7 +29,7 @@ import { errorMessage } from "../lib/errors.ts";
 import { invocation, type ProgramName } from "../tools/launcher.ts";
 import { join } from "node:path";
 import { readOutbox } from "../lib/outbox.ts";
-import { type Sandbox, withSandbox } from "../lib/sandbox.ts";
+import { type Sandbox, withDatabase, withSandbox } from "../lib/sandbox.ts";
 import {
   articleBaseline,
   type BaselineResult,
@@ -98,6 +98,11 @@ class Timed {
         else if (/running on/.test(line)) this.readyAt ??= now;
       }
     }
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid;
   }
 
   /** Waits until `count` sales are committed. */
@@ -337,6 +342,125 @@ ${parts.join("\n")}
 }
 
 /** Everything a run measured. */
+/** CPU-seconds a process has used so far (utime + stime of /proc/<pid>/stat). */
+async function cpuSeconds(pid: number): Promise<number> {
+  try {
+    const { stdout } = await new Deno.Command("cat", {
+      args: [`/proc/${pid}/stat`],
+      stderr: "null",
+    }).output();
+    const fields = new TextDecoder().decode(stdout).split(") ")[1].split(" ");
+    // utime and stime are fields 14 and 15, in clock ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0; // Exited.
+  }
+}
+
+/** The broker's VM on this machine, as rabbitmqctl names it, for its CPU. */
+async function brokerPid(): Promise<number | undefined> {
+  try {
+    const { stdout } = await new Deno.Command("rabbitmqctl", {
+      args: ["status"],
+      stderr: "null",
+    }).output();
+    const pid = Number(
+      /OS PID: (\d+)/.exec(new TextDecoder().decode(stdout))?.[1],
+    );
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One scale-out configuration, measured. */
+interface ScaleRun {
+  store: "sqlite" | "postgres";
+  queueType: "classic" | "quorum";
+  instances: number;
+  sales: number;
+  perSecond: number;
+  /** CPU-seconds per 1,000 sales, each process kind summed over its instances. */
+  cpuPer1000: { billing: number; inventory: number; broker: number };
+}
+
+/**
+ * N sales at full speed through `instances` Billing and Inventory processes,
+ * on a store and a queue type: throughput, and CPU per sale per process, so
+ * that scaling on more cores can be projected.
+ */
+async function scaleRun(
+  config: Omit<ScaleRun, "perSecond" | "cpuPer1000">,
+): Promise<ScaleRun> {
+  let run: ScaleRun | undefined;
+  await withSandbox(async (base) => {
+    const go = async (databaseUrl?: string) => {
+      const sandbox = {
+        ...base,
+        env: {
+          ...base.env,
+          QUEUE_TYPE: config.queueType,
+          ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+        },
+      };
+      const consumers = Array.from(
+        { length: config.instances },
+        () => [
+          new Timed("billing", sandbox, [], 3_600_000),
+          new Timed("inventory", sandbox, [], 3_600_000),
+        ],
+      ).flat();
+      await Promise.all(consumers.map((consumer) => consumer.ready()));
+      const broker = await brokerPid();
+      const cpu = async () =>
+        await Promise.all([...consumers.map((c) => c.pid), broker ?? 0].map(
+          cpuSeconds,
+        ));
+      const before = await cpu();
+      const started = performance.now();
+      const pos = new Timed("pos", sandbox, [
+        "--count",
+        String(config.sales),
+        "--quiet",
+      ], 3_600_000);
+      if (await pos.exited() !== 0) throw new Error("The POS failed");
+      const committed = (kind: number) =>
+        consumers.filter((_, i) => i % 2 === kind).reduce(
+          (sum, consumer) => sum + consumer.committed.size,
+          0,
+        );
+      while (committed(0) < config.sales || committed(1) < config.sales) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const after = await cpu();
+      for (const consumer of consumers) await consumer.stop();
+      const used = after.map((value, i) => value - before[i]);
+      const per1000 = (value: number) =>
+        Math.round((value / config.sales) * 1000 * 100) / 100;
+      const sum = (kind: number) =>
+        used.slice(0, consumers.length).filter((_, i) => i % 2 === kind)
+          .reduce((a, b) => a + b, 0);
+      run = {
+        ...config,
+        perSecond: Math.round(config.sales / seconds),
+        cpuPer1000: {
+          billing: per1000(sum(0)),
+          inventory: per1000(sum(1)),
+          broker: per1000(used.at(-1) ?? 0),
+        },
+      };
+    };
+    if (config.store === "postgres") {
+      const made = await withDatabase(go);
+      if (!made) throw new Error("No PostgreSQL server to measure on");
+    } else {
+      await go();
+    }
+  });
+  return run!;
+}
+
 interface BenchResult {
   date: string;
   machine: string;
@@ -346,6 +470,7 @@ interface BenchResult {
   ratios: { pipelineToRaw: number; pipelineToArticle: number };
   services: Record<string, { peakRssMiB: number; readyMs: number }>;
   targets: Record<string, { value: number; target: string; met: boolean }>;
+  scaleOut?: ScaleRun[];
 }
 
 function machine(): string {
@@ -422,6 +547,7 @@ async function main(): Promise<void> {
       loads: { type: "string", default: "500,1000,2000" },
       seconds: { type: "string", default: "5" },
       article: { type: "string", default: "200" },
+      "scale-sales": { type: "string", default: "5000" },
       out: {
         type: "string",
         default: new URL("./results/", import.meta.url).pathname,
@@ -549,12 +675,44 @@ async function main(): Promise<void> {
     };
   });
   if (!result) return;
+  if (Number(values["scale-sales"]) > 0) {
+    const scaleSales = Number(values["scale-sales"]);
+    const runs: ScaleRun[] = [];
+    for (
+      const config of [
+        { store: "sqlite", queueType: "classic", instances: 1 },
+        { store: "sqlite", queueType: "quorum", instances: 1 },
+        { store: "postgres", queueType: "classic", instances: 1 },
+        { store: "postgres", queueType: "classic", instances: 2 },
+        { store: "postgres", queueType: "quorum", instances: 2 },
+      ] as const
+    ) {
+      console.error(
+        `Scale-out: ${config.store}, ${config.queueType}, ${config.instances} of each consumer, ${scaleSales} sales ...`,
+      );
+      runs.push(await scaleRun({ ...config, sales: scaleSales }));
+    }
+    result.scaleOut = runs;
+  }
   await Deno.mkdir(values.out, { recursive: true });
   const json = JSON.stringify(result, null, 2);
   await Deno.writeTextFile(`${values.out}/latest.json`, json + "\n");
   await Deno.writeTextFile(`${values.out}/latest.svg`, chart(result));
   console.log(table(result));
+  if (result.scaleOut) console.log(scaleTable(result.scaleOut));
   console.error(`Wrote ${values.out}latest.json and latest.svg`);
+}
+
+/** The scale-out runs as a Markdown table. */
+function scaleTable(runs: ScaleRun[]): string {
+  return [
+    "",
+    "| Store | Queues | Instances | Sales/s | CPU-s/1000 Billing | Inventory | Broker |",
+    "| ----- | ------ | --------: | ------: | -----------------: | --------: | -----: |",
+    ...runs.map((run) =>
+      `| ${run.store} | ${run.queueType} | ${run.instances} | ${run.perSecond} | ${run.cpuPer1000.billing} | ${run.cpuPer1000.inventory} | ${run.cpuPer1000.broker} |`
+    ),
+  ].join("\n");
 }
 
 if (import.meta.main) {

@@ -1,11 +1,13 @@
 /**
- * A sandbox: a throwaway virtual host and data folder, so that tests and the
- * benchmark use the real queue names without touching anyone's data.
+ * A sandbox: a throwaway virtual host, data folder and database, so that
+ * tests and the benchmark use the real queue names and tables without
+ * touching anyone's data.
  *
  * @module
  */
 import { join } from "node:path";
 import { DEFAULT_AMQP_URL } from "./amqp_url.ts";
+import pg from "pg";
 import { readEnv } from "./config.ts";
 
 /**
@@ -128,4 +130,62 @@ export async function withSandbox(
 /** The same sandbox, reached at another AMQP_URL (a proxy, a broker list). */
 export function atUrl(sandbox: Sandbox, url: string): Sandbox {
   return { ...sandbox, url, env: { ...sandbox.env, AMQP_URL: url } };
+}
+
+/**
+ * The PostgreSQL server sandboxes make their databases on: TEST_DATABASE_URL,
+ * or the local server's; undefined where this process may not reach it.
+ */
+export function testDatabaseServer(): string | undefined {
+  const allowed = (name: "env" | "net", detail: string) =>
+    Deno.permissions.querySync(
+      name === "env" ? { name, variable: detail } : { name, host: detail },
+    ).state === "granted";
+  const url = (allowed("env", "TEST_DATABASE_URL") &&
+    Deno.env.get("TEST_DATABASE_URL")) ||
+    "postgres://postgres@127.0.0.1:5432/postgres";
+  const host = new URL(url);
+  return allowed("net", `${host.hostname}:${host.port || 5432}`) &&
+      allowed("env", "PGSSLMODE")
+    ? url
+    : undefined;
+}
+
+/**
+ * Runs `fn` in a PostgreSQL database of its own, made on the test server
+ * and dropped afterwards; `fn` gets its URL. Undefined where none answers.
+ */
+export async function withDatabase(
+  fn: (url: string) => Promise<void>,
+): Promise<boolean> {
+  const server = testDatabaseServer();
+  if (!server) return false;
+  // A client for each statement: the server may restart in between.
+  const admin = async (sql: string) => {
+    const client = new pg.Client({
+      connectionString: server,
+      password: () => "",
+    });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  };
+  const name = `shop_test_${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await admin(`CREATE DATABASE ${name}`);
+  } catch {
+    return false;
+  }
+  try {
+    const url = new URL(server);
+    url.pathname = `/${name}`;
+    await fn(url.href);
+  } finally {
+    await admin(`DROP DATABASE ${name} WITH (FORCE)`);
+  }
+  return true;
 }
