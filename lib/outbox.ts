@@ -221,7 +221,7 @@ export interface SetAsideEntry {
 /**
  * Every message in the outbox of the database file at `path`, oldest first,
  * read without writing: for tools, tests and the benchmark. None when there
- * is no file yet.
+ * is no file or no outbox yet.
  */
 export function readOutbox(
   path: string,
@@ -233,6 +233,11 @@ export function readOutbox(
   }
   const db = new DatabaseSync(path, { readOnly: true });
   try {
+    // A service just started may have made its file and not yet its table.
+    const made = db.prepare(
+      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'",
+    ).get();
+    if (!made) return [];
     return db.prepare(
       "SELECT message_id, body, sent_at FROM outbox ORDER BY id",
     ).all().map((row) => ({

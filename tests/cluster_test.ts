@@ -85,14 +85,18 @@ Deno.test({
         );
         await Promise.all(consumers.map((c) => c.waitFor(/running on/)));
         const count = 3000;
-        const pos = new Running("pos", sandbox, [
-          "--simulate",
-          "--count",
-          String(count),
-          "--rate",
-          "600",
-          "--quiet",
-        ]);
+        const tills = ["A", "B"].map((till) =>
+          new Running("pos", sandbox, [
+            "--simulate",
+            "--count",
+            String(count / 2),
+            "--rate",
+            "300",
+            "--till",
+            till,
+            "--quiet",
+          ])
+        );
         const handled = (name: RegExp, from: Running[]) =>
           from.reduce(
             (sum, c) => sum + c.lines.filter((line) => name.test(line)).length,
@@ -112,7 +116,9 @@ Deno.test({
         await kill(layout, leader);
         await until(() => invoiced() >= 1500, "1500 invoices");
         await start(layout, leader);
-        assert.equal(await pos.exited(), 0, pos.lines.slice(-5).join("\n"));
+        for (const till of tills) {
+          assert.equal(await till.exited(), 0, till.lines.slice(-5).join("\n"));
+        }
         await until(
           () =>
             invoiced() >= count &&
@@ -125,7 +131,7 @@ Deno.test({
         const figures = await reconcile(
           sandbox,
           databaseUrl,
-          `cluster, quorum, postgres, 2+2, killed ${
+          `cluster, quorum, postgres, 2 tills + 2 + 2, killed ${
             nodeName(leader)
           } and started it again`,
         );

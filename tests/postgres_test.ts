@@ -8,7 +8,8 @@ import { join } from "node:path";
 import type { Sandbox } from "../lib/sandbox.ts";
 import { withSandbox } from "../lib/sandbox.ts";
 import { testDatabaseServer, withDatabase } from "../lib/_test_stores.ts";
-import { reconcile } from "./_ledger.ts";
+import { drain, eventually, openClient, publishRaw, sleep } from "./_amqp.ts";
+import { reconcile, stock } from "./_ledger.ts";
 import { processTest } from "./_options.ts";
 import { Running, runService } from "./_process.ts";
 
@@ -246,6 +247,83 @@ Deno.test({
           gapless: true,
           mismatches: 0,
         });
+      });
+      assert.ok(ran, "no database could be made");
+    });
+  },
+});
+
+Deno.test({
+  name:
+    `postgres: two Inventory instances send one low-stock event per crossing${skip}`,
+  ignore: skip !== "",
+  ...processTest,
+  fn: async () => {
+    await withSandbox(async (base) => {
+      const ran = await withDatabase(async (url) => {
+        const sandbox = onDatabase(base, url);
+        const set = await runService("inventory", sandbox, [
+          "stock",
+          "set",
+          "MILK001",
+          "300",
+          "--threshold",
+          "150",
+        ]);
+        assert.equal(set.code, 0, set.stderr);
+        const inventories = [0, 1].map(() =>
+          new Running("inventory", sandbox, ["--prefetch", "10"])
+        );
+        await Promise.all(inventories.map((c) => c.waitFor(/running on/)));
+        const client = await openClient(sandbox);
+        const channel = await client.createChannel();
+        const { queue } = await channel.assertQueue("", { exclusive: true });
+        await channel.bindQueue(queue, "sales_exchange", "inventory.stock.low");
+        // 200 sales of one each, from a .NET-like till: 300 goes to 100,
+        // crossing 150 once, while both instances take sales.
+        for (let id = 1; id <= 200; id++) {
+          await publishRaw(
+            client,
+            JSON.stringify({
+              SaleId: 60000 + id,
+              StoreId: "NEPAL-01",
+              Items: [{ Sku: "MILK001", Quantity: 1 }],
+              Timestamp: new Date().toISOString(),
+              TotalAmount: 1,
+            }),
+          );
+        }
+        const updated = () =>
+          inventories.reduce(
+            (sum, c) =>
+              sum + c.lines.filter((line) => /Inventory update/.test(line))
+                .length,
+            0,
+          );
+        await eventually(
+          () => Promise.resolve(updated() === 200),
+          "200 updates",
+        );
+        for (const inventory of inventories) {
+          assert.equal(await inventory.stop(), 0);
+        }
+        assert.ok(
+          inventories.every((c) =>
+            c.lines.some((line) => /Inventory update/.test(line))
+          ),
+          "both instances took sales",
+        );
+        await sleep(500);
+        const events = await drain(client, queue);
+        await client.close();
+        assert.equal(events.length, 1, "one event for one crossing");
+        const event = JSON.parse(events[0].content.toString());
+        assert.equal(event.Quantity, 149);
+        assert.equal(event.Threshold, 150);
+        assert.deepEqual(
+          (await stock(sandbox)).map((level) => [level.Sku, level.Quantity]),
+          [["MILK001", 100]],
+        );
       });
       assert.ok(ran, "no database could be made");
     });
