@@ -20,6 +20,16 @@ import type { Store } from "./store.ts";
 import { onShutdown } from "./shutdown.ts";
 import { declareQueue, type QueueTopology } from "./topology.ts";
 
+/** The settings a consuming service reads, for its program declaration. */
+export const CONSUMER_SETTINGS: readonly (keyof Config)[] = [
+  "url",
+  "dataDir",
+  "databaseUrl",
+  "prefetch",
+  "maxMessageBytes",
+  "queueType",
+];
+
 /** Options of {@linkcode runConsumer}. */
 export interface RunConsumerOptions<T>
   extends QueueTopology, Pick<ConsumerOptions<T>, "decode" | "handle"> {

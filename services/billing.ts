@@ -33,7 +33,7 @@ import { wholeNumber } from "../lib/whole_number.ts";
 import { OUTBOX_HELP, outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
-import { runConsumer } from "../lib/run_consumer.ts";
+import { CONSUMER_SETTINGS, runConsumer } from "../lib/run_consumer.ts";
 import { openStore, schema, type Store } from "../lib/store.ts";
 
 const NAME = "billing";
@@ -44,14 +44,7 @@ const QUEUE = "billing_queue";
 export const program: Program = {
   name: NAME,
   script: "services/billing.ts",
-  settings: [
-    "url",
-    "dataDir",
-    "databaseUrl",
-    "prefetch",
-    "maxMessageBytes",
-    "queueType",
-  ],
+  settings: CONSUMER_SETTINGS,
   env: ["TAX_RATE"],
   service: true,
   keepsData: true,

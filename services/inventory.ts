@@ -35,7 +35,7 @@ import { Outbox } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { readInput } from "../lib/read_input.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
-import { runConsumer } from "../lib/run_consumer.ts";
+import { CONSUMER_SETTINGS, runConsumer } from "../lib/run_consumer.ts";
 import {
   openStore,
   type Row,
@@ -53,14 +53,7 @@ const QUEUE = "inventory_queue";
 export const program: Program = {
   name: NAME,
   script: "services/inventory.ts",
-  settings: [
-    "url",
-    "dataDir",
-    "databaseUrl",
-    "prefetch",
-    "maxMessageBytes",
-    "queueType",
-  ],
+  settings: CONSUMER_SETTINGS,
   service: true,
   keepsData: true,
   options: {

@@ -139,3 +139,35 @@ export async function startConsumers(sandbox: Sandbox): Promise<Running[]> {
 export function projectPath(...parts: string[]): string {
   return join(new URL("..", import.meta.url).pathname, ...parts);
 }
+
+/**
+ * Waits until the lines matching `pattern`, summed over several instances
+ * of a service, reach `count`; on a timeout, says what each last printed.
+ */
+export async function waitForAll(
+  instances: Running[],
+  pattern: RegExp,
+  count: number,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const matched = () =>
+    instances.reduce(
+      (sum, instance) =>
+        sum + instance.lines.filter((line) => pattern.test(line)).length,
+      0,
+    );
+  while (matched() < count) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Timed out waiting for ${count} x ${pattern} (${matched()}):\n${
+          instances.map((instance) =>
+            instance.lines.filter((line) => !pattern.test(line)).slice(-6)
+              .join("\n")
+          ).join("\n--\n")
+        }`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { withDatabase } from "../lib/_test_stores.ts";
 import { reconcile } from "./_ledger.ts";
 import { processTest } from "./_options.ts";
-import { command, Running } from "./_process.ts";
+import { command, Running, waitForAll } from "./_process.ts";
 import {
   type ClusterLayout,
   clusterUrl,
@@ -97,34 +97,17 @@ Deno.test({
             "--quiet",
           ])
         );
-        const handled = (name: RegExp, from: Running[]) =>
-          from.reduce(
-            (sum, c) => sum + c.lines.filter((line) => name.test(line)).length,
-            0,
-          );
-        const until = async (done: () => boolean, what: string) => {
-          const deadline = Date.now() + 120_000;
-          while (!done()) {
-            assert.ok(Date.now() < deadline, `timed out: ${what}`);
-            await new Promise((resolve) => setTimeout(resolve, 200));
-          }
-        };
-        const invoiced = () =>
-          handled(/Generating invoice/, consumers.slice(0, 2));
-        await until(() => invoiced() >= 800, "800 invoices");
+        const billings = consumers.slice(0, 2);
+        await waitForAll(billings, /Generating invoice/, 800);
         const leader = await leaderOf(layout, "billing_queue");
         await kill(layout, leader);
-        await until(() => invoiced() >= 1500, "1500 invoices");
+        await waitForAll(billings, /Generating invoice/, 1500);
         await start(layout, leader);
         for (const till of tills) {
           assert.equal(await till.exited(), 0, till.lines.slice(-5).join("\n"));
         }
-        await until(
-          () =>
-            invoiced() >= count &&
-            handled(/Inventory update/, consumers.slice(2)) >= count,
-          "every sale handled",
-        );
+        await waitForAll(billings, /Generating invoice/, count);
+        await waitForAll(consumers.slice(2), /Inventory update/, count);
         for (const consumer of consumers) {
           assert.equal(await consumer.stop(), 0);
         }

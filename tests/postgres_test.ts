@@ -8,10 +8,10 @@ import { join } from "node:path";
 import type { Sandbox } from "../lib/sandbox.ts";
 import { withSandbox } from "../lib/sandbox.ts";
 import { testDatabaseServer, withDatabase } from "../lib/_test_stores.ts";
-import { drain, eventually, openClient, publishRaw, sleep } from "./_amqp.ts";
+import { drain, openClient, publishRaw, sleep } from "./_amqp.ts";
 import { reconcile, stock } from "./_ledger.ts";
 import { processTest } from "./_options.ts";
-import { Running, runService } from "./_process.ts";
+import { Running, runService, waitForAll } from "./_process.ts";
 
 const skip = testDatabaseServer() === undefined
   ? " (skipped: no PostgreSQL server to test on)"
@@ -105,27 +105,12 @@ Deno.test({
         // One Billing instance killed while it works: the other goes on.
         await consumers[0].waitFor(/Generating invoice/, 100, 60_000);
         await consumers[0].stop("SIGKILL");
-        const handled = (name: RegExp, from: Running[]) =>
-          from.reduce(
-            (sum, c) => sum + c.lines.filter((line) => name.test(line)).length,
-            0,
-          );
-        const deadline = Date.now() + 120_000;
-        while (
-          handled(/Generating invoice/, consumers.slice(0, 2)) < 2 * count ||
-          handled(/Inventory update/, consumers.slice(2)) < 2 * count
-        ) {
-          assert.ok(
-            Date.now() < deadline,
-            `timed out:\n${
-              consumers.map((c) =>
-                c.lines.filter((line) => !/^(Generating|Inventory)/.test(line))
-                  .slice(-6).join("\n")
-              ).join("\n--\n")
-            }`,
-          );
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
+        await waitForAll(
+          consumers.slice(0, 2),
+          /Generating invoice/,
+          2 * count,
+        );
+        await waitForAll(consumers.slice(2), /Inventory update/, 2 * count);
         for (const consumer of consumers.slice(1)) {
           assert.equal(await consumer.stop(), 0);
         }
@@ -205,27 +190,8 @@ Deno.test({
         }).output();
         assert.equal(restart.code, 0, new TextDecoder().decode(restart.stderr));
         assert.equal(await pos.exited(), 0, pos.lines.slice(-5).join("\n"));
-        const handled = (name: RegExp, from: Running[]) =>
-          from.reduce(
-            (sum, c) => sum + c.lines.filter((line) => name.test(line)).length,
-            0,
-          );
-        const deadline = Date.now() + 120_000;
-        while (
-          handled(/Generating invoice/, consumers.slice(0, 2)) < count ||
-          handled(/Inventory update/, consumers.slice(2)) < count
-        ) {
-          assert.ok(
-            Date.now() < deadline,
-            `timed out:\n${
-              consumers.map((c) =>
-                c.lines.filter((line) => !/^(Generating|Inventory)/.test(line))
-                  .slice(-6).join("\n")
-              ).join("\n--\n")
-            }`,
-          );
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
+        await waitForAll(consumers.slice(0, 2), /Generating invoice/, count);
+        await waitForAll(consumers.slice(2), /Inventory update/, count);
         for (const consumer of consumers) {
           assert.equal(
             await consumer.stop(),
@@ -293,17 +259,7 @@ Deno.test({
             }),
           );
         }
-        const updated = () =>
-          inventories.reduce(
-            (sum, c) =>
-              sum + c.lines.filter((line) => /Inventory update/.test(line))
-                .length,
-            0,
-          );
-        await eventually(
-          () => Promise.resolve(updated() === 200),
-          "200 updates",
-        );
+        await waitForAll(inventories, /Inventory update/, 200);
         for (const inventory of inventories) {
           assert.equal(await inventory.stop(), 0);
         }
