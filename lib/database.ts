@@ -1,6 +1,6 @@
 /**
  * Each service's own SQLite file, opened so that a committed transaction
- * survives a crash, and the one way to write to it: a transaction.
+ * survives a crash, and how to tell a failing store from a failing message.
  *
  * @module
  */
@@ -51,19 +51,6 @@ export function openDatabase(options: DatabaseOptions): DatabaseSync {
       `Cannot open database "${path}": ${errorMessage(error)}`,
       { cause: error },
     );
-  }
-}
-
-/** Runs `work` in one write transaction: all of it is committed, or none. */
-export function transaction<T>(db: DatabaseSync, work: () => T): T {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const result = work();
-    db.exec("COMMIT");
-    return result;
-  } catch (error) {
-    if (db.isTransaction) db.exec("ROLLBACK");
-    throw error;
   }
 }
 

@@ -96,11 +96,6 @@ export class Relay {
     this.#options = options;
   }
 
-  /** The outbox this relay empties. */
-  get outbox(): Outbox {
-    return this.#outbox;
-  }
-
   /**
    * Resolves once the message is confirmed; rejects with
    * {@linkcode UnroutableError} when no queue took it, and with the reason

@@ -104,13 +104,11 @@ async function openInvoices(config: Config, readOnly = false): Promise<Store> {
   });
   if (readOnly) return store;
   await store.transaction(async (tx) => {
-    const made = store.dialect === "sqlite" &&
-      (await tx.all("PRAGMA table_info(invoice)")).length > 0;
-    const tills = made &&
-      (await tx.all("PRAGMA table_info(invoice)")).some((column) =>
-        column.name === "till_id"
-      );
-    if (made && !tills) {
+    const columns = store.dialect === "sqlite"
+      ? await tx.all("PRAGMA table_info(invoice)")
+      : [];
+    const tills = columns.some((column) => column.name === "till_id");
+    if (columns.length > 0 && !tills) {
       // Made before tills: one sale id per store. SQLite cannot change a
       // UNIQUE constraint in place, so the table is copied.
       await tx.run("ALTER TABLE invoice RENAME TO invoice_before_tills");
