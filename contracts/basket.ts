@@ -6,9 +6,11 @@
  * @module
  */
 import { z } from "zod";
-import type { Catalog } from "./catalog.ts";
+import { type Catalog, nearSkus } from "./catalog.ts";
 import { ContractError } from "./codec.ts";
 import { Decimal } from "./decimal.ts";
+import { describeIssues } from "./issue_words.ts";
+import { printable } from "../lib/printable.ts";
 import { code, type SaleItem } from "./sale.ts";
 
 /** The checks of a basket: as for a sale's items, without prices. */
@@ -31,11 +33,7 @@ export type Basket = z.infer<typeof BasketSchema>;
 export function checkBasket(value: unknown): Basket {
   const result = BasketSchema.safeParse(value);
   if (!result.success) {
-    throw new ContractError(
-      result.error.issues.map((issue) =>
-        `${issue.path.join(".") || "sale"}: ${issue.message}`
-      ).join("; "),
-    );
+    throw new ContractError(describeIssues(result.error, value));
   }
   return result.data;
 }
@@ -47,15 +45,39 @@ export function checkBasket(value: unknown): Basket {
  */
 export function parseItems(text: string): Basket {
   const Items = text.split(",").map((part) => {
-    const match = /^\s*([^:\s]+)\s*:\s*(\d+)\s*$/.exec(part);
-    if (!match || Number(match[2]) < 1) {
+    const match = /^\s*([^:\s]+)\s*:\s*(\S*)\s*$/.exec(part);
+    if (!match) {
       throw new ContractError(
         `Invalid item "${part.trim()}": use SKU:quantity, e.g. MILK-1L:2`,
       );
     }
-    return { Sku: match[1], Quantity: Number(match[2]) };
+    try {
+      return { Sku: match[1], Quantity: quantityOf(match[2]) };
+    } catch (error) {
+      throw new ContractError(
+        `Invalid item "${part.trim()}": ${(error as Error).message}`,
+      );
+    }
   });
   return checkBasket({ Items });
+}
+
+/**
+ * A quantity as typed: whole digits (a sign allowed, so that the schema
+ * says a negative one must be at least 1).
+ *
+ * @throws {ContractError} `quantity "x" is not a whole number`.
+ */
+export function quantityOf(text: string | undefined): number {
+  const trimmed = text?.trim() ?? "";
+  if (!/^[-+]?\d+$/.test(trimmed)) {
+    throw new ContractError(
+      trimmed === ""
+        ? "quantity is missing"
+        : `quantity "${printable(trimmed)}" is not a whole number`,
+    );
+  }
+  return Number(trimmed);
 }
 
 /**
@@ -71,7 +93,14 @@ export function priceItems(catalog: Catalog, basket: Basket): {
   let total = Decimal.of(0n, 2);
   const items = basket.Items.map(({ Sku, Quantity }) => {
     const product = catalog.products.get(Sku);
-    if (!product) throw new ContractError(`Unknown SKU "${Sku}"`);
+    if (!product) {
+      const near = nearSkus(catalog, Sku);
+      throw new ContractError(
+        `Unknown SKU "${printable(Sku)}"${
+          near.length > 0 ? `: did you mean ${near.join(", ")}?` : ""
+        }`,
+      );
+    }
     total = total.add(product.unitPrice.times(Quantity));
     return { Sku, Quantity, UnitPrice: product.unitPrice };
   });

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { parseCsv } from "../lib/csv.ts";
 import { ContractError } from "./codec.ts";
 import { Decimal } from "./decimal.ts";
+import { describeIssue } from "./issue_words.ts";
 import { code } from "./sale.ts";
 
 /** The shipped demo catalog: a small grocery in Kathmandu, in rupees. */
@@ -64,9 +65,9 @@ export function parseCatalog(text: string, source: string): Catalog {
     });
     if (!result.success) {
       const reasons = result.error.issues.map((issue) =>
-        issue.path.length && issue.code !== "custom"
-          ? `${issue.path.join(".")}: ${issue.message}`
-          : issue.message
+        issue.code === "custom"
+          ? issue.message
+          : describeIssue(issue, { ...fields, unitPrice: fields.unit_price })
       );
       problems.push(`line ${line}: ${reasons.join("; ")}`);
     } else if (products.has(result.data.sku)) {
@@ -86,4 +87,42 @@ export function parseCatalog(text: string, source: string): Catalog {
     throw new ContractError(`Catalog "${source}" lists no products`);
   }
   return { products, currency: [...currencies][0] };
+}
+
+/** Edits (insertions, deletions, substitutions) from `a` to `b`. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        row[j] + 1,
+        next[j - 1] + 1,
+        row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length];
+}
+
+/**
+ * Up to three SKUs of the catalog close to `sku`, nearest first: a typo
+ * or two away, or the same but for case, or one containing the other.
+ */
+export function nearSkus(catalog: Catalog, sku: string): string[] {
+  const wanted = sku.toUpperCase();
+  const limit = Math.max(2, Math.floor(wanted.length / 3));
+  return [...catalog.products.keys()]
+    .map((candidate) => {
+      const upper = candidate.toUpperCase();
+      const near = upper.includes(wanted) || wanted.includes(upper)
+        ? 1
+        : distance(wanted, upper);
+      return { candidate, near };
+    })
+    .filter(({ near }) => near <= limit)
+    .sort((a, b) => a.near - b.near || a.candidate.localeCompare(b.candidate))
+    .slice(0, 3)
+    .map(({ candidate }) => candidate);
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Basket, checkBasket, priceItems } from "./basket.ts";
+import { type Basket, checkBasket, priceItems, quantityOf } from "./basket.ts";
 import type { Catalog } from "./catalog.ts";
 import { errorMessage } from "../lib/errors.ts";
 import { parseCsv } from "../lib/csv.ts";
@@ -65,13 +65,8 @@ export function parseSalesFile(
     try {
       if (!receipt) throw new ContractError("no receipt");
       const [item] = checkBasket({
-        Items: [{ Sku: fields.sku, Quantity: Number(fields.quantity) }],
+        Items: [{ Sku: fields.sku, Quantity: quantityOf(fields.quantity) }],
       }).Items;
-      if (!/^\d+$/.test(fields.quantity ?? "")) {
-        throw new ContractError(
-          `quantity "${fields.quantity}" is not a whole number`,
-        );
-      }
       check({ Items: [item] });
       entry.basket.Items.push(item);
     } catch (error) {

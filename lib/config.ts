@@ -10,6 +10,8 @@ import { UsageError } from "./errors.ts";
 
 /** Where the services keep their data unless DATA_DIR says otherwise. */
 export const DEFAULT_DATA_DIR = "./data";
+/** Where /health and /metrics are served unless HTTP_HOST says otherwise. */
+export const DEFAULT_HTTP_HOST = "127.0.0.1";
 /** Unacked deliveries per consumer unless PREFETCH says otherwise. */
 export const DEFAULT_PREFETCH = 200;
 /**
@@ -36,6 +38,13 @@ export interface Config {
    * DATA_DIR.
    */
   databaseUrl?: string;
+  /**
+   * HTTP_PORT or `--http-port`: serve `/health` and `/metrics` on this
+   * port; unset, nothing is served.
+   */
+  httpPort?: number;
+  /** HTTP_HOST or `--http-host`: the address to serve on. */
+  httpHost: string;
 }
 
 /**
@@ -89,6 +98,18 @@ export const SETTINGS: Record<keyof Config, Setting> = {
     value: "url",
     help: "postgres://… to keep state in PostgreSQL; default a SQLite file",
   },
+  httpPort: {
+    flag: "http-port",
+    env: "HTTP_PORT",
+    value: "port",
+    help: "serve /health and /metrics on this port; default none",
+  },
+  httpHost: {
+    flag: "http-host",
+    env: "HTTP_HOST",
+    value: "host",
+    help: `the address to serve on; default ${DEFAULT_HTTP_HOST}`,
+  },
   queueType: {
     flag: "queue-type",
     env: "QUEUE_TYPE",
@@ -113,7 +134,7 @@ export function resolveConfig(
     return typeof value === "string" ? value : env(variable) || undefined;
   };
   const whole = (
-    key: "prefetch" | "maxMessageBytes",
+    key: "prefetch" | "maxMessageBytes" | "httpPort",
     min: number,
     max: number,
     fallback: number,
@@ -145,8 +166,13 @@ export function resolveConfig(
       }": use postgres://user@host:port/database`,
     );
   }
+  const httpPort = read("httpPort") === undefined
+    ? undefined
+    : whole("httpPort", 1, 65535, 0);
   return {
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
+    ...(httpPort === undefined ? {} : { httpPort }),
+    httpHost: read("httpHost") ?? DEFAULT_HTTP_HOST,
     queueType,
     url: read("url") ?? DEFAULT_AMQP_URL,
     dataDir: read("dataDir") ?? DEFAULT_DATA_DIR,

@@ -10,6 +10,7 @@ import { type ChannelModel, connect, type Options } from "amqplib";
 import { brokerUrls, redactUrl } from "./amqp_url.ts";
 import { backoff } from "./backoff.ts";
 import { delay } from "./delay.ts";
+import type { Log } from "./log.ts";
 import {
   BrokerError,
   describeError,
@@ -199,21 +200,40 @@ export async function stayConnected(
 }
 
 /**
- * An `onRetry` for {@linkcode stayConnected} that prints one line on stderr:
- * `<name>: <why>[; <detail>]; trying again in 1.2 s`.
+ * An `onRetry` for {@linkcode stayConnected} that writes one warning:
+ * `<service>: <why>[; <detail>]; trying again in 1.2 s`.
  */
 export function reportRetry(
-  name: string,
+  log: Log,
   detail?: () => string | Promise<string>,
 ): (message: string, delayMs: number) => Promise<void> {
   return async (message, delayMs) => {
     const more = detail
       ? `; ${await Promise.resolve().then(detail).catch(() => "")}`
       : "";
-    console.error(
-      `${name}: ${message}${more}; trying again in ${
+    log.warn(
+      `${log.service}: ${message}${more}; trying again in ${
         (delayMs / 1000).toFixed(1)
       } s`,
     );
   };
+}
+
+/** The `host:port` a connection reached, for health and status lines. */
+export function brokerOf(connection: ChannelModel): string {
+  const stream = (connection.connection as unknown as {
+    stream?: { remoteAddress?: string; remotePort?: number };
+  }).stream;
+  const host = stream?.remoteAddress ?? "?";
+  return `${host.includes(":") ? `[${host}]` : host}:${
+    stream?.remotePort ?? "?"
+  }`;
+}
+
+/** The broker's version from its server properties, e.g. "3.10.8". */
+export function serverVersion(connection: ChannelModel): string {
+  const properties = (connection.connection as unknown as {
+    serverProperties?: { version?: unknown };
+  }).serverProperties;
+  return String(properties?.version ?? "");
 }

@@ -33,7 +33,7 @@ export interface ConsumerOptions<T> {
    * Reads a body; what it throws makes the message invalid, and an invalid
    * message is set aside at once.
    */
-  decode(body: Uint8Array): T;
+  decode(body: Uint8Array, message: ConsumeMessage): T;
   /**
    * Commits the work for a batch of messages, all or nothing. What it
    * throws makes each message of the batch be tried alone, again as the
@@ -58,7 +58,23 @@ export interface ConsumerOptions<T> {
    * it is set aside.
    */
   deliveries?(message: ConsumeMessage): number | Promise<number>;
+  /** Told of each message set aside, once it is safe, with why in one word. */
+  onSetAside?(kind: FailureKind, message: ConsumeMessage): void;
+  /** Told of each try of a message alone after its batch failed. */
+  onRetry?(): void;
 }
+
+/**
+ * Why a message was set aside, in one word, for metrics: delivered too often,
+ * too large to read, not a valid message, refused by the handler (a
+ * {@linkcode RejectedError}), or failed on every try.
+ */
+export type FailureKind =
+  | "redelivered"
+  | "too_large"
+  | "invalid"
+  | "rejected"
+  | "failed";
 
 /** Thrown inside a batch when the store fails: the batch goes back whole. */
 class StoreFailure extends Error {}
@@ -66,6 +82,7 @@ class StoreFailure extends Error {}
 /** A message of a batch that failed, and why. */
 interface Failed {
   message: ConsumeMessage;
+  kind: FailureKind;
   reason: string;
   attempts: number;
 }
@@ -196,6 +213,7 @@ export class Consumer<T> {
       if (delivered > failure.maxDeliveries) {
         failed.push({
           message,
+          kind: "redelivered",
           reason:
             `Delivered ${delivered} times without being handled: the service may stop on it each time`,
           attempts: delivered - 1,
@@ -207,6 +225,7 @@ export class Consumer<T> {
       if (byteLength > maxBytes) {
         failed.push({
           message,
+          kind: "too_large",
           reason:
             `Message body is ${byteLength} bytes, more than the ${maxBytes} allowed (MAX_MESSAGE_BYTES)`,
           attempts: 0,
@@ -214,9 +233,14 @@ export class Consumer<T> {
         continue;
       }
       try {
-        valid.push({ message, value: decode(message.content) });
+        valid.push({ message, value: decode(message.content, message) });
       } catch (error) {
-        failed.push({ message, reason: describeError(error), attempts: 0 });
+        failed.push({
+          message,
+          kind: "invalid",
+          reason: describeError(error),
+          attempts: 0,
+        });
       }
     }
     if (valid.length > 0) {
@@ -232,9 +256,10 @@ export class Consumer<T> {
       }
     }
     await Promise.all(
-      failed.map(({ message, reason, attempts }) =>
-        failure.setAside(message, reason, attempts)
-      ),
+      failed.map(async ({ message, kind, reason, attempts }) => {
+        await failure.setAside(message, reason, attempts);
+        this.#options.onSetAside?.(kind, message);
+      }),
     );
   }
 
@@ -280,24 +305,31 @@ export class Consumer<T> {
   /** Handles one message alone, as the policy says; why, when every try failed. */
   async #retry(
     value: T,
-  ): Promise<{ reason: string; attempts: number } | undefined> {
+  ): Promise<
+    { kind: FailureKind; reason: string; attempts: number } | undefined
+  > {
     const { handle, failure } = this.#options;
     const attempts = failure.maxAttempts;
     let reason = "";
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      this.#options.onRetry?.();
       try {
         await handle([value]);
         return undefined;
       } catch (error) {
         if (error instanceof RejectedError) {
-          return { reason: error.message, attempts: attempt };
+          return { kind: "rejected", reason: error.message, attempts: attempt };
         }
         this.#stopIfStoreFails(error);
         reason = describeError(error);
       }
       if (attempt < attempts) await delay(failure.retryDelay(attempt));
     }
-    return { reason: `Handling failed ${attempts} times: ${reason}`, attempts };
+    return {
+      kind: "failed",
+      reason: `Handling failed ${attempts} times: ${reason}`,
+      attempts,
+    };
   }
 }
 

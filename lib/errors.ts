@@ -100,6 +100,19 @@ export class UsageError extends Error {
 }
 
 /**
+ * Work that could not be done now but is kept to be done later (sales kept
+ * in the outbox while no broker answers); a program exits 75 for it, as
+ * sysexits' EX_TEMPFAIL.
+ */
+export class DeferredError extends Error {
+  /** Creates the error; `message` is one line saying what is kept. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DeferredError";
+  }
+}
+
+/**
  * The AMQP reply code of what amqplib threw: its `code` for a channel or
  * connection closed by the broker, or the code of a close during the
  * handshake, which amqplib reports only in its message.

@@ -21,14 +21,25 @@ export interface Delivery<T> {
   value: T;
   /** The digest of its body. */
   digest: string;
+  /** The W3C trace context it came with, when it came with one. */
+  traceparent?: string;
 }
 
-/** Decodes a body and takes its digest. */
+/**
+ * Decodes a body and takes its digest, and the trace context of the
+ * message's headers.
+ */
 export function delivery<T>(
   body: Uint8Array,
   decode: (body: Uint8Array) => T,
+  message?: { properties: { headers?: Record<string, unknown> } },
 ): Delivery<T> {
-  return { value: decode(body), digest: digestOf(body) };
+  const traceparent = message?.properties.headers?.traceparent;
+  return {
+    value: decode(body),
+    digest: digestOf(body),
+    ...(typeof traceparent === "string" ? { traceparent } : {}),
+  };
 }
 
 /** What {@linkcode Inbox.claim} found. */
@@ -63,6 +74,10 @@ export class Inbox {
     ));
     // An inbox made before digests: its keys count as redeliveries.
     await addColumn(store, "inbox", "digest TEXT");
+    // For the last handled (status) and for pruning by age.
+    await store.exec(
+      "CREATE INDEX IF NOT EXISTS inbox_handled_at ON inbox (handled_at)",
+    );
     return new Inbox();
   }
 

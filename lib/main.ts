@@ -4,13 +4,17 @@
  *
  * @module
  */
-import { describeError, UsageError } from "./errors.ts";
+import { DeferredError, describeError, UsageError } from "./errors.ts";
+import { createLog, type LogFormat, logFormat } from "./log.ts";
 import { HelpRequested } from "./program.ts";
+
+/** The exit code after a {@linkcode DeferredError}: EX_TEMPFAIL. */
+export const EXIT_DEFERRED = 75;
 
 /**
  * Runs `main` and returns the exit code: 0 when it returns, 0 after
  * printing the help it was asked for, 2 after a {@linkcode UsageError},
- * and 1 after anything else. Failures are
+ * 75 after a {@linkcode DeferredError}, and 1 after anything else. Failures are
  * printed as `<name>: <first line>`, without a stack trace.
  */
 export async function runMain(
@@ -25,7 +29,17 @@ export async function runMain(
       console.log(error.text);
       return 0;
     }
-    console.error(`${name}: ${describeError(error)}`);
-    return error instanceof UsageError ? 2 : 1;
+    let format: LogFormat = "text";
+    try {
+      format = logFormat();
+    } catch {
+      // An unknown LOG_FORMAT is what is being reported: as text.
+    }
+    createLog(name, { format }).error(`${name}: ${describeError(error)}`);
+    return error instanceof UsageError
+      ? 2
+      : error instanceof DeferredError
+      ? EXIT_DEFERRED
+      : 1;
   }
 }

@@ -45,13 +45,15 @@ export class Outbox {
         sent_at TEXT,
         mandatory INTEGER NOT NULL DEFAULT 1,
         set_aside_at TEXT,
-        set_aside_reason TEXT
+        set_aside_reason TEXT,
+        headers TEXT
       )`,
     ));
     // An outbox made before events: every message in it was a sale.
     await addColumn(store, "outbox", "mandatory INTEGER NOT NULL DEFAULT 1");
     await addColumn(store, "outbox", "set_aside_at TEXT");
     await addColumn(store, "outbox", "set_aside_reason TEXT");
+    await addColumn(store, "outbox", "headers TEXT");
     if (store.dialect === "postgres") {
       await addColumn(store, "outbox", "claimed_by TEXT");
       await addColumn(store, "outbox", "claimed_until TEXT");
@@ -68,18 +70,22 @@ export class Outbox {
    */
   async add(
     tx: Sql,
-    message: Omit<Outgoing, "headers" | "contentType">,
+    message: Omit<Outgoing, "headers" | "contentType"> & {
+      /** Headers as text, such as `traceparent`. */
+      headers?: Record<string, string>;
+    },
   ): Promise<void> {
     await tx.run(
       `INSERT INTO outbox
-      (message_id, exchange, routing_key, body, created_at, mandatory)
-      VALUES (?, ?, ?, ?, ?, ?)`,
+      (message_id, exchange, routing_key, body, created_at, mandatory, headers)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`,
       message.messageId,
       message.exchange,
       message.routingKey,
       message.body,
       new Date().toISOString(),
       message.mandatory === false ? 0 : 1,
+      message.headers ? JSON.stringify(message.headers) : null,
     );
     tx.onCommit(() => this.#wake());
   }
@@ -104,7 +110,7 @@ export class Outbox {
           WHERE sent_at IS NULL AND set_aside_at IS NULL AND id > ?
           AND (claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?)
           ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
-        RETURNING id, message_id, exchange, routing_key, body, mandatory`,
+        RETURNING id, message_id, exchange, routing_key, body, mandatory, headers`,
         this.#claimant,
         new Date(Date.now() + CLAIM_MS).toISOString(),
         afterId,
@@ -113,7 +119,7 @@ export class Outbox {
         limit,
       )).toSorted((a, b) => Number(a.id) - Number(b.id))
       : await this.#store.all(
-        `SELECT id, message_id, exchange, routing_key, body, mandatory
+        `SELECT id, message_id, exchange, routing_key, body, mandatory, headers
         FROM outbox WHERE sent_at IS NULL AND set_aside_at IS NULL AND id > ?
         ORDER BY id LIMIT ?`,
         afterId,
@@ -126,6 +132,9 @@ export class Outbox {
       routingKey: String(row.routing_key),
       body: Buffer.from(row.body as Uint8Array),
       mandatory: Number(row.mandatory) !== 0,
+      ...(typeof row.headers === "string"
+        ? { headers: JSON.parse(row.headers) }
+        : {}),
     }));
   }
 

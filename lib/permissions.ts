@@ -15,6 +15,7 @@ import {
   SETTINGS,
 } from "./config.ts";
 import { type CommandLine, parseCommandLine, type Program } from "./program.ts";
+import { LOG_FORMAT } from "./log.ts";
 import { LAUNCHER_PID } from "./shutdown.ts";
 
 /**
@@ -44,8 +45,10 @@ export function envNeeds(program: Program): string[] {
   return [
     ...program.settings.map((key) => SETTINGS[key].env),
     ...(program.env ?? []),
-    // Every program stops when the launcher that started it is gone.
+    // Every program stops when the launcher that started it is gone, and
+    // writes its lines as LOG_FORMAT says.
     LAUNCHER_PID,
+    LOG_FORMAT,
   ];
 }
 
@@ -66,9 +69,15 @@ export function permissionFlags(
   const flags = ["--no-prompt"];
   const database = databaseHost(command.config.databaseUrl);
   try {
+    const { httpPort, httpHost } = command.config;
     const hosts = [
       ...brokerUrls(command.config.url).map(hostAndPort),
       ...(database ? [database] : []),
+      // Its own listen address, when it serves /health and /metrics.
+      ...(httpPort && program.settings.includes("httpPort")
+        ? [`${httpHost.includes(":") ? `[${httpHost}]` : httpHost}:${httpPort}`]
+        : []),
+      ...(program.connects?.(command) ?? []),
     ];
     // An empty --allow-net= would allow every host: leave it out instead.
     if (hosts.length > 0) flags.push(`--allow-net=${hosts.join(",")}`);

@@ -46,6 +46,11 @@ export interface Program {
     | string
     | undefined
   )[];
+  /**
+   * Hosts (`host` or `host:port`) it connects to besides its broker and
+   * database, as `--allow-net` takes them.
+   */
+  connects?(command: CommandLine): string[];
 }
 
 /** A parsed command line. */

@@ -30,6 +30,7 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     prefetch: 200,
     maxMessageBytes: 262144,
     queueType: "classic",
+    httpHost: "127.0.0.1",
   });
   const fromEnv = parseCommandLine(
     program,
@@ -42,6 +43,7 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     prefetch: 5,
     maxMessageBytes: 262144,
     queueType: "classic",
+    httpHost: "127.0.0.1",
   });
   const fromFlags = parseCommandLine(
     program,
@@ -54,6 +56,7 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     prefetch: 7,
     maxMessageBytes: 262144,
     queueType: "classic",
+    httpHost: "127.0.0.1",
   });
   assert.deepEqual(fromFlags.positionals, ["x"]);
 });
@@ -104,10 +107,19 @@ Deno.test("permissions: derived from the same command line the program reads", (
     [
       "--no-prompt",
       "--allow-net=h1:1,h2:5671",
-      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH,TAX_RATE,LAUNCHER_PID",
+      "--allow-env=AMQP_URL,DATA_DIR,PREFETCH,TAX_RATE,LAUNCHER_PID,LOG_FORMAT",
       "--allow-read=/srv/shop/demo,in.csv",
       "--allow-write=/srv/shop/demo",
     ],
+  );
+  // Serving /health and /metrics adds that one listen address.
+  const serving = { ...program, settings: [...program.settings, "httpPort"] };
+  assert.equal(
+    permissionFlags(serving as Program, {
+      AMQP_URL: "amqp://h1",
+      HTTP_PORT: "9101",
+    })[1],
+    "--allow-net=h1:5672,127.0.0.1:9101",
   );
   // No broker to name: no network at all, rather than every host.
   assert.equal(

@@ -15,9 +15,17 @@ import {
   UnpublishableError,
   UnroutableError,
 } from "./errors.ts";
+import type { Log } from "./log.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
 import { printable } from "./printable.ts";
 import type { Publisher } from "./publisher.ts";
+import {
+  contextOf,
+  endSpan,
+  SpanKind,
+  startSpan,
+  TRACEPARENT,
+} from "./tracing.ts";
 
 /** Options of {@linkcode Relay}. */
 export interface RelayOptions {
@@ -29,6 +37,8 @@ export interface RelayOptions {
   window?: number;
   /** Told of the messages the broker confirmed, in order. */
   onSent?(entries: OutboxEntry[]): void;
+  /** Told of the seconds from each publish to its confirm. */
+  onConfirm?(seconds: number): void;
   /** Told of a message that no queue took; it stays pending. */
   onUnroutable?(error: UnroutableError): void;
   /** Told of a message set aside in the outbox, since it can never be published. */
@@ -240,13 +250,30 @@ export class Relay {
       if (batch.length === 0) break;
       lastId = batch[batch.length - 1].id;
       for (const entry of batch) {
+        const began = performance.now();
+        const traced = entry.headers?.[TRACEPARENT];
+        const span = typeof traced !== "string"
+          ? undefined
+          : startSpan(`publish ${entry.routingKey}`, {
+            parent: contextOf(traced),
+            kind: SpanKind.PRODUCER,
+            attributes: {
+              "messaging.system": "rabbitmq",
+              "messaging.destination.name": entry.exchange,
+              "messaging.rabbitmq.destination.routing_key": entry.routingKey,
+              "messaging.message.id": entry.messageId,
+            },
+          });
         const sent: Promise<void> = publisher.publish(entry).then(
           () => {
+            endSpan(span);
+            this.#options.onConfirm?.((performance.now() - began) / 1000);
             confirmed.push(entry);
             if (this.#strikes.delete(entry.id)) this.#careful = false;
             if (confirmed.length >= window / 2) markConfirmed();
           },
           (error) => {
+            endSpan(span, error);
             if (
               error instanceof UnpublishableError ||
               (this.#careful && this.#struckOut(entry, error))
@@ -324,12 +351,14 @@ export class Relay {
 
 /** An `onSetAside` that prints one line naming the message, why, and what to do. */
 export function reportSetAside(
-  name: string,
+  log: Log,
 ): (entry: OutboxEntry, reason: string) => void {
   return (entry, reason) =>
-    console.error(
-      `${name}: set aside "${printable(entry.messageId)}" in the outbox: ${
+    log.error(
+      `${log.service}: set aside "${
+        printable(entry.messageId)
+      }" in the outbox: ${
         printable(reason)
-      } (see: deno task ${name} -- outbox)`,
+      } (see: deno task ${log.service} -- outbox)`,
     );
 }

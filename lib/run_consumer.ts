@@ -5,14 +5,21 @@
  *
  * @module
  */
-import type { ChannelModel, ConsumeMessage } from "amqplib";
+import type { ConsumeMessage } from "amqplib";
 import type { Config } from "./config.ts";
-import { reportRetry, stayConnected } from "./connection.ts";
+import {
+  brokerOf,
+  reportRetry,
+  serverVersion,
+  stayConnected,
+} from "./connection.ts";
 import { Consumer, type ConsumerOptions } from "./consumer.ts";
 import { isStoreFailure } from "./database.ts";
 import { DeliveryCount } from "./delivery_count.ts";
 import { BrokerError, describeError, replyCodeOf } from "./errors.ts";
 import { errorQueuePolicy } from "./failure_policy.ts";
+import { serveIfAsked } from "./http_server.ts";
+import { Monitor } from "./monitor.ts";
 import type { Outbox } from "./outbox.ts";
 import { Relay, reportSetAside } from "./relay.ts";
 import { runSession } from "./session.ts";
@@ -28,6 +35,8 @@ export const CONSUMER_SETTINGS: readonly (keyof Config)[] = [
   "prefetch",
   "maxMessageBytes",
   "queueType",
+  "httpPort",
+  "httpHost",
 ];
 
 /** Options of {@linkcode runConsumer}. */
@@ -35,6 +44,12 @@ export interface RunConsumerOptions<T>
   extends QueueTopology, Pick<ConsumerOptions<T>, "decode" | "handle"> {
   /** The service, for messages and the connection's name. */
   name: string;
+  /**
+   * Its log, metrics and health.
+   *
+   * @default {new Monitor(name)}
+   */
+  monitor?: Monitor;
   /** The service's configuration. */
   config: Config;
   /** The service's store, closed on the way out. */
@@ -56,6 +71,11 @@ export async function runConsumer<T>(
   options: RunConsumerOptions<T>,
 ): Promise<void> {
   const { name, config, store, exchange, queue, routingKey } = options;
+  const monitor = options.monitor ?? new Monitor(name);
+  const { log } = monitor;
+  monitor.work = `consuming "${queue}"`;
+  const labels = { ...monitor.labels, queue };
+  monitor.handled.inc(labels, 0);
   const started = performance.now();
   let handled = 0;
   let setAside = 0;
@@ -63,11 +83,18 @@ export async function runConsumer<T>(
   // reconnections.
   let storeFailing = false;
   const handle = async (values: T[]) => {
+    const began = performance.now();
     await options.handle(values);
+    monitor.handleSeconds.observe(
+      monitor.labels,
+      (performance.now() - began) / 1000,
+    );
     handled += values.length;
+    monitor.handled.inc(labels, values.length);
     if (storeFailing) {
       storeFailing = false;
-      console.error(`${name}: its store works again; consuming "${queue}"`);
+      monitor.setStoreFailing(false);
+      log.warn(`${name}: its store works again; consuming "${queue}"`);
     }
   };
   const deliveryCount = await DeliveryCount.open(store);
@@ -75,24 +102,42 @@ export async function runConsumer<T>(
   let consumer: Consumer<T> | undefined;
   // Signals are taken from the start: deliveries may come before "running".
   const removeHandlers = onShutdown(async () => {
+    monitor.setDraining();
     stop.abort();
     await consumer?.stop();
   });
-  const relay = options.outbox
-    ? new Relay(options.outbox, {
-      onUnroutable: (error) => console.error(`${name}: ${error.message}`),
-      onSetAside: reportSetAside(name),
+  const { outbox } = options;
+  const relay = outbox
+    ? new Relay(outbox, {
+      onUnroutable: (error) => log.error(`${name}: ${error.message}`),
+      onSetAside: reportSetAside(log),
+      onConfirm: (seconds) =>
+        monitor.confirmSeconds.observe(monitor.labels, seconds),
       storeFailing: isStoreFailure,
     })
     : undefined;
+  if (outbox) {
+    monitor.registry.onCollect(async () =>
+      monitor.outboxPending.set(monitor.labels, await outbox.countPending())
+    );
+  }
+  const server = serveIfAsked(config, monitor);
+  const report = reportRetry(log);
   try {
     await stayConnected({
       url: config.url,
       name,
       signal: stop.signal,
-      onRetry: reportRetry(name),
-      session: (connection, ready) =>
-        runSession(connection, {
+      onRetry: (message, delayMs) => {
+        monitor.setConnected(undefined);
+        monitor.retries.inc({ ...monitor.labels, kind: "connection" });
+        return report(message, delayMs);
+      },
+      session: (connection, ready) => {
+        const broker = brokerOf(connection);
+        monitor.setConnected(broker);
+        connection.once("close", () => monitor.setConnected(undefined));
+        return runSession(connection, {
           signal: stop.signal,
           relay,
           declare: (channel) =>
@@ -122,13 +167,18 @@ export async function runConsumer<T>(
                 onStore: (state, error) => {
                   if (state !== "failing" || storeFailing) return;
                   storeFailing = true;
-                  console.error(
+                  monitor.setStoreFailing(true);
+                  log.error(
                     `${name}: its store is failing (${
                       describeError(error)
                     }): deliveries go back to "${queue}" and are taken again once it works`,
                   );
                 },
                 deliveries: (message) => deliveryCount.count(message),
+                onSetAside: (kind) =>
+                  monitor.rejected.inc({ ...labels, reason: kind }),
+                onRetry: () =>
+                  monitor.retries.inc({ ...monitor.labels, kind: "message" }),
                 failure: errorQueuePolicy({
                   publisher,
                   queue,
@@ -140,31 +190,29 @@ export async function runConsumer<T>(
               });
               if (stop.signal.aborted) await consumer.stop();
               ready();
-              console.log(
-                `${name} running on "${queue}". Press Ctrl+C to exit.`,
+              monitor.setWorking(true);
+              log.info(
+                `${name} running on "${queue}" (${routingKey} from ${exchange}) at ${broker}, RabbitMQ ${
+                  serverVersion(connection)
+                }, ${config.queueType} queue; store ${store.where}. Press Ctrl+C to exit.`,
               );
               await consumer.finished;
             } finally {
               consumer = undefined;
+              monitor.setWorking(false);
             }
           },
-        }),
+        });
+      },
     });
   } finally {
     removeHandlers();
+    await server?.close();
     await store.close();
   }
-  console.log(
+  log.info(
     `${name} stopped: ${handled} handled, ${setAside} set aside, up ${
       ((performance.now() - started) / 1000).toFixed(1)
     } s.`,
   );
-}
-
-/** The broker's version from its server properties, e.g. "3.10.8". */
-export function serverVersion(connection: ChannelModel): string {
-  const properties = (connection.connection as unknown as {
-    serverProperties?: { version?: unknown };
-  }).serverProperties;
-  return String(properties?.version ?? "");
 }

@@ -30,11 +30,13 @@ import { runMain } from "../lib/main.ts";
 import { jsonArrayLines, mapEach, writeLines } from "../lib/output.ts";
 import { printable } from "../lib/printable.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
+import { Monitor } from "../lib/monitor.ts";
 import { OUTBOX_HELP, outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { CONSUMER_SETTINGS, runConsumer } from "../lib/run_consumer.ts";
 import { openStore, schema, type Store } from "../lib/store.ts";
+import { TraceBatch, traceIdFor } from "../lib/trace_batch.ts";
 
 const NAME = "billing";
 /** The article's queue; the .NET Billing service consumes it too. */
@@ -174,12 +176,39 @@ function makeInvoice(
   };
 }
 
+/** The article's line for an invoice, with the total due when taxed. */
+function invoiceLine(invoice: InvoiceCreated): string {
+  const due = invoice.Tax
+    ? `, tax Rs.${invoice.Tax}, due Rs.${invoice.Total}`
+    : "";
+  return `Generating invoice for Sale #${invoice.SaleId} - Total: Rs.${invoice.TotalAmount}${due}`;
+}
+
 async function serve(config: Config, taxRate?: Decimal): Promise<void> {
+  const monitor = new Monitor(NAME);
+  const { log } = monitor;
   const store = await openInvoices(config);
   const inbox = await Inbox.open(store);
   const outbox = await Outbox.open(store);
 
   async function handle(deliveries: Delivery<SaleDetails>[]): Promise<void> {
+    const trace = TraceBatch.start(NAME, deliveries, ({ value }) => ({
+      "shoppingapp.sale_id": value.SaleId,
+      "shoppingapp.store_id": value.StoreId,
+    }));
+    try {
+      await handleTraced(deliveries, trace);
+      trace?.end();
+    } catch (error) {
+      trace?.end(error);
+      throw error;
+    }
+  }
+
+  async function handleTraced(
+    deliveries: Delivery<SaleDetails>[],
+    trace: TraceBatch<Delivery<SaleDetails>> | undefined,
+  ): Promise<void> {
     // Store by store: two instances lock the stores' counters in the same
     // order, so neither waits for the other forever.
     const sorted = deliveries.toSorted((a, b) =>
@@ -191,58 +220,65 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
     );
     // Numbers come from the same transaction as the invoices: a rollback
     // takes both back, so a store's numbers have no gaps.
-    const invoices = await store.transaction(async (tx) => {
-      const made: InvoiceCreated[] = [];
-      for (const { value: sale, digest } of sorted) {
-        if (!await inbox.admit(tx, saleKey(sale), digest)) continue;
-        const row = await tx.get(
-          `INSERT INTO invoice_sequence (store_id, last) VALUES (?, 1)
+    const commit = () =>
+      store.transaction(async (tx) => {
+        const made: { invoice: InvoiceCreated; traceId?: string }[] = [];
+        for (const delivery of sorted) {
+          const { value: sale, digest } = delivery;
+          if (!await inbox.admit(tx, saleKey(sale), digest)) continue;
+          const row = await tx.get(
+            `INSERT INTO invoice_sequence (store_id, last) VALUES (?, 1)
           ON CONFLICT (store_id) DO UPDATE SET last = invoice_sequence.last + 1
           RETURNING last`,
-          sale.StoreId,
-        );
-        const seq = Number(row?.last);
-        const number = `${sale.StoreId}-${String(seq).padStart(6, "0")}`;
-        const invoice = makeInvoice(sale, { number, taxRate });
-        const body = encodeInvoice(invoice);
-        await tx.run(
-          `INSERT INTO invoice
+            sale.StoreId,
+          );
+          const seq = Number(row?.last);
+          const number = `${sale.StoreId}-${String(seq).padStart(6, "0")}`;
+          const invoice = makeInvoice(sale, { number, taxRate });
+          const body = encodeInvoice(invoice);
+          await tx.run(
+            `INSERT INTO invoice
           (number, store_id, till_id, seq, sale_id, mismatch, created_at, document)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          number,
-          sale.StoreId,
-          sale.TillId ?? "",
-          seq,
-          sale.SaleId,
-          invoice.Mismatch ? 1 : 0,
-          invoice.CreatedAt,
-          body.toString("utf8"),
-        );
-        await outbox.add(tx, {
-          exchange: SALES_EXCHANGE,
-          routingKey: INVOICE_CREATED,
-          messageId: `invoice:${number}`,
-          body,
-          mandatory: false,
-        });
-        made.push(invoice);
-      }
-      return made;
-    });
+            number,
+            sale.StoreId,
+            sale.TillId ?? "",
+            seq,
+            sale.SaleId,
+            invoice.Mismatch ? 1 : 0,
+            invoice.CreatedAt,
+            body.toString("utf8"),
+          );
+          await outbox.add(tx, {
+            exchange: SALES_EXCHANGE,
+            routingKey: INVOICE_CREATED,
+            messageId: `invoice:${number}`,
+            body,
+            mandatory: false,
+            headers: trace?.headersOf(delivery),
+          });
+          made.push({ invoice, traceId: traceIdFor(trace, delivery) });
+        }
+        return made;
+      });
+    const invoices = trace ? await trace.commit(commit) : await commit();
     // One write for the batch: a line per sale costs a syscall each.
-    if (invoices.length > 0) {
-      console.log(
-        invoices.map((invoice) =>
-          `Generating invoice for Sale #${invoice.SaleId} - Total: Rs.${invoice.TotalAmount}`
-        ).join("\n"),
-      );
-    }
-    for (const invoice of invoices) {
+    log.lines(
+      "info",
+      invoices.map(({ invoice, traceId }) => ({
+        message: invoiceLine(invoice),
+        saleId: invoice.SaleId,
+        store: invoice.StoreId,
+        traceId,
+      })),
+    );
+    for (const { invoice, traceId } of invoices) {
       if (invoice.Mismatch) {
-        console.error(
+        log.warn(
           `Invoice ${
             printable(invoice.InvoiceNumber)
           } is flagged: its lines add up to Rs.${invoice.Subtotal}, the sale says Rs.${invoice.TotalAmount}`,
+          { saleId: invoice.SaleId, store: invoice.StoreId, traceId },
         );
       }
     }
@@ -250,16 +286,17 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
 
   await runConsumer({
     name: NAME,
+    monitor,
     config,
     store,
     outbox,
     exchange: SALES_EXCHANGE,
     queue: QUEUE,
     routingKey: SALE_CREATED,
-    decode: (body) => delivery(body, decodeSale),
+    decode: (body, message) => delivery(body, decodeSale, message),
     handle,
     onSetAside: (reason) =>
-      console.error(`Rejected a message: ${printable(reason)}`),
+      log.error(`Rejected a message: ${printable(reason)}`),
   });
 }
 

@@ -30,6 +30,8 @@ import { type Delivery, delivery, Inbox } from "../lib/inbox.ts";
 import { runMain } from "../lib/main.ts";
 import { jsonArrayLines, mapEach, writeLines } from "../lib/output.ts";
 import { printable } from "../lib/printable.ts";
+import type { LogLine } from "../lib/log.ts";
+import { Monitor } from "../lib/monitor.ts";
 import { OUTBOX_HELP, outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
@@ -44,6 +46,7 @@ import {
   SqliteStore,
   type Store,
 } from "../lib/store.ts";
+import { TraceBatch, traceIdFor } from "../lib/trace_batch.ts";
 
 const NAME = "inventory";
 /** The article's queue; the .NET Inventory service consumes it too. */
@@ -106,6 +109,20 @@ interface StockChange {
   threshold?: number;
   saleId?: number;
   tillId?: string;
+  /** The trace an event it makes carries on. */
+  headers?: Record<string, string>;
+}
+
+/** What a change did to a stock level. */
+interface Applied {
+  /** The quantity now. */
+  quantity: number;
+  /** The threshold, when there is one. */
+  threshold: number | null;
+  /** Whether it fell below its threshold with this change. */
+  fellLow: boolean;
+  /** Whether it fell below zero with this change. */
+  fellNegative: boolean;
 }
 
 /** The stock table and the rule for low-stock events. */
@@ -180,7 +197,7 @@ class Stock {
    * threshold adds one `inventory.stock.low` event to the outbox; it is
    * not sent again until the stock is back at or above the threshold.
    */
-  async apply(tx: Sql, change: StockChange): Promise<number> {
+  async apply(tx: Sql, change: StockChange): Promise<Applied> {
     const row = await tx.get(
       "SELECT quantity, threshold, low FROM stock_level WHERE store_id = ? AND sku = ?",
       change.storeId,
@@ -199,11 +216,13 @@ class Stock {
         : Number(row.threshold));
     let low = Number(row?.low ?? 0) === 1;
     const now = new Date().toISOString();
-    if (threshold !== null && quantity < threshold && !low) {
+    const fellLow = threshold !== null && quantity < threshold && !low;
+    if (fellLow) {
       low = true;
       await this.outbox.add(tx, {
         exchange: SALES_EXCHANGE,
         routingKey: STOCK_LOW,
+        headers: change.headers,
         messageId:
           `stock-low:${change.storeId}:${change.sku}:${now}:${quantity}`,
         mandatory: false,
@@ -232,14 +251,19 @@ class Stock {
       low ? 1 : 0,
       now,
     );
-    return quantity;
+    return {
+      quantity,
+      threshold,
+      fellLow,
+      fellNegative: quantity < 0 && before >= 0,
+    };
   }
 
   /** Applies changes in one transaction. */
-  applyAll(changes: StockChange[]): Promise<number[]> {
+  applyAll(changes: StockChange[]): Promise<Applied[]> {
     return this.#store.transaction(async (tx) => {
       await this.lock(tx, changes);
-      const results: number[] = [];
+      const results: Applied[] = [];
       for (const change of changes) results.push(await this.apply(tx, change));
       return results;
     });
@@ -255,52 +279,109 @@ function openStock(config: Config, readOnly = false): Promise<Store> {
   });
 }
 
+/**
+ * The line for a stock level that fell below its threshold or below zero
+ * with a change, or undefined.
+ */
+function stockNotice(
+  change: StockChange,
+  applied: Applied,
+): string | undefined {
+  const what = `Stock of ${printable(change.sku)} in ${
+    printable(change.storeId)
+  } is ${applied.quantity}`;
+  const sale = change.saleId === undefined
+    ? ""
+    : ` after Sale #${change.saleId}`;
+  if (applied.fellNegative) {
+    return `${what}: below zero${sale}; goods were sold that the count does not have`;
+  }
+  if (applied.fellLow) {
+    return `${what}: below its threshold of ${applied.threshold}${sale}`;
+  }
+  return undefined;
+}
+
 async function serve(config: Config): Promise<void> {
+  const monitor = new Monitor(NAME);
+  const { log } = monitor;
   const store = await openStock(config);
   const inbox = await Inbox.open(store);
   const stock = await Stock.open(store);
 
   async function handle(deliveries: Delivery<SaleDetails>[]): Promise<void> {
-    const changesOf = (sale: SaleDetails): StockChange[] =>
-      sale.Items.map((item) => ({
-        storeId: sale.StoreId,
+    const trace = TraceBatch.start(NAME, deliveries, ({ value }) => ({
+      "shoppingapp.sale_id": value.SaleId,
+      "shoppingapp.store_id": value.StoreId,
+    }));
+    try {
+      await handleTraced(deliveries, trace);
+      trace?.end();
+    } catch (error) {
+      trace?.end(error);
+      throw error;
+    }
+  }
+
+  async function handleTraced(
+    deliveries: Delivery<SaleDetails>[],
+    trace: TraceBatch<Delivery<SaleDetails>> | undefined,
+  ): Promise<void> {
+    const changesOf = (delivery: Delivery<SaleDetails>): StockChange[] =>
+      delivery.value.Items.map((item) => ({
+        storeId: delivery.value.StoreId,
         sku: item.Sku,
         quantity: -item.Quantity,
-        saleId: sale.SaleId,
-        tillId: sale.TillId,
+        saleId: delivery.value.SaleId,
+        tillId: delivery.value.TillId,
+        headers: trace?.headersOf(delivery),
       }));
-    const updated = await store.transaction(async (tx) => {
-      await stock.lock(tx, deliveries.flatMap(({ value }) => changesOf(value)));
-      const done: SaleDetails[] = [];
-      for (const { value: sale, digest } of deliveries) {
-        if (!await inbox.admit(tx, saleKey(sale), digest)) continue;
-        for (const change of changesOf(sale)) await stock.apply(tx, change);
-        done.push(sale);
-      }
-      return done;
-    });
+    const commit = () =>
+      store.transaction(async (tx) => {
+        await stock.lock(tx, deliveries.flatMap(changesOf));
+        const done: LogLine[] = [];
+        const notices: LogLine[] = [];
+        for (const delivery of deliveries) {
+          const { value: sale, digest } = delivery;
+          if (!await inbox.admit(tx, saleKey(sale), digest)) continue;
+          const fields = {
+            saleId: sale.SaleId,
+            store: sale.StoreId,
+            traceId: traceIdFor(trace, delivery),
+          };
+          for (const change of changesOf(delivery)) {
+            const notice = stockNotice(change, await stock.apply(tx, change));
+            if (notice) notices.push({ message: notice, ...fields });
+          }
+          done.push({
+            message:
+              `Inventory update for Sale #${sale.SaleId}, Items: ${sale.Items.length}`,
+            ...fields,
+          });
+        }
+        return { done, notices };
+      });
+    const { done, notices } = trace
+      ? await trace.commit(commit)
+      : await commit();
     // One write for the batch: a line per sale costs a syscall each.
-    if (updated.length > 0) {
-      console.log(
-        updated.map((sale) =>
-          `Inventory update for Sale #${sale.SaleId}, Items: ${sale.Items.length}`
-        ).join("\n"),
-      );
-    }
+    log.lines("info", done);
+    log.lines("warn", notices);
   }
 
   await runConsumer({
     name: NAME,
+    monitor,
     config,
     store,
     outbox: stock.outbox,
     exchange: SALES_EXCHANGE,
     queue: QUEUE,
     routingKey: SALE_CREATED,
-    decode: (body) => delivery(body, decodeSale),
+    decode: (body, message) => delivery(body, decodeSale, message),
     handle,
     onSetAside: (reason) =>
-      console.error(`Rejected a message: ${printable(reason)}`),
+      log.error(`Rejected a message: ${printable(reason)}`),
   });
 }
 
@@ -472,7 +553,7 @@ async function changeStock(
   try {
     const results = await (await Stock.open(store)).applyAll(changes);
     changes.forEach((change, i) =>
-      console.log(`${change.storeId} ${change.sku}: ${results[i]}`)
+      console.log(`${change.storeId} ${change.sku}: ${results[i].quantity}`)
     );
   } finally {
     await store.close();

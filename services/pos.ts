@@ -32,9 +32,16 @@ import {
 } from "../contracts/sale.ts";
 import { parseSalesFile, type SalesFile } from "../contracts/sales_file.ts";
 import { type Config, readEnv } from "../lib/config.ts";
-import { reportRetry, stayConnected } from "../lib/connection.ts";
+import {
+  brokerOf,
+  reportRetry,
+  serverVersion,
+  stayConnected,
+} from "../lib/connection.ts";
+import { serveIfAsked } from "../lib/http_server.ts";
 import { delay } from "../lib/delay.ts";
 import {
+  DeferredError,
   describeError,
   errorMessage,
   UnroutableError,
@@ -44,6 +51,8 @@ import { backoff } from "../lib/backoff.ts";
 import { isStoreFailure } from "../lib/database.ts";
 import { keys } from "../lib/keys.ts";
 import { runMain } from "../lib/main.ts";
+import type { Log } from "../lib/log.ts";
+import { Monitor } from "../lib/monitor.ts";
 import { OUTBOX_HELP, outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox, type OutboxEntry } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
@@ -54,6 +63,14 @@ import { openStore, type Store } from "../lib/store.ts";
 import { printable } from "../lib/printable.ts";
 import { onShutdown } from "../lib/shutdown.ts";
 import { declareExchange } from "../lib/topology.ts";
+import {
+  endSpan,
+  type Span,
+  startSpan,
+  traceIdOf,
+  TRACEPARENT,
+  traceparentOf,
+} from "../lib/tracing.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
 
 const NAME = "pos";
@@ -63,12 +80,14 @@ const MAX_SALE_ID = 2_147_483_647;
 const PROMPT = "Press a to add new item and q to cancel/stop: ";
 /** Sales rung up in one transaction when many are made at once. */
 const RING_CHUNK = 500;
+/** Seconds a one-shot POS waits for a broker that does not answer. */
+const DEFAULT_TIMEOUT_S = 30;
 
 /** The POS's command line, and what it may read: its folder, the catalog, a file of sales. */
 export const program: Program = {
   name: NAME,
   script: "services/pos.ts",
-  settings: ["url", "dataDir", "databaseUrl"],
+  settings: ["url", "dataDir", "databaseUrl", "httpPort", "httpHost"],
   env: ["CATALOG", "TILL_ID"],
   service: true,
   keepsData: true,
@@ -83,6 +102,7 @@ export const program: Program = {
     till: { type: "string" },
     catalog: { type: "string" },
     quiet: { type: "boolean" },
+    timeout: { type: "string" },
   },
   reads: ({ values }, env) => [
     values.file as string | undefined,
@@ -117,6 +137,9 @@ Options:
                      tills of a store never clash; default: made at the
                      first start (till-1a2b3c4d) and kept in the till's data
   --catalog <path>   CATALOG   the catalog CSV; default contracts/catalog.csv
+  --timeout <s>      with --items, --file, --count: how long to wait for a
+                     broker that does not answer before exiting (code 75)
+                     with the sales kept for the next start; default ${DEFAULT_TIMEOUT_S}
   --quiet            print only the summary`,
 };
 
@@ -231,6 +254,7 @@ class Till {
 
   /** Rings up baskets in one transaction, each priced, into the outbox. */
   ring(baskets: Basket[]): Promise<SaleDetails[]> {
+    const spans: Span[] = [];
     return this.#store.transaction(async (tx) => {
       const sales: SaleDetails[] = [];
       for (const basket of baskets) {
@@ -257,15 +281,31 @@ class Till {
           Timestamp: timestamp,
           TotalAmount: total,
         };
+        // A trace per sale, carried on by whoever handles it.
+        const span = startSpan("pos sale", {
+          attributes: {
+            "shoppingapp.sale_id": saleId,
+            "shoppingapp.store_id": storeId,
+            "shoppingapp.till_id": this.id,
+          },
+        });
+        if (span) spans.push(span);
         await this.outbox.add(tx, {
           exchange: SALES_EXCHANGE,
           routingKey: SALE_CREATED,
           messageId: saleKey(sale),
           body: encodeSale(sale),
+          headers: span && { [TRACEPARENT]: traceparentOf(span) },
         });
         sales.push(sale);
       }
       return sales;
+    }).then((sales) => {
+      for (const span of spans) endSpan(span);
+      return sales;
+    }, (error) => {
+      for (const span of spans) endSpan(span, error);
+      throw error;
     });
   }
 }
@@ -278,48 +318,116 @@ class Till {
  */
 class Sender {
   readonly relay: Relay;
+  /** The POS's log. */
+  readonly log: Log;
   readonly #stop = new AbortController();
   readonly #running: Promise<void>;
   /** Rejects when sending cannot go on (credentials refused, a host not permitted). */
   readonly failed: Promise<never>;
 
-  constructor(outbox: Outbox, config: Config, quiet: boolean) {
+  constructor(
+    outbox: Outbox,
+    config: Config,
+    options: {
+      quiet: boolean;
+      monitor: Monitor;
+      /** Told where it sends, once it first can. */
+      onReady(where: string): void;
+      /**
+       * Milliseconds without a broker after which {@linkcode Sender.failed}
+       * rejects with a {@linkcode DeferredError}; none when undefined.
+       */
+      timeoutMs?: number;
+    },
+  ) {
+    const { monitor } = options;
+    const { log } = monitor;
+    this.log = log;
     this.relay = new Relay(outbox, {
-      onSetAside: reportSetAside(NAME),
+      onSetAside: reportSetAside(log),
       storeFailing: isStoreFailure,
-      onSent: quiet ? undefined : (entries: OutboxEntry[]) =>
-        console.log(
-          entries.map((entry) =>
-            `Sent SaleEvent #${decodeSale(entry.body).SaleId}.`
-          ).join("\n"),
+      onConfirm: (seconds) =>
+        monitor.confirmSeconds.observe(monitor.labels, seconds),
+      onSent: options.quiet ? undefined : (entries: OutboxEntry[]) =>
+        log.lines(
+          "info",
+          entries.map((entry) => {
+            const sale = decodeSale(entry.body);
+            return {
+              message: `Sent SaleEvent #${sale.SaleId}.`,
+              saleId: sale.SaleId,
+              store: sale.StoreId,
+              traceId: traceIdOf(entry.headers?.[TRACEPARENT]),
+            };
+          }),
         ),
     });
+    monitor.registry.onCollect(async () =>
+      monitor.outboxPending.set(monitor.labels, await outbox.countPending())
+    );
+    const report = reportRetry(
+      log,
+      async () => `${await outbox.countPending()} sale(s) waiting`,
+    );
     this.#running = stayConnected({
       url: config.url,
       name: NAME,
       signal: this.#stop.signal,
-      onRetry: reportRetry(
-        NAME,
-        async () => `${await outbox.countPending()} sale(s) waiting`,
-      ),
+      onRetry: (message, delayMs) => {
+        monitor.setConnected(undefined);
+        monitor.retries.inc({ ...monitor.labels, kind: "connection" });
+        return report(message, delayMs);
+      },
       session: (connection, ready) => {
+        const broker = brokerOf(connection);
+        monitor.setConnected(broker);
+        connection.once("close", () => monitor.setConnected(undefined));
         connection.on("blocked", (reason: string) =>
-          console.error(
+          log.warn(
             `${NAME}: the broker blocked publishing (${reason}); sales wait in the outbox`,
           ));
         connection.on(
           "unblocked",
-          () => console.error(`${NAME}: the broker unblocked publishing`),
+          () => log.warn(`${NAME}: the broker unblocked publishing`),
         );
         return runSession(connection, {
           signal: this.#stop.signal,
           relay: this.relay,
           declare: (channel) => declareExchange(channel, SALES_EXCHANGE),
-          ready,
+          ready: () => {
+            ready();
+            monitor.setWorking(true);
+            options.onReady(
+              `at ${broker}, RabbitMQ ${serverVersion(connection)}`,
+            );
+          },
         });
       },
     });
-    this.failed = this.#running.then(() => new Promise<never>(() => {}));
+    const gaveUp = Promise.withResolvers<never>();
+    if (options.timeoutMs !== undefined) {
+      const { timeoutMs } = options;
+      let awaySince: number | undefined = performance.now();
+      const watch = setInterval(() => {
+        if (monitor.connected.get(monitor.labels) === 1) {
+          awaySince = undefined;
+        } else if (awaySince === undefined) {
+          awaySince = performance.now();
+        } else if (performance.now() - awaySince >= timeoutMs) {
+          clearInterval(watch);
+          gaveUp.reject(
+            new DeferredError(
+              `No broker answered within ${timeoutMs / 1000} s`,
+            ),
+          );
+        }
+      }, Math.min(250, timeoutMs));
+      this.#running.finally(() => clearInterval(watch)).catch(() => {});
+    }
+    this.failed = Promise.race([
+      this.#running.then(() => new Promise<never>(() => {})),
+      gaveUp.promise,
+    ]);
     this.failed.catch(() => {});
   }
 
@@ -369,16 +477,20 @@ class Sender {
  * restarting), waits and tries again, saying so once: the sales are not
  * made until they can be kept.
  */
-async function ringPatiently(till: Till, baskets: Basket[]): Promise<void> {
+async function ringPatiently(
+  till: Till,
+  baskets: Basket[],
+  log: Log,
+): Promise<void> {
   for (let attempt = 0;; attempt++) {
     try {
       await till.ring(baskets);
-      if (attempt > 0) console.error(`${NAME}: its store works again`);
+      if (attempt > 0) log.warn(`${NAME}: its store works again`);
       return;
     } catch (error) {
       if (!isStoreFailure(error)) throw error;
       if (attempt === 0) {
-        console.error(
+        log.error(
           `${NAME}: its store is failing (${
             describeError(error)
           }); the sales wait until it works`,
@@ -409,6 +521,7 @@ async function ringAndSend(
       await ringPatiently(
         till,
         options.baskets(i, Math.min(count, i + RING_CHUNK)),
+        sender.log,
       );
       await sender.pendingAtMost(4 * RING_CHUNK);
     }
@@ -417,12 +530,12 @@ async function ringAndSend(
     for (let i = 0; i < count; i++) {
       const wait = started + (i * 1000) / rate - performance.now();
       if (wait > 0) await delay(wait);
-      await ringPatiently(till, [baskets[i]]);
+      await ringPatiently(till, [baskets[i]], sender.log);
     }
   }
   await sender.drain();
   const seconds = (performance.now() - started) / 1000;
-  console.log(
+  sender.log.info(
     `Sent ${count} sale(s), all confirmed by the broker, in ${
       seconds.toFixed(2)
     } s.`,
@@ -455,12 +568,12 @@ async function interactive(till: Till, sender: Sender): Promise<void> {
           await sender.waitSent(sale, 2000);
         } catch (error) {
           if (!(error instanceof UnroutableError)) throw error;
-          console.error(
+          sender.log.error(
             `Error: ${error.message}. The sale is kept and sent again.`,
           );
         }
       } else if (key !== "" && key !== "\r" && key !== "\n") {
-        console.error(`Unknown key "${key}": press a or q.`);
+        sender.log.warn(`Unknown key "${key}": press a or q.`);
       }
       if (stop) break;
       await prompt();
@@ -492,17 +605,26 @@ async function sell(
     till?: string;
     catalog: string;
     quiet: boolean;
+    /** Seconds a one-shot POS waits for a broker. */
+    timeoutS?: number;
   },
 ): Promise<void> {
   const { mode } = options;
+  const monitor = new Monitor(NAME, {
+    work: `publishing ${SALE_CREATED} to ${SALES_EXCHANGE}`,
+  });
+  const { log } = monitor;
   const catalog = await loadCatalog(options.catalog);
   // A file is read and checked whole before any sale is made from it.
   let imported: SalesFile | undefined;
   if (mode.kind === "file") {
     imported = parseSalesFile(await readInput(mode.path), mode.path, catalog);
-    for (const line of [...imported.problems, ...imported.skipped]) {
-      console.error(line);
-    }
+    log.lines(
+      "error",
+      [...imported.problems, ...imported.skipped].map((message) => ({
+        message,
+      })),
+    );
   } else if (mode.kind === "items") {
     priceItems(catalog, mode.basket);
   }
@@ -516,9 +638,26 @@ async function sell(
     catalog,
     till: options.till,
   });
+  const started = performance.now();
+  const server = serveIfAsked(config, monitor);
   // Sales left from an earlier run go first, in order.
-  const sender = new Sender(till.outbox, config, options.quiet);
+  let announced = false;
+  const sender = new Sender(till.outbox, config, {
+    quiet: options.quiet,
+    monitor,
+    timeoutMs: mode.kind === "interactive" || options.timeoutS === undefined
+      ? undefined
+      : options.timeoutS * 1000,
+    onReady: (where) => {
+      if (announced || options.quiet) return;
+      announced = true;
+      log.info(
+        `${NAME} running as ${till.id} of ${options.store}: publishing ${SALE_CREATED} to ${SALES_EXCHANGE} ${where}; store ${store.where}.`,
+      );
+    },
+  });
   let failure: { error: unknown } | undefined;
+  let deferred: DeferredError | undefined;
   try {
     if (mode.kind === "simulate") {
       await ringAndSend(till, sender, {
@@ -540,21 +679,38 @@ async function sell(
     } else {
       await Promise.race([interactive(till, sender), sender.failed]);
     }
+  } catch (error) {
+    if (!(error instanceof DeferredError)) throw error;
+    deferred = error;
   } finally {
+    monitor.setDraining();
     // After a failure that ends the POS, its one line says it all.
     failure = await sender.close().then(
       () => undefined,
       (error) => ({ error }),
     );
     const waiting = failure ? 0 : await till.outbox.countPending();
-    if (waiting > 0) {
-      console.error(
+    if (deferred) {
+      deferred = new DeferredError(
+        `${deferred.message}: ${waiting} sale(s) are kept in the outbox and sent at the next start`,
+      );
+    } else if (waiting > 0) {
+      log.warn(
         `${waiting} sale(s) are waiting in the outbox; they are sent on the next start.`,
       );
     }
+    await server?.close();
     await store.close();
+    if (!options.quiet && mode.kind === "interactive") {
+      log.info(
+        `${NAME} stopped: up ${
+          ((performance.now() - started) / 1000).toFixed(1)
+        } s.`,
+      );
+    }
   }
   if (failure) throw failure.error;
+  if (deferred) throw deferred;
   if (imported && imported.problems.length > 0) {
     throw new Error(
       `${imported.problems.length} bad row(s) in "${
@@ -641,6 +797,9 @@ async function main(): Promise<void> {
         : checked(tillId, "till", values.till ?? readEnv("TILL_ID")),
       catalog: catalogPath(values, readEnv),
       quiet: Boolean(values.quiet),
+      timeoutS: values.timeout === undefined
+        ? DEFAULT_TIMEOUT_S
+        : wholeNumber("timeout", values.timeout as string, { min: 1 }),
     });
   } finally {
     // Leave the terminal as it was found before saying why.

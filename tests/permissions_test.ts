@@ -38,17 +38,17 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
   const net = "--allow-net=broker.example:5673,node2.example:5671";
   const expected: Record<string, string[]> = {
     pos: [
-      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,CATALOG,TILL_ID,LAUNCHER_PID",
+      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,HTTP_PORT,HTTP_HOST,CATALOG,TILL_ID,LAUNCHER_PID,LOG_FORMAT",
       "--allow-read=/var/lib/shop/pos,/etc/shop/catalog.csv",
       "--allow-write=/var/lib/shop/pos",
     ],
     billing: [
-      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,TAX_RATE,LAUNCHER_PID",
+      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,TAX_RATE,LAUNCHER_PID,LOG_FORMAT",
       "--allow-read=/var/lib/shop/billing",
       "--allow-write=/var/lib/shop/billing",
     ],
     inventory: [
-      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,LAUNCHER_PID",
+      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,LAUNCHER_PID,LOG_FORMAT",
       "--allow-read=/var/lib/shop/inventory",
       "--allow-write=/var/lib/shop/inventory",
     ],
@@ -76,9 +76,21 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
     assert.deepEqual(permissionFlags(tool, placement), [
       "--no-prompt",
       net,
-      "--allow-env=AMQP_URL,LAUNCHER_PID",
+      "--allow-env=AMQP_URL,LAUNCHER_PID,LOG_FORMAT",
     ]);
   }
+  // Serving /health and /metrics adds its own listen address, no other.
+  assert.equal(
+    permissionFlags("billing", placement, ["--http-port", "9101"])[1],
+    `${net},127.0.0.1:9101`,
+  );
+  // Status reads the stores and asks the services on HTTP_HOST.
+  assert.deepEqual(permissionFlags("status", placement), [
+    "--no-prompt",
+    `${net},127.0.0.1`,
+    "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,HTTP_HOST,LAUNCHER_PID,LOG_FORMAT",
+    "--allow-read=/var/lib/shop/pos,/var/lib/shop/billing,/var/lib/shop/inventory",
+  ]);
 });
 
 Deno.test(

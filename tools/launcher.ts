@@ -33,13 +33,21 @@ import { program as inventory } from "../services/inventory.ts";
 import { program as pos } from "../services/pos.ts";
 import { SharedTerminal } from "./_shared_terminal.ts";
 import { program as errors } from "./errors.ts";
+import { program as status } from "./status.ts";
 import { program as watch } from "./watch.ts";
 
 /** The services, each `services/<name>.ts`. */
 export const SERVICES = ["pos", "billing", "inventory"] as const;
 
 /** Every program the launcher runs, by name. */
-export const PROGRAMS = { pos, billing, inventory, errors, watch } as const;
+export const PROGRAMS = {
+  pos,
+  billing,
+  inventory,
+  errors,
+  watch,
+  status,
+} as const;
 
 /** A program's name: a service's, or a tool's (`errors`, `watch`). */
 export type ProgramName = keyof typeof PROGRAMS;
@@ -80,6 +88,11 @@ export function invocation(
   for (const variable of envNeeds(program)) {
     const value = env[variable];
     if (value) childEnv[variable] = value;
+  }
+  // Deno itself reads OpenTelemetry's variables (OTEL_DENO and the
+  // exporter's), before any permission applies.
+  for (const [variable, value] of Object.entries(env)) {
+    if (variable.startsWith("OTEL_") && value) childEnv[variable] = value;
   }
   childEnv[LAUNCHER_PID] = String(Deno.pid);
   let programArgs = args;

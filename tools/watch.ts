@@ -10,6 +10,7 @@
  */
 import { SALES_EXCHANGE } from "../contracts/sale.ts";
 import { reportRetry, stayConnected } from "../lib/connection.ts";
+import { createLog } from "../lib/log.ts";
 import { UsageError } from "../lib/errors.ts";
 import { runMain } from "../lib/main.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     url: config.url,
     name: NAME,
     signal: stop.signal,
-    onRetry: reportRetry(NAME),
+    onRetry: reportRetry(createLog(NAME)),
     session: async (connection, ready) => {
       const channel = await connection.createChannel();
       channel.on("error", () => {});

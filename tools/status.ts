@@ -1,0 +1,420 @@
+/**
+ * The shop at a glance: the brokers, each queue's depth, consumers and rate
+ * of change, each error queue's count, each service's outbox and last
+ * handled sale (read from its store, read-only), and the health of the
+ * services that serve HTTP_PORT.
+ *
+ *     deno task status                 one screen
+ *     deno task status -- --json       the same, for machines
+ *     deno task status -- --watch      refreshed every 2 s
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { SALES_EXCHANGE } from "../contracts/sale.ts";
+import { brokerUrls, redactUrl } from "../lib/amqp_url.ts";
+import type { Config } from "../lib/config.ts";
+import { connectBroker, serverVersion } from "../lib/connection.ts";
+import { delay } from "../lib/delay.ts";
+import { describeError, UsageError } from "../lib/errors.ts";
+import { SERVING_PREFIX } from "../lib/http_server.ts";
+import { runMain } from "../lib/main.ts";
+import type { HealthReport } from "../lib/monitor.ts";
+import { printable } from "../lib/printable.ts";
+import { parseCommandLine, type Program } from "../lib/program.ts";
+import { onShutdown } from "../lib/shutdown.ts";
+import { openStore, type Store } from "../lib/store.ts";
+import { errorQueueOf } from "../lib/topology.ts";
+
+const NAME = "status";
+
+/** The services whose stores and endpoints it reads. */
+const SERVICES = ["pos", "billing", "inventory"] as const;
+
+/** The consumers' queues. */
+const QUEUES = ["billing_queue", "inventory_queue"];
+
+/** The tool's command line: the brokers, the stores read-only, the services' endpoints. */
+export const program: Program = {
+  name: NAME,
+  script: "tools/status.ts",
+  settings: ["url", "dataDir", "databaseUrl", "httpHost"],
+  options: {
+    json: { type: "boolean" },
+    watch: { type: "boolean" },
+    interval: { type: "string" },
+  },
+  reads: ({ config }) =>
+    SERVICES.map((service) => join(config.dataDir, service)),
+  // The services' endpoints listen on HTTP_HOST, on ports they choose.
+  connects: ({ config }) => [config.httpHost],
+  help: `
+Status: the shop at a glance, read-only.
+
+Usage:
+  deno task status [-- options]
+
+Options:
+  --json             one JSON document, for machines
+  --watch            refresh until Ctrl+C
+  --interval <s>     seconds between samples; default 2 with --watch, else 1`,
+};
+
+/** One broker of AMQP_URL. */
+interface BrokerStatus {
+  Broker: string;
+  Reachable: boolean;
+  Version?: string;
+  Cluster?: string;
+  Error?: string;
+}
+
+/** One queue. */
+interface QueueStatus {
+  Queue: string;
+  Messages?: number;
+  Consumers?: number;
+  /** Change of depth per second over the sample. */
+  ChangePerSecond?: number;
+  Error?: string;
+}
+
+/** One service, from its store. */
+interface ServiceStatus {
+  Service: string;
+  Store?: string;
+  OutboxPending?: number;
+  LastHandled?: string;
+  LastHandledAt?: string;
+  Error?: string;
+}
+
+/** One instance that serves /health. */
+interface EndpointStatus {
+  Service: string;
+  Url: string;
+  Pid: number;
+  Health?: HealthReport;
+  Error?: string;
+}
+
+/** What `--json` prints. */
+interface Status {
+  At: string;
+  Brokers: BrokerStatus[];
+  Queues: QueueStatus[];
+  ErrorQueues: QueueStatus[];
+  Services: ServiceStatus[];
+  Endpoints: EndpointStatus[];
+}
+
+async function brokers(url: string): Promise<BrokerStatus[]> {
+  return await Promise.all(
+    brokerUrls(url).map(async (broker) => {
+      const where = redactUrl(broker.href);
+      try {
+        const connection = await connectBroker({
+          url: broker.href,
+          name: NAME,
+          timeout: 3000,
+        });
+        const properties = (connection.connection as unknown as {
+          serverProperties?: { cluster_name?: unknown };
+        }).serverProperties;
+        await connection.close();
+        return {
+          Broker: where,
+          Reachable: true,
+          Version: serverVersion(connection),
+          Cluster: String(properties?.cluster_name ?? ""),
+        };
+      } catch (error) {
+        return { Broker: where, Reachable: false, Error: describeError(error) };
+      }
+    }),
+  );
+}
+
+/** Each queue's depth and consumers, as a passive declare tells them. */
+async function queues(
+  url: string,
+  names: string[],
+): Promise<Map<string, QueueStatus>> {
+  const found = new Map<string, QueueStatus>();
+  let connection;
+  try {
+    connection = await connectBroker({ url, name: NAME, timeout: 3000 });
+  } catch (error) {
+    for (const queue of names) {
+      found.set(queue, { Queue: queue, Error: describeError(error) });
+    }
+    return found;
+  }
+  try {
+    for (const queue of names) {
+      // A failed check closes its channel: one channel per queue.
+      const channel = await connection.createChannel();
+      channel.on("error", () => {});
+      try {
+        const { messageCount, consumerCount } = await channel.checkQueue(
+          queue,
+        );
+        found.set(queue, {
+          Queue: queue,
+          Messages: messageCount,
+          Consumers: consumerCount,
+        });
+        await channel.close();
+      } catch (error) {
+        found.set(queue, {
+          Queue: queue,
+          Error: /NOT_FOUND|404/.test(describeError(error))
+            ? "not declared yet"
+            : describeError(error),
+        });
+      }
+    }
+  } finally {
+    await connection.close().catch(() => {});
+  }
+  return found;
+}
+
+/** A store's outbox and the last sale it made or handled. */
+async function service(
+  config: Config,
+  name: (typeof SERVICES)[number],
+): Promise<ServiceStatus> {
+  let store: Store;
+  try {
+    store = await openStore({
+      name,
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+      readOnly: true,
+    });
+  } catch (error) {
+    return {
+      Service: name,
+      Error: error instanceof Deno.errors.NotFound
+        ? "no store yet"
+        : describeError(error),
+    };
+  }
+  const status: ServiceStatus = { Service: name, Store: store.where };
+  try {
+    const tables = new Set(
+      (store.dialect === "sqlite"
+        ? await store.all("SELECT name FROM sqlite_master WHERE type = 'table'")
+        : await store.all(
+          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()",
+        )).map((row) => String(row.name)),
+    );
+    if (tables.has("outbox")) {
+      const row = await store.get(
+        "SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND set_aside_at IS NULL",
+      );
+      status.OutboxPending = Number(row?.n ?? 0);
+    }
+    const last = name === "pos"
+      ? tables.has("sales")
+        ? await store.get(
+          "SELECT store_id || ':' || sale_id AS key, created_at AS at FROM sales ORDER BY sale_id DESC LIMIT 1",
+        )
+        : undefined
+      : tables.has("inbox")
+      ? await store.get(
+        "SELECT key, handled_at AS at FROM inbox ORDER BY handled_at DESC LIMIT 1",
+      )
+      : undefined;
+    if (last) {
+      status.LastHandled = String(last.key);
+      status.LastHandledAt = String(last.at);
+    }
+  } catch (error) {
+    status.Error = describeError(error);
+  } finally {
+    await store.close();
+  }
+  return status;
+}
+
+/** The instances that left where they serve in their folders. */
+async function endpoints(config: Config): Promise<EndpointStatus[]> {
+  const found: EndpointStatus[] = [];
+  for (const name of SERVICES) {
+    const folder = join(config.dataDir, name);
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(folder));
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (!entry.name.startsWith(SERVING_PREFIX)) continue;
+      try {
+        const { Url, Pid } = JSON.parse(
+          await Deno.readTextFile(join(folder, entry.name)),
+        );
+        found.push({ Service: name, Url: String(Url), Pid: Number(Pid) });
+      } catch {
+        // Being written or removed right now.
+      }
+    }
+  }
+  await Promise.all(found.map(async (endpoint) => {
+    try {
+      const response = await fetch(`${endpoint.Url}/health`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      endpoint.Health = await response.json();
+    } catch (error) {
+      endpoint.Error = `not answering (${describeError(error)})`;
+    }
+  }));
+  return found;
+}
+
+/** Takes the status, with rates over `seconds` between two samples of the queues. */
+async function take(config: Config, seconds: number): Promise<Status> {
+  const names = [...QUEUES, ...QUEUES.map(errorQueueOf)];
+  const before = await queues(config.url, QUEUES);
+  await delay(seconds * 1000);
+  const [after, brokerList, services, serving] = await Promise.all([
+    queues(config.url, names),
+    brokers(config.url),
+    Promise.all(SERVICES.map((name) => service(config, name))),
+    endpoints(config),
+  ]);
+  const queueList = QUEUES.map((queue) => {
+    const now = after.get(queue) as QueueStatus;
+    const then = before.get(queue)?.Messages;
+    return now.Messages === undefined || then === undefined ? now : {
+      ...now,
+      ChangePerSecond: Math.round((now.Messages - then) / seconds * 10) / 10,
+    };
+  });
+  return {
+    At: new Date().toISOString(),
+    Brokers: brokerList,
+    Queues: queueList,
+    ErrorQueues: QUEUES.map((queue) => after.get(errorQueueOf(queue))!),
+    Services: services,
+    Endpoints: serving,
+  };
+}
+
+function render(status: Status): string {
+  const lines = [`ShoppingApp status at ${status.At}`, ""];
+  lines.push("Brokers");
+  for (const broker of status.Brokers) {
+    lines.push(
+      `  ${broker.Broker.padEnd(32)} ${
+        broker.Reachable
+          ? `up    RabbitMQ ${broker.Version}${
+            broker.Cluster ? `, cluster ${broker.Cluster}` : ""
+          }`
+          : `DOWN  ${broker.Error}`
+      }`,
+    );
+  }
+  lines.push(
+    "",
+    `Queues (bound to ${SALES_EXCHANGE})     messages  consumers  change/s`,
+  );
+  for (const queue of status.Queues) {
+    lines.push(
+      queue.Error
+        ? `  ${queue.Queue.padEnd(30)} ${queue.Error}`
+        : `  ${queue.Queue.padEnd(30)} ${String(queue.Messages).padStart(9)}  ${
+          String(queue.Consumers).padStart(9)
+        }  ${(queue.ChangePerSecond ?? 0).toFixed(1).padStart(8)}`,
+    );
+  }
+  lines.push("", "Error queues                       messages");
+  for (const queue of status.ErrorQueues) {
+    lines.push(
+      queue.Error
+        ? `  ${queue.Queue.padEnd(30)} ${queue.Error}`
+        : `  ${queue.Queue.padEnd(30)} ${String(queue.Messages).padStart(9)}${
+          (queue.Messages ?? 0) > 0 ? "  (deno task errors -- list)" : ""
+        }`,
+    );
+  }
+  lines.push("", "Services   outbox  last sale made or handled");
+  for (const service of status.Services) {
+    lines.push(
+      service.Error
+        ? `  ${service.Service.padEnd(9)} ${service.Error}`
+        : `  ${service.Service.padEnd(9)} ${
+          String(service.OutboxPending ?? 0).padStart(6)
+        }  ${
+          service.LastHandled
+            ? `${printable(service.LastHandled)} at ${service.LastHandledAt}`
+            : "none yet"
+        }`,
+    );
+  }
+  lines.push("", "Serving");
+  if (status.Endpoints.length === 0) {
+    lines.push("  none (set HTTP_PORT to serve /health and /metrics)");
+  }
+  for (const endpoint of status.Endpoints) {
+    const health = endpoint.Health;
+    lines.push(
+      `  ${endpoint.Service.padEnd(9)} ${endpoint.Url.padEnd(24)} pid ${
+        String(endpoint.Pid).padEnd(7)
+      } ${
+        health
+          ? `${health.Status}, ${health.Handled} handled, up ${health.UptimeSeconds} s`
+          : endpoint.Error
+      }`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const { values, positionals, config } = parseCommandLine(program);
+  if (positionals.length > 0) {
+    throw new UsageError(`Unknown command "${positionals[0]}": see --help`);
+  }
+  const watch = Boolean(values.watch);
+  const text = values.interval as string | undefined;
+  const seconds = text === undefined ? (watch ? 2 : 1) : Number(text);
+  if (!(seconds > 0 && seconds <= 3600)) {
+    throw new UsageError(
+      `Invalid interval "${text}": use seconds from 0.1 to 3600`,
+    );
+  }
+  if (!watch) {
+    const status = await take(config, seconds);
+    console.log(
+      values.json ? JSON.stringify(status, null, 2) : render(status),
+    );
+    return;
+  }
+  let stopped = false;
+  const remove = onShutdown(() => {
+    stopped = true;
+    return Promise.resolve();
+  });
+  try {
+    while (!stopped) {
+      const status = await take(config, seconds);
+      if (stopped) break;
+      console.log(
+        values.json
+          ? JSON.stringify(status)
+          // Clear the screen and print from the top.
+          : `\x1b[2J\x1b[H${
+            render(status)
+          }\n\nRefreshed every ${seconds} s; Ctrl+C to stop.`,
+      );
+    }
+  } finally {
+    remove();
+  }
+}
+
+if (import.meta.main) Deno.exit(await runMain(NAME, main));
