@@ -11,7 +11,9 @@
  * - raw amqplib with the same durability, and the article's
  *   connection-per-sale pattern, and the pipeline's ratio to each.
  *
- * It prints a table and writes JSON and an SVG chart to bench/results/.
+ * It prints a table and each target met or not, and writes JSON and an SVG
+ * chart to data/bench/ (bench/results/, which the README shows, with
+ * `--save`). `--check` exits 1 when a target is not met.
  *
  *     deno task bench [-- --sales 20000 --loads 500,1000,2000 --seconds 5 --article 200]
  *
@@ -25,7 +27,11 @@ import { encodeSale } from "../contracts/sale.ts";
 import { connectBroker } from "../lib/connection.ts";
 import { readEnv, resolveConfig } from "../lib/config.ts";
 import { ensureBroker } from "../lib/ensure_broker.ts";
-import { errorMessage } from "../lib/errors.ts";
+import { errorMessage, UsageError } from "../lib/errors.ts";
+import { runMain } from "../lib/main.ts";
+import { VERSION } from "../lib/version.ts";
+import { wholeNumber } from "../lib/whole_number.ts";
+import { fileURLToPath } from "node:url";
 import { invocation, type ProgramName } from "../tools/launcher.ts";
 import { join } from "node:path";
 import { readOutbox } from "../lib/outbox.ts";
@@ -538,22 +544,66 @@ function table(result: BenchResult): string {
   ].join("\n");
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    // `deno task bench -- --sales 5000` passes the "--" along.
-    args: Deno.args.filter((arg) => arg !== "--"),
-    options: {
-      sales: { type: "string", default: "20000" },
-      loads: { type: "string", default: "500,1000,2000" },
-      seconds: { type: "string", default: "5" },
-      article: { type: "string", default: "200" },
-      "scale-sales": { type: "string", default: "5000" },
-      out: {
-        type: "string",
-        default: new URL("./results/", import.meta.url).pathname,
-      },
-    },
-  });
+const HELP = `Benchmark: the pipeline (POS, Billing, Inventory as processes, on
+their own virtual host) against raw amqplib and the article's pattern, in one
+run; then scale-out runs on PostgreSQL and quorum queues.
+
+Usage:
+  deno task bench [-- options]
+
+Options:
+  --sales <n>        sales at full speed, and for the baselines; default 20000
+  --loads <list>     offered loads in sales/s, comma-separated; default 500,1000,2000
+  --seconds <s>      seconds at each offered load; default 5
+  --article <n>      sales for the article's pattern; default 200
+  --scale-sales <n>  sales per scale-out run, 0 for none; default 5000
+  --out <dir>        where to write latest.json and latest.svg; default data/bench/
+  --save             write them to bench/results/, which the README shows
+  --check            exit 1 unless every target is met
+  -h, --help         show this help
+  --version          show the version`;
+
+async function main(): Promise<number> {
+  const { values } = (() => {
+    try {
+      return parseArgs({
+        // `deno task bench -- --sales 5000` passes the "--" along.
+        args: Deno.args.filter((arg) => arg !== "--"),
+        options: {
+          sales: { type: "string", default: "20000" },
+          loads: { type: "string", default: "500,1000,2000" },
+          seconds: { type: "string", default: "5" },
+          article: { type: "string", default: "200" },
+          "scale-sales": { type: "string", default: "5000" },
+          out: { type: "string" },
+          save: { type: "boolean" },
+          check: { type: "boolean" },
+          help: { type: "boolean", short: "h" },
+          version: { type: "boolean" },
+        },
+      });
+    } catch (error) {
+      throw new UsageError(`${errorMessage(error)}: see --help`);
+    }
+  })();
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (values.version) {
+    console.log(`ShoppingApp ${VERSION} (bench)`);
+    return 0;
+  }
+  const out = values.out ??
+    fileURLToPath(
+      new URL(values.save ? "./results/" : "../data/bench/", import.meta.url),
+    );
+  for (const name of ["sales", "seconds", "article", "scale-sales"] as const) {
+    wholeNumber(name.replace("-", " "), values[name], {
+      min: name === "scale-sales" ? 0 : 1,
+      max: 10_000_000,
+    });
+  }
   const sales = Number(values.sales);
   const loads = values.loads.split(",").map(Number).filter((n) => n > 0);
   const seconds = Number(values.seconds);
@@ -674,7 +724,7 @@ async function main(): Promise<void> {
       },
     };
   });
-  if (!result) return;
+  if (!result) return 1;
   if (Number(values["scale-sales"]) > 0) {
     const scaleSales = Number(values["scale-sales"]);
     const runs: ScaleRun[] = [];
@@ -694,13 +744,27 @@ async function main(): Promise<void> {
     }
     result.scaleOut = runs;
   }
-  await Deno.mkdir(values.out, { recursive: true });
+  await Deno.mkdir(out, { recursive: true });
   const json = JSON.stringify(result, null, 2);
-  await Deno.writeTextFile(`${values.out}/latest.json`, json + "\n");
-  await Deno.writeTextFile(`${values.out}/latest.svg`, chart(result));
+  await Deno.writeTextFile(join(out, "latest.json"), json + "\n");
+  await Deno.writeTextFile(join(out, "latest.svg"), chart(result));
   console.log(table(result));
   if (result.scaleOut) console.log(scaleTable(result.scaleOut));
-  console.error(`Wrote ${values.out}latest.json and latest.svg`);
+  const targets = Object.entries(result.targets);
+  const missed = targets.filter(([, t]) => !t.met);
+  console.log(
+    [
+      "",
+      `Targets: ${targets.length - missed.length} of ${targets.length} met.`,
+      ...targets.map(([name, t]) =>
+        `  ${
+          t.met ? "met    " : "NOT MET"
+        }  ${name}: ${t.value} (target ${t.target})`
+      ),
+    ].join("\n"),
+  );
+  console.error(`Wrote ${join(out, "latest.json")} and latest.svg`);
+  return values.check && missed.length > 0 ? 1 : 0;
 }
 
 /** The scale-out runs as a Markdown table. */
@@ -716,10 +780,9 @@ function scaleTable(runs: ScaleRun[]): string {
 }
 
 if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(`bench: ${errorMessage(error)}`);
-    Deno.exit(1);
-  }
+  let code = 1;
+  const failed = await runMain("bench", async () => {
+    code = await main();
+  });
+  Deno.exit(failed || code);
 }

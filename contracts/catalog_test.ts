@@ -35,7 +35,10 @@ TEA,Tea,1.00,rupees
       );
       assert.match(error.message, /line 4: unit price "-1"/);
       assert.match(error.message, /line 5: SKU "MILK-1L" is listed twice/);
-      assert.match(error.message, /line 6: currency: must be a 3-letter code/);
+      assert.match(
+        error.message,
+        /line 6: currency "rupees": must be a 3-letter code/,
+      );
       assert.doesNotMatch(error.message, /\n/);
       return true;
     });

@@ -41,7 +41,7 @@ export function parseSalesFile(
     text.split(/\r?\n/).forEach((line, i) => {
       if (line.trim() === "") return;
       try {
-        baskets.push(check(checkBasket(JSON.parse(line))));
+        baskets.push(check(checkBasket(parseLine(line))));
       } catch (error) {
         problems.push(`${path} line ${i + 1}: ${errorMessage(error)}`);
       }
@@ -92,4 +92,15 @@ export function parseSalesFile(
     }
   }
   return { baskets, problems, skipped };
+}
+
+/** One line of JSON Lines. */
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new ContractError(
+      'not JSON: use one object a line, e.g. {"Items":[{"Sku":"MILK-1L","Quantity":2}]}',
+    );
+  }
 }

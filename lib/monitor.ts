@@ -5,6 +5,8 @@
  *
  * @module
  */
+import type { ChannelModel } from "amqplib";
+import { brokerOf, reportRetry } from "./connection.ts";
 import { Counter, Gauge, Histogram, Registry } from "./metrics.ts";
 import { createLog, type Log } from "./log.ts";
 
@@ -129,6 +131,39 @@ export class Monitor {
   /** The labels every series of this service carries. */
   get labels(): { service: string } {
     return { service: this.service };
+  }
+
+  /**
+   * Follows a new connection: connected to its broker until it closes.
+   * Returns the broker's `host:port`.
+   */
+  watchConnection(connection: ChannelModel): string {
+    const broker = brokerOf(connection);
+    this.setConnected(broker);
+    connection.once("close", () => this.setConnected(undefined));
+    return broker;
+  }
+
+  /**
+   * An `onRetry` for `stayConnected`: counts the retry, marks the service
+   * disconnected and writes the warning.
+   */
+  onRetry(
+    detail?: () => string | Promise<string>,
+  ): (message: string, delayMs: number) => Promise<void> {
+    const report = reportRetry(this.log, detail);
+    return (message, delayMs) => {
+      this.setConnected(undefined);
+      this.retries.inc({ ...this.labels, kind: "connection" });
+      return report(message, delayMs);
+    };
+  }
+
+  /** Reads `outbox`'s pending messages into the gauge at each scrape. */
+  watchOutbox(outbox: { countPending(): Promise<number> }): void {
+    this.registry.onCollect(async () =>
+      this.outboxPending.set(this.labels, await outbox.countPending())
+    );
   }
 
   /** Connected to `broker` (`host:port`), or no longer (undefined). */

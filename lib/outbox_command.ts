@@ -9,12 +9,26 @@ import type { Config } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
 import { printable } from "./printable.ts";
+import type { Command } from "./program.ts";
 import { openStore } from "./store.ts";
 
-/** Help lines for the command, to add to a service's own. */
-export const OUTBOX_HELP = `
-    list: what the relay set aside as impossible to publish, and why;
-    replay [--id <m>]: pending again (a running service sends it)`;
+/** The `outbox` command of service `name`, for its program declaration. */
+export function outboxCommandOf(name: string): Command {
+  return {
+    settings: ["dataDir", "databaseUrl"],
+    options: { id: { type: "string" } },
+    help: `
+The outbox of ${name}: what its relay set aside as impossible to publish.
+
+Usage:
+  deno task ${name} -- outbox [list]        what was set aside, and why
+  deno task ${name} -- outbox replay        pending again (a running
+                                            service sends it)
+
+Options:
+  --id <m>           only the message with this id`,
+  };
+}
 
 /**
  * Runs the command on the service's own database.

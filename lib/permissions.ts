@@ -14,7 +14,12 @@ import {
   resolveConfig,
   SETTINGS,
 } from "./config.ts";
-import { type CommandLine, parseCommandLine, type Program } from "./program.ts";
+import {
+  type CommandLine,
+  parseCommandLine,
+  type Program,
+  programFor,
+} from "./program.ts";
 import { LOG_FORMAT } from "./log.ts";
 import { LAUNCHER_PID } from "./shutdown.ts";
 
@@ -60,10 +65,11 @@ export function envNeeds(program: Program): string[] {
  * once instead of asking.
  */
 export function permissionFlags(
-  program: Program,
+  whole: Program,
   env: Record<string, string | undefined>,
   args: string[] = [],
 ): string[] {
+  const program = programFor(whole, args);
   const lookup = (name: string) => env[name] || undefined;
   const command = readCommandLine(program, args, lookup);
   const flags = ["--no-prompt"];

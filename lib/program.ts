@@ -9,6 +9,24 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { type Config, readEnv, resolveConfig, SETTINGS } from "./config.ts";
 import { errorMessage, UsageError } from "./errors.ts";
+import { VERSION } from "./version.ts";
+
+/**
+ * A command of a program (`billing invoices`, `inventory stock`): its own
+ * help, flags and settings, apart from the program's.
+ */
+export interface Command {
+  /** Lines of help after the usage line, for the command's own options. */
+  help: string;
+  /** Its own flags, as `node:util` parseArgs takes them. */
+  options: ParseArgsOptionsConfig;
+  /** The settings of {@linkcode Config} it reads. */
+  settings: readonly (keyof Config)[];
+  /** Environment variables it reads besides those of its settings. */
+  env?: readonly string[];
+  /** Files a command line names for it to read. */
+  reads?: Program["reads"];
+}
 
 /** A program: a service, or a tool such as `errors` or `watch`. */
 export interface Program {
@@ -51,6 +69,11 @@ export interface Program {
    * database, as `--allow-net` takes them.
    */
   connects?(command: CommandLine): string[];
+  /**
+   * Its commands, by the first argument that names them; each has its own
+   * help, flags and settings.
+   */
+  commands?: Record<string, Command>;
 }
 
 /** A parsed command line. */
@@ -83,20 +106,53 @@ function allOptions(program: Program): ParseArgsOptionsConfig {
     options[SETTINGS[key].flag] = { type: "string" };
   }
   options.help = { type: "boolean", short: "h" };
+  options.version = { type: "boolean" };
   return options;
+}
+
+/**
+ * The program as a command line uses it: when its first argument names one
+ * of the program's commands, that command's help, flags and settings.
+ */
+export function programFor(program: Program, args: string[]): Program {
+  if (!program.commands) return program;
+  const every: ParseArgsOptionsConfig = { ...allOptions(program) };
+  for (const command of Object.values(program.commands)) {
+    Object.assign(every, allOptions({ ...program, ...command }));
+  }
+  const { positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: false,
+    options: every,
+  });
+  const command = positionals[0];
+  if (command === undefined || !Object.hasOwn(program.commands, command)) {
+    return program;
+  }
+  const { help, options, settings, env, reads } = program.commands[command];
+  return { ...program, help, options, settings, env, reads, service: false };
 }
 
 /** The program's help, with the settings it reads. */
 export function helpText(program: Program): string {
-  const lines = program.settings.map((key) => {
+  const rows = program.settings.map((key) => {
     const { flag, env, value, help } = SETTINGS[key];
-    return `  ${`--${flag} <${value}>`.padEnd(18)} ${env.padEnd(10)} ${help}`;
+    return [`--${flag} <${value}>`, env, help];
   });
-  return `${program.help.trim()}
+  const width = Math.max(...rows.map(([flag]) => flag.length), 18);
+  const envWidth = Math.max(...rows.map(([, env]) => env.length), 10);
+  const lines = rows.map(([flag, env, help]) =>
+    `  ${flag.padEnd(width)} ${env.padEnd(envWidth)} ${help}`
+  );
+  const configuration = lines.length === 0 ? "" : `
 
 Configuration (flag, or environment variable):
-${lines.join("\n")}
-  -h, --help                    show this help`;
+${lines.join("\n")}`;
+  return `${program.help.trim()}${configuration}
+
+  ${"-h, --help".padEnd(width)} ${"".padEnd(envWidth)} show this help
+  ${"--version".padEnd(width)} ${"".padEnd(envWidth)} show the version`;
 }
 
 /**
@@ -110,18 +166,22 @@ export function parseCommandLine(
   args: string[] = Deno.args,
   env: (name: string) => string | undefined = readEnv,
 ): CommandLine {
+  const used = programFor(program, args);
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({
       args,
       allowPositionals: true,
       strict: true,
-      options: allOptions(program),
+      options: allOptions(used),
     });
   } catch (error) {
     throw new UsageError(errorMessage(error), { cause: error });
   }
-  if (parsed.values.help) throw new HelpRequested(helpText(program));
+  if (parsed.values.help) throw new HelpRequested(helpText(used));
+  if (parsed.values.version) {
+    throw new HelpRequested(`ShoppingApp ${VERSION} (${used.name})`);
+  }
   return { ...parsed, config: resolveConfig(parsed.values, env) };
 }
 
@@ -130,7 +190,11 @@ export function parseCommandLine(
  * settings to the program through its environment instead, where no other
  * user of the machine can read them (`--url` may hold a password).
  */
-export function withoutSettings(program: Program, args: string[]): string[] {
+export function withoutSettings(
+  whole: Program,
+  args: string[],
+): string[] {
+  const program = programFor(whole, args);
   const settingFlags = new Set(
     program.settings.map((key) => SETTINGS[key].flag),
   );

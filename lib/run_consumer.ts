@@ -7,12 +7,7 @@
  */
 import type { ConsumeMessage } from "amqplib";
 import type { Config } from "./config.ts";
-import {
-  brokerOf,
-  reportRetry,
-  serverVersion,
-  stayConnected,
-} from "./connection.ts";
+import { serverVersion, stayConnected } from "./connection.ts";
 import { Consumer, type ConsumerOptions } from "./consumer.ts";
 import { isStoreFailure } from "./database.ts";
 import { DeliveryCount } from "./delivery_count.ts";
@@ -116,27 +111,16 @@ export async function runConsumer<T>(
       storeFailing: isStoreFailure,
     })
     : undefined;
-  if (outbox) {
-    monitor.registry.onCollect(async () =>
-      monitor.outboxPending.set(monitor.labels, await outbox.countPending())
-    );
-  }
+  if (outbox) monitor.watchOutbox(outbox);
   const server = serveIfAsked(config, monitor);
-  const report = reportRetry(log);
   try {
     await stayConnected({
       url: config.url,
       name,
       signal: stop.signal,
-      onRetry: (message, delayMs) => {
-        monitor.setConnected(undefined);
-        monitor.retries.inc({ ...monitor.labels, kind: "connection" });
-        return report(message, delayMs);
-      },
+      onRetry: monitor.onRetry(),
       session: (connection, ready) => {
-        const broker = brokerOf(connection);
-        monitor.setConnected(broker);
-        connection.once("close", () => monitor.setConnected(undefined));
+        const broker = monitor.watchConnection(connection);
         return runSession(connection, {
           signal: stop.signal,
           relay,

@@ -93,3 +93,26 @@ export function traceIdFor<D extends Traced>(
   return traceIdOf(batch?.headersOf(delivery)?.[TRACEPARENT]) ??
     traceIdOf(delivery.traceparent);
 }
+
+/**
+ * Runs `work` on a batch under its spans, started with `attributes` per
+ * delivery and ended (failed, when it throws) once the work is done; with
+ * tracing off, `work` gets undefined and nothing else is made.
+ */
+export async function withTraceBatch<D extends Traced>(
+  service: string,
+  deliveries: D[],
+  options: {
+    attributes: (delivery: D) => Record<string, string | number | undefined>;
+    work: (trace: TraceBatch<D> | undefined) => Promise<void>;
+  },
+): Promise<void> {
+  const trace = TraceBatch.start(service, deliveries, options.attributes);
+  try {
+    await options.work(trace);
+    trace?.end();
+  } catch (error) {
+    trace?.end(error);
+    throw error;
+  }
+}

@@ -31,12 +31,16 @@ import { jsonArrayLines, mapEach, writeLines } from "../lib/output.ts";
 import { printable } from "../lib/printable.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
 import { Monitor } from "../lib/monitor.ts";
-import { OUTBOX_HELP, outboxCommand } from "../lib/outbox_command.ts";
+import { outboxCommand, outboxCommandOf } from "../lib/outbox_command.ts";
 import { Outbox } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { CONSUMER_SETTINGS, runConsumer } from "../lib/run_consumer.ts";
 import { openStore, schema, type Store } from "../lib/store.ts";
-import { TraceBatch, traceIdFor } from "../lib/trace_batch.ts";
+import {
+  type TraceBatch,
+  traceIdFor,
+  withTraceBatch,
+} from "../lib/trace_batch.ts";
 
 const NAME = "billing";
 /** The article's queue; the .NET Billing service consumes it too. */
@@ -50,37 +54,49 @@ export const program: Program = {
   env: ["TAX_RATE"],
   service: true,
   keepsData: true,
-  options: {
-    id: { type: "string" },
-    json: { type: "boolean" },
-    sale: { type: "string" },
-    store: { type: "string" },
-    till: { type: "string" },
-    from: { type: "string" },
-    to: { type: "string" },
-    limit: { type: "string" },
-    "tax-rate": { type: "string" },
-  },
+  options: { "tax-rate": { type: "string" } },
   help: `
 Billing: makes an invoice for every sale on "${QUEUE}" and publishes
 "${INVOICE_CREATED}".
 
 Usage:
   deno task billing [-- options]            consume sales
-  deno task invoices [-- --json]            print the stored invoices
-  deno task invoices -- --sale <id> [--store <s>]   one invoice, readably
-  deno task billing -- outbox [list|replay]${OUTBOX_HELP}
+  deno task invoices [-- options]           print the stored invoices (--help)
+  deno task billing -- outbox [list|replay] what the relay set aside (--help)
 
 Options:
-  --id <m>           with outbox: only the message with this id
-  --tax-rate <r>     TAX_RATE  tax on each sale's total, e.g. 0.13; default none
-  --sale <id>        with invoices: only this sale's invoice
-  --store <s>        with invoices: only this store's
-  --till <t>         with invoices: only this till's
-  --from <time>      with invoices: made at or after, e.g. 2026-11-27
-  --to <time>        with invoices: made before
-  --limit <n>        with invoices: at most n
-  --json             with invoices: JSON for machines`,
+  --tax-rate <r>     TAX_RATE  tax on each sale's total, e.g. 0.13; default none`,
+  commands: {
+    invoices: {
+      settings: ["dataDir", "databaseUrl"],
+      options: {
+        json: { type: "boolean" },
+        sale: { type: "string" },
+        store: { type: "string" },
+        till: { type: "string" },
+        from: { type: "string" },
+        to: { type: "string" },
+        limit: { type: "string" },
+      },
+      help: `
+Invoices: what Billing stored, in store and number order.
+
+Usage:
+  deno task invoices [-- options]           one line per invoice
+  deno task invoices -- --sale <id>         one invoice, readably
+  deno task invoices -- --json              JSON, for machines
+
+Options:
+  --sale <id>        only this sale's invoice (one per till that made it)
+  --store <s>        only this store's
+  --till <t>         only this till's
+  --from <time>      made at or after, e.g. 2026-11-27
+  --to <time>        made before
+  --limit <n>        at most n
+  --json             a JSON array of invoices, as on the wire (PascalCase)`,
+    },
+    outbox: outboxCommandOf(NAME),
+  },
 };
 
 const INVOICE_TABLE = `CREATE TABLE IF NOT EXISTS invoice (
@@ -191,18 +207,14 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
   const inbox = await Inbox.open(store);
   const outbox = await Outbox.open(store);
 
-  async function handle(deliveries: Delivery<SaleDetails>[]): Promise<void> {
-    const trace = TraceBatch.start(NAME, deliveries, ({ value }) => ({
-      "shoppingapp.sale_id": value.SaleId,
-      "shoppingapp.store_id": value.StoreId,
-    }));
-    try {
-      await handleTraced(deliveries, trace);
-      trace?.end();
-    } catch (error) {
-      trace?.end(error);
-      throw error;
-    }
+  function handle(deliveries: Delivery<SaleDetails>[]): Promise<void> {
+    return withTraceBatch(NAME, deliveries, {
+      attributes: ({ value }) => ({
+        "shoppingapp.sale_id": value.SaleId,
+        "shoppingapp.store_id": value.StoreId,
+      }),
+      work: (trace) => handleTraced(deliveries, trace),
+    });
   }
 
   async function handleTraced(

@@ -32,7 +32,7 @@ import { jsonArrayLines, mapEach, writeLines } from "../lib/output.ts";
 import { printable } from "../lib/printable.ts";
 import type { LogLine } from "../lib/log.ts";
 import { Monitor } from "../lib/monitor.ts";
-import { OUTBOX_HELP, outboxCommand } from "../lib/outbox_command.ts";
+import { outboxCommand, outboxCommandOf } from "../lib/outbox_command.ts";
 import { Outbox } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { readInput } from "../lib/read_input.ts";
@@ -46,7 +46,11 @@ import {
   SqliteStore,
   type Store,
 } from "../lib/store.ts";
-import { TraceBatch, traceIdFor } from "../lib/trace_batch.ts";
+import {
+  type TraceBatch,
+  traceIdFor,
+  withTraceBatch,
+} from "../lib/trace_batch.ts";
 
 const NAME = "inventory";
 /** The article's queue; the .NET Inventory service consumes it too. */
@@ -59,34 +63,44 @@ export const program: Program = {
   settings: CONSUMER_SETTINGS,
   service: true,
   keepsData: true,
-  options: {
-    id: { type: "string" },
-    json: { type: "boolean" },
-    store: { type: "string" },
-    threshold: { type: "string" },
-    limit: { type: "string" },
-  },
-  reads: ({ positionals: [command, action, file] }) =>
-    command === "stock" && action === "load" ? [file] : [],
+  options: {},
   help: `
 Inventory: takes every sale on "${QUEUE}" off the stock of its store and
 publishes "${STOCK_LOW}" when a SKU falls below its threshold.
 
 Usage:
   deno task inventory [-- options]          consume sales
+  deno task stock [-- options]              the stock; load, set, add (--help)
+  deno task inventory -- outbox [list|replay]   what the relay set aside (--help)`,
+  commands: {
+    stock: {
+      settings: ["dataDir", "databaseUrl"],
+      options: {
+        json: { type: "boolean" },
+        store: { type: "string" },
+        threshold: { type: "string" },
+        limit: { type: "string" },
+      },
+      reads: ({ positionals: [, action, file] }) =>
+        action === "load" ? [file] : [],
+      help: `
+Stock: the stock per store and SKU, and changes made by hand.
+
+Usage:
   deno task stock [-- --json]               print the stock per store and SKU
   deno task stock -- load <file.csv>        opening stock: store,sku,quantity[,threshold]
   deno task stock -- set <sku> <qty>        a count: the stock is now <qty>
   deno task stock -- add <sku> <qty>        a delivery: <qty> more
-  deno task inventory -- outbox [list|replay]${OUTBOX_HELP}
 
 Options:
-  --id <m>           with outbox: only the message with this id
-  --store <s>        with set and add; default ${DEFAULT_STORE};
-                     with stock: only this store's
-  --limit <n>        with stock: at most n lines
+  --store <s>        with set and add: the store; default ${DEFAULT_STORE};
+                     when printing: only this store's
   --threshold <t>    with set and add: the low-stock threshold of the SKU
-  --json             with stock: JSON for machines`,
+  --limit <n>        when printing: at most n lines
+  --json             when printing: a JSON array, PascalCase as on the wire`,
+    },
+    outbox: outboxCommandOf(NAME),
+  },
 };
 
 /** The stock of one SKU in one store, in the wire's PascalCase, as `--json` prints it. */
@@ -309,18 +323,14 @@ async function serve(config: Config): Promise<void> {
   const inbox = await Inbox.open(store);
   const stock = await Stock.open(store);
 
-  async function handle(deliveries: Delivery<SaleDetails>[]): Promise<void> {
-    const trace = TraceBatch.start(NAME, deliveries, ({ value }) => ({
-      "shoppingapp.sale_id": value.SaleId,
-      "shoppingapp.store_id": value.StoreId,
-    }));
-    try {
-      await handleTraced(deliveries, trace);
-      trace?.end();
-    } catch (error) {
-      trace?.end(error);
-      throw error;
-    }
+  function handle(deliveries: Delivery<SaleDetails>[]): Promise<void> {
+    return withTraceBatch(NAME, deliveries, {
+      attributes: ({ value }) => ({
+        "shoppingapp.sale_id": value.SaleId,
+        "shoppingapp.store_id": value.StoreId,
+      }),
+      work: (trace) => handleTraced(deliveries, trace),
+    });
   }
 
   async function handleTraced(

@@ -32,12 +32,7 @@ import {
 } from "../contracts/sale.ts";
 import { parseSalesFile, type SalesFile } from "../contracts/sales_file.ts";
 import { type Config, readEnv } from "../lib/config.ts";
-import {
-  brokerOf,
-  reportRetry,
-  serverVersion,
-  stayConnected,
-} from "../lib/connection.ts";
+import { serverVersion, stayConnected } from "../lib/connection.ts";
 import { serveIfAsked } from "../lib/http_server.ts";
 import { delay } from "../lib/delay.ts";
 import {
@@ -53,7 +48,7 @@ import { keys } from "../lib/keys.ts";
 import { runMain } from "../lib/main.ts";
 import type { Log } from "../lib/log.ts";
 import { Monitor } from "../lib/monitor.ts";
-import { OUTBOX_HELP, outboxCommand } from "../lib/outbox_command.ts";
+import { outboxCommand, outboxCommandOf } from "../lib/outbox_command.ts";
 import { Outbox, type OutboxEntry } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { readInput } from "../lib/read_input.ts";
@@ -92,7 +87,6 @@ export const program: Program = {
   service: true,
   keepsData: true,
   options: {
-    id: { type: "string" },
     items: { type: "string" },
     file: { type: "string" },
     simulate: { type: "boolean" },
@@ -108,6 +102,7 @@ export const program: Program = {
     values.file as string | undefined,
     catalogPath(values, env),
   ],
+  commands: { outbox: outboxCommandOf(NAME) },
   help: `
 Point of Sale: prices sales from the catalog and publishes them to
 "${SALES_EXCHANGE}" with "${SALE_CREATED}".
@@ -122,10 +117,10 @@ Usage:
   deno task pos -- --simulate --count N [--rate R]
                                                   N random sales, R a second
 Each exits once the broker has confirmed every sale it made.
-  deno task pos -- outbox [list|replay]${OUTBOX_HELP}
+  deno task pos -- outbox [list|replay]           what the relay set aside
+                                                  (--help)
 
 Options:
-  --id <m>           with outbox: only the message with this id
   --items <list>     SKU:quantity, comma-separated
   --file <path>      CSV (receipt,sku,quantity[,store]: lines of a receipt
                      are one sale) or JSON Lines ({"Items":[{"Sku","Quantity"}]})
@@ -322,6 +317,8 @@ class Sender {
   readonly log: Log;
   readonly #stop = new AbortController();
   readonly #running: Promise<void>;
+  /** Resolves once it first can send, after its ready line. */
+  readonly ready: Promise<void>;
   /** Rejects when sending cannot go on (credentials refused, a host not permitted). */
   readonly failed: Promise<never>;
 
@@ -343,6 +340,8 @@ class Sender {
     const { monitor } = options;
     const { log } = monitor;
     this.log = log;
+    const first = Promise.withResolvers<void>();
+    this.ready = first.promise;
     this.relay = new Relay(outbox, {
       onSetAside: reportSetAside(log),
       storeFailing: isStoreFailure,
@@ -362,26 +361,16 @@ class Sender {
           }),
         ),
     });
-    monitor.registry.onCollect(async () =>
-      monitor.outboxPending.set(monitor.labels, await outbox.countPending())
-    );
-    const report = reportRetry(
-      log,
-      async () => `${await outbox.countPending()} sale(s) waiting`,
-    );
+    monitor.watchOutbox(outbox);
     this.#running = stayConnected({
       url: config.url,
       name: NAME,
       signal: this.#stop.signal,
-      onRetry: (message, delayMs) => {
-        monitor.setConnected(undefined);
-        monitor.retries.inc({ ...monitor.labels, kind: "connection" });
-        return report(message, delayMs);
-      },
+      onRetry: monitor.onRetry(async () =>
+        `${await outbox.countPending()} sale(s) waiting`
+      ),
       session: (connection, ready) => {
-        const broker = brokerOf(connection);
-        monitor.setConnected(broker);
-        connection.once("close", () => monitor.setConnected(undefined));
+        const broker = monitor.watchConnection(connection);
         connection.on("blocked", (reason: string) =>
           log.warn(
             `${NAME}: the broker blocked publishing (${reason}); sales wait in the outbox`,
@@ -400,6 +389,7 @@ class Sender {
             options.onReady(
               `at ${broker}, RabbitMQ ${serverVersion(connection)}`,
             );
+            first.resolve();
           },
         });
       },
@@ -556,6 +546,14 @@ async function interactive(till: Till, sender: Sender): Promise<void> {
     Deno.stdin.close();
     return Promise.resolve();
   });
+  // The ready line first, when the broker answers soon; selling works
+  // without it all the same.
+  const wait = new AbortController();
+  await Promise.race([
+    sender.ready,
+    delay(2000, { signal: wait.signal }).catch(() => {}),
+  ]);
+  wait.abort();
   await prompt();
   try {
     for await (const key of keys()) {
@@ -649,7 +647,8 @@ async function sell(
       ? undefined
       : options.timeoutS * 1000,
     onReady: (where) => {
-      if (announced || options.quiet) return;
+      // A one-shot POS says what it sent, not where it runs.
+      if (announced || mode.kind !== "interactive") return;
       announced = true;
       log.info(
         `${NAME} running as ${till.id} of ${options.store}: publishing ${SALE_CREATED} to ${SALES_EXCHANGE} ${where}; store ${store.where}.`,

@@ -95,7 +95,7 @@ Deno.test("pos: entry modes and their errors", processTest, async (t) => {
         assert.equal(bad.code, 2);
         assert.match(
           bad.stderr,
-          /^pos: Invalid item "MILK-1L:x": use SKU:quantity/,
+          /^pos: Invalid item "MILK-1L:x": quantity "x" is not a whole number$/m,
         );
       },
     );
@@ -122,7 +122,10 @@ r4,TEA-500G,1
         ]);
         assert.equal(pos.code, 1);
         assert.match(pos.stderr, /day\.csv line 4: Unknown SKU "CAVIAR"/);
-        assert.match(pos.stderr, /day\.csv line 6: Items\.0\.Quantity/);
+        assert.match(
+          pos.stderr,
+          /day\.csv line 6: item 1: quantity 0 must be at least 1$/m,
+        );
         assert.match(pos.stderr, /receipt "r2" \(lines 4, 5\) is not sent/);
         assert.match(
           pos.stderr,
@@ -156,8 +159,14 @@ r4,TEA-500G,1
       );
       const pos = await runService("pos", sandbox, ["--file", path, "--quiet"]);
       assert.equal(pos.code, 1);
-      assert.match(pos.stderr, /day\.jsonl line 2: Items/);
-      assert.match(pos.stderr, /day\.jsonl line 3: /);
+      assert.match(
+        pos.stderr,
+        /day\.jsonl line 2: items is empty: a sale needs at least 1 item$/m,
+      );
+      assert.match(
+        pos.stderr,
+        /day\.jsonl line 3: not JSON: use one object a line/,
+      );
       assert.match(pos.stdout, /Sent 2 sale\(s\)/);
       const last = sentSales(sandbox).at(-1)?.sale;
       assert.equal(last.StoreId, "NEPAL-02");

@@ -142,6 +142,11 @@ Deno.test(
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       };
+      // Each says when it is ready: what it consumes or sends, and where.
+      await waitFor(
+        /\[billing {2}\] billing running on "billing_queue" \(sale\.created from sales_exchange\) at [\d.:]+, RabbitMQ \d/,
+      );
+      await waitFor(/\[inventory\] inventory running on "inventory_queue"/);
       await waitFor(/\[pos {6}\] Press a to add new item/);
       await writer.write(new TextEncoder().encode("a\n"));
       await waitFor(/\[pos {6}\] .*Sent SaleEvent #10000\./);
@@ -157,6 +162,17 @@ Deno.test(
       await reading;
       await child.stderr.cancel();
       assert.equal(code, 0, output);
+      // And when it stops, with what it did.
+      assert.match(output, /\[pos {6}\] pos running as till-\w+ of NEPAL-01/);
+      assert.match(output, /\[pos {6}\] pos stopped: up \d+\.\d s\./);
+      assert.match(
+        output,
+        /\[billing {2}\] billing stopped: 1 handled, 0 set aside, up \d+\.\d s\./,
+      );
+      assert.match(
+        output,
+        /\[inventory\] inventory stopped: 1 handled, 0 set aside/,
+      );
     });
   },
 );

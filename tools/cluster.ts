@@ -17,6 +17,7 @@
  */
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { VERSION } from "../lib/version.ts";
 import { delay } from "../lib/delay.ts";
 import { errorMessage, UsageError } from "../lib/errors.ts";
 import { HelpRequested } from "../lib/program.ts";
@@ -42,7 +43,9 @@ Usage:
 Options:
   --nodes <n>        nodes to start with up; default 3
   --port <p>         AMQP port of node 1; node n listens on p + n - 1
-  --dir <path>       where the cluster keeps its nodes; default data/cluster`;
+  --dir <path>       where the cluster keeps its nodes; default data/cluster
+  -h, --help         show this help
+  --version          show the version`;
 
 /** A cluster as `up` left it, kept in `<dir>/cluster.json`. */
 export interface ClusterLayout {
@@ -279,6 +282,7 @@ async function main(): Promise<void> {
           port: { type: "string" },
           dir: { type: "string" },
           help: { type: "boolean", short: "h" },
+          version: { type: "boolean" },
         },
       });
     } catch (error) {
@@ -286,6 +290,9 @@ async function main(): Promise<void> {
     }
   })();
   if (values.help) throw new HelpRequested(HELP.trim());
+  if (values.version) {
+    throw new HelpRequested(`ShoppingApp ${VERSION} (cluster)`);
+  }
   const dir = resolve(values.dir ?? join("data", "cluster"));
   const [command, which] = positionals;
   const node = async () => {

@@ -21,11 +21,13 @@ import { SETTINGS } from "../lib/config.ts";
 import { ensureBroker } from "../lib/ensure_broker.ts";
 import { LAUNCHER_PID } from "../lib/shutdown.ts";
 import { UsageError } from "../lib/errors.ts";
+import { VERSION } from "../lib/version.ts";
 import { runMain } from "../lib/main.ts";
 import { envNeeds, permissionFlags } from "../lib/permissions.ts";
 import {
   parseCommandLine,
   type Program,
+  programFor,
   withoutSettings,
 } from "../lib/program.ts";
 import { program as billing } from "../services/billing.ts";
@@ -83,7 +85,7 @@ export function invocation(
   env: Record<string, string | undefined>,
   args: string[] = [],
 ): Invocation {
-  const program: Program = PROGRAMS[name];
+  const program: Program = programFor(PROGRAMS[name], args);
   const childEnv: Record<string, string> = {};
   for (const variable of envNeeds(program)) {
     const value = env[variable];
@@ -108,7 +110,7 @@ export function invocation(
       if (value !== undefined) childEnv[SETTINGS[key].env] = String(value);
       else delete childEnv[SETTINGS[key].env];
     }
-    programArgs = withoutSettings(program, args);
+    programArgs = withoutSettings(PROGRAMS[name], args);
     serving = Boolean(program.service) && positionals.length === 0;
   } catch {
     // The program reads the same command line and says what is wrong.
@@ -116,7 +118,7 @@ export function invocation(
   return {
     args: [
       "run",
-      ...permissionFlags(program, env, args),
+      ...permissionFlags(PROGRAMS[name], env, args),
       // Tools and listings read as much as they are asked to: no cap.
       ...(serving ? [V8_FLAGS] : []),
       script(program),
@@ -241,25 +243,71 @@ async function compileAll(): Promise<number> {
 async function runTests(args: string[]): Promise<number> {
   await ensureBroker(brokerUrl(), { composeDir: ROOT });
   const { code } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "test",
-      "--allow-run",
-      "--allow-env",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-sys",
-      ...args,
-    ],
+    // The tests' permission set is deno.json's: -P takes it.
+    args: ["test", "-P", ...args],
     cwd: ROOT,
     stdin: "null",
   }).spawn().status;
   return code;
 }
 
+/** What each of the launcher's own commands says to `--help`. */
+const HELP: Record<string, string> = {
+  start: `Start: makes sure a broker answers (starting one with Docker or an
+installed RabbitMQ when none does), then runs Billing and Inventory and the
+POS in one terminal, each line prefixed by its service.
+
+Usage:
+  deno task start                 press a to sell, q to stop all three
+
+The services read their settings from the environment (AMQP_URL, DATA_DIR,
+DATABASE_URL, HTTP_PORT, LOG_FORMAT, ...): see deno task <service> --help.`,
+  compile:
+    `Compile: builds dist/pos, dist/billing and dist/inventory, standalone
+binaries with each service's permissions baked in.
+
+Usage:
+  deno task compile`,
+  test: `Test: makes sure a broker answers, then runs every test against it
+(end-to-end tests in tests/, unit tests beside the modules).
+
+Usage:
+  deno task test [-- <deno test options>]   e.g. -- --filter pipeline
+
+Plain deno test -P runs the same suite against a running broker, with the
+permission set deno.json gives the tests.`,
+  ok: `Ok: the checks a change passes before it lands: deno fmt --check,
+deno lint, and deno check of every folder.
+
+Usage:
+  deno task ok`,
+};
+
 const USAGE = `Usage: launcher.ts run <${
   Object.keys(PROGRAMS).join("|")
-}> [args] | start | compile | test [args]`;
+}> [args] | start | compile | test [args] | ok`;
+
+/** The folders deno check covers. */
+const CHECKED = [
+  "services/",
+  "lib/",
+  "tools/",
+  "contracts/",
+  "tests/",
+  "bench/",
+];
+
+async function runChecks(): Promise<number> {
+  for (const args of [["fmt", "--check"], ["lint"], ["check", ...CHECKED]]) {
+    const { code } = await new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: ROOT,
+      stdin: "null",
+    }).spawn().status;
+    if (code !== 0) return code;
+  }
+  return 0;
+}
 
 async function main(): Promise<number> {
   // `deno task pos -- --count 5` passes the "--" along: it is not an argument.
@@ -268,14 +316,32 @@ async function main(): Promise<number> {
   );
   if (command === "run" && Object.hasOwn(PROGRAMS, rest[0])) {
     return await runOne(rest[0] as ProgramName, rest.slice(1));
-  } else if (command === "start") {
+  }
+  if (Object.hasOwn(HELP, command)) {
+    // Asked for help or the version, a command does nothing else.
+    if (rest.includes("--help") || rest.includes("-h")) {
+      console.log(HELP[command]);
+      return 0;
+    }
+    if (rest.includes("--version")) {
+      console.log(`ShoppingApp ${VERSION} (${command})`);
+      return 0;
+    }
+  }
+  if (command === "start" && rest.length === 0) {
     return await startAll();
-  } else if (command === "compile") {
+  } else if (command === "compile" && rest.length === 0) {
     return await compileAll();
   } else if (command === "test") {
     return await runTests(rest);
+  } else if (command === "ok" && rest.length === 0) {
+    return await runChecks();
   }
-  throw new UsageError(USAGE);
+  throw new UsageError(
+    Object.hasOwn(HELP, command)
+      ? `Unknown argument "${rest[0]}" of ${command}: see --help`
+      : USAGE,
+  );
 }
 
 if (import.meta.main) {
