@@ -154,3 +154,102 @@ export async function cleanBaselines(url: string): Promise<void> {
   await channel.close();
   await connection.close();
 }
+
+/** A process of bench/hand.ts, its lines read as they come. */
+function handProcess(role: string, url: string, dir: string, sales: number) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--max-semi-space-size=1,--max-old-space-size=48",
+      new URL("./hand.ts", import.meta.url).pathname,
+      role,
+      url,
+      dir,
+      String(sales),
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines: string[] = [];
+  const waiters: (() => void)[] = [];
+  const reading = (async () => {
+    let rest = "";
+    for await (
+      const text of child.stdout.pipeThrough(new TextDecoderStream())
+    ) {
+      const parts = (rest + text).split("\n");
+      rest = parts.pop() ?? "";
+      lines.push(...parts);
+      for (const wake of waiters.splice(0)) wake();
+    }
+  })();
+  const line = async (prefix: string): Promise<string> => {
+    for (;;) {
+      const found = lines.find((l) => l.startsWith(prefix));
+      if (found) return found;
+      const status = await Promise.race([
+        new Promise<void>((resolve) => waiters.push(resolve)),
+        child.status,
+      ]);
+      if (status && !lines.some((l) => l.startsWith(prefix))) {
+        throw new Error(`hand.ts ${role} exited without "${prefix}"`);
+      }
+    }
+  };
+  return {
+    line,
+    async stop() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Exited already.
+      }
+      await child.status;
+      await reading;
+    },
+  };
+}
+
+/**
+ * The same durable work as the pipeline written by hand (bench/hand.ts),
+ * three processes: first publish to the last commit in both consumers.
+ */
+export async function handBaseline(
+  url: string,
+  options: { sales: number },
+): Promise<BaselineResult> {
+  const { sales } = options;
+  const dir = await Deno.makeTempDir({ prefix: "shop-bench-hand-" });
+  const consumers = ["billing", "inventory"].map((role) =>
+    handProcess(role, url, dir, sales)
+  );
+  try {
+    await Promise.all(consumers.map((c) => c.line("ready")));
+    const pos = handProcess("pos", url, dir, sales);
+    const started = Number((await pos.line("start ")).split(" ")[1]);
+    await pos.line("done ");
+    await pos.stop();
+    const finished = Math.max(
+      ...await Promise.all(
+        consumers.map(async (c) =>
+          Number((await c.line("done ")).split(" ")[1])
+        ),
+      ),
+    );
+    const seconds = (finished - started) / 1000;
+    return { sales, seconds, perSecond: sales / seconds };
+  } finally {
+    for (const consumer of consumers) await consumer.stop();
+    await Deno.remove(dir, { recursive: true });
+    const connection = await connectBroker({ url, name: "bench-clean" });
+    const channel = await connection.createChannel();
+    for (const queue of ["hand_billing", "hand_inventory"]) {
+      await channel.deleteQueue(queue);
+    }
+    await channel.deleteExchange("hand_exchange");
+    await channel.close();
+    await connection.close();
+  }
+}
