@@ -37,16 +37,24 @@ export function decimal(): z.ZodType<Decimal> {
   ) as unknown as z.ZodType<Decimal>;
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Reads a message body: UTF-8, JSON, and of the schema (its size is the
- * consumer's to bound, before it gets here). Unknown properties are dropped, as .NET readers ignore them.
+ * consumer's to bound, before it gets here). `fast`, when given, is the
+ * schema's plain check (`fast_check.ts`): what it accepts is the schema's
+ * result; what it is not sure of goes to zod. Unknown properties are dropped, as .NET readers ignore them.
  *
  * @throws {ContractError} with a one-line reason when any of that fails.
  */
-export function decode<T>(schema: z.ZodType<T>, body: Uint8Array): T {
+export function decode<T>(
+  schema: z.ZodType<T>,
+  body: Uint8Array,
+  fast?: (value: unknown) => T | undefined,
+): T {
   let value: unknown;
   try {
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+    const text = utf8.decode(body);
     value = JSON.parse(text, readDecimals);
   } catch (error) {
     if (error instanceof ContractError) throw error;
@@ -54,6 +62,8 @@ export function decode<T>(schema: z.ZodType<T>, body: Uint8Array): T {
       `Message is not UTF-8 JSON: ${errorMessage(error)}`,
     );
   }
+  const checked = fast?.(value);
+  if (checked !== undefined) return checked;
   const result = schema.safeParse(value);
   if (!result.success) {
     throw new ContractError(`Message is invalid: ${describe(result.error)}`);
@@ -67,12 +77,20 @@ export function decode<T>(schema: z.ZodType<T>, body: Uint8Array): T {
  *
  * @throws {ContractError} when the value is not of the schema.
  */
-export function encode<T>(schema: z.ZodType<T>, value: T): Buffer {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    throw new ContractError(`Message is invalid: ${describe(result.error)}`);
+export function encode<T>(
+  schema: z.ZodType<T>,
+  value: T,
+  fast?: (value: unknown) => T | undefined,
+): Buffer {
+  let checked = fast?.(value);
+  if (checked === undefined) {
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      throw new ContractError(`Message is invalid: ${describe(result.error)}`);
+    }
+    checked = result.data;
   }
-  return Buffer.from(JSON.stringify(result.data), "utf8");
+  return Buffer.from(JSON.stringify(checked), "utf8");
 }
 
 /**

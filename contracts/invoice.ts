@@ -7,6 +7,14 @@
 import type { Buffer } from "node:buffer";
 import { z } from "zod";
 import { decode, encode } from "./codec.ts";
+import type { Decimal } from "./decimal.ts";
+import {
+  isCode,
+  isPositiveInt32,
+  isRecord,
+  isTillId,
+  priceOf,
+} from "./fast_check.ts";
 import { code, price, tillId } from "./sale.ts";
 
 /** The routing key of a new invoice. */
@@ -51,7 +59,73 @@ export type InvoiceCreated = z.infer<typeof InvoiceCreatedSchema>;
  * @throws {ContractError} when it is not a valid invoice.
  */
 export function decodeInvoice(body: Uint8Array): InvoiceCreated {
-  return decode(InvoiceCreatedSchema, body);
+  return decode(InvoiceCreatedSchema, body, fastInvoice);
+}
+
+const CreatedAtSchema = InvoiceCreatedSchema.shape.CreatedAt;
+
+/** An optional price: absent, or a price; null when it is neither. */
+function optionalPrice(value: unknown): Decimal | undefined | null {
+  if (value === undefined) return undefined;
+  return priceOf(value) ?? null;
+}
+
+/**
+ * The invoice zod would make of `value`, by plain checks; undefined when
+ * that takes zod.
+ */
+export function fastInvoice(value: unknown): InvoiceCreated | undefined {
+  if (!isRecord(value)) return undefined;
+  const { InvoiceNumber, StoreId, TillId, SaleId, Lines, Mismatch, CreatedAt } =
+    value;
+  if (
+    typeof InvoiceNumber !== "string" || InvoiceNumber.length < 1 ||
+    InvoiceNumber.length > 100 || !isCode(StoreId) ||
+    (TillId !== undefined && !isTillId(TillId)) || !isPositiveInt32(SaleId) ||
+    !Array.isArray(Lines) || Lines.length < 1 ||
+    typeof Mismatch !== "boolean" || typeof CreatedAt !== "string" ||
+    !CreatedAtSchema.safeParse(CreatedAt).success
+  ) return undefined;
+  const Subtotal = optionalPrice(value.Subtotal);
+  const TaxRate = optionalPrice(value.TaxRate);
+  const Tax = optionalPrice(value.Tax);
+  const Total = priceOf(value.Total);
+  const TotalAmount = priceOf(value.TotalAmount);
+  if (
+    Subtotal === null || TaxRate === null || Tax === null || !Total ||
+    !TotalAmount
+  ) return undefined;
+  const lines: InvoiceCreated["Lines"] = [];
+  for (const line of Lines) {
+    if (
+      !isRecord(line) || !isCode(line.Sku) || !isPositiveInt32(line.Quantity)
+    ) {
+      return undefined;
+    }
+    const UnitPrice = optionalPrice(line.UnitPrice);
+    const LineTotal = optionalPrice(line.LineTotal);
+    if (UnitPrice === null || LineTotal === null) return undefined;
+    lines.push({
+      Sku: line.Sku,
+      Quantity: line.Quantity,
+      ...(UnitPrice === undefined ? {} : { UnitPrice }),
+      ...(LineTotal === undefined ? {} : { LineTotal }),
+    });
+  }
+  return {
+    InvoiceNumber,
+    StoreId,
+    ...(TillId === undefined ? {} : { TillId }),
+    SaleId,
+    Lines: lines,
+    ...(Subtotal === undefined ? {} : { Subtotal }),
+    ...(TaxRate === undefined ? {} : { TaxRate }),
+    ...(Tax === undefined ? {} : { Tax }),
+    Total,
+    TotalAmount,
+    Mismatch,
+    CreatedAt,
+  };
 }
 
 /**
@@ -60,5 +134,5 @@ export function decodeInvoice(body: Uint8Array): InvoiceCreated {
  * @throws {ContractError} when it is not valid.
  */
 export function encodeInvoice(invoice: InvoiceCreated): Buffer {
-  return encode(InvoiceCreatedSchema, invoice);
+  return encode(InvoiceCreatedSchema, invoice, fastInvoice);
 }

@@ -212,27 +212,43 @@ class Stock {
    * not sent again until the stock is back at or above the threshold.
    */
   async apply(tx: Sql, change: StockChange): Promise<Applied> {
+    const now = new Date().toISOString();
+    // One statement: the new level, its threshold and whether it was low.
+    // A sum beyond what JavaScript keeps exactly is not written.
     const row = await tx.get(
-      "SELECT quantity, threshold, low FROM stock_level WHERE store_id = ? AND sku = ?",
+      `INSERT INTO stock_level
+      (store_id, sku, quantity, threshold, low, updated_at) VALUES (?, ?, ?, ?, 0, ?)
+      ON CONFLICT (store_id, sku) DO UPDATE SET
+        quantity = CASE WHEN CAST(? AS INTEGER) = 1 THEN excluded.quantity
+          ELSE stock_level.quantity + excluded.quantity END,
+        threshold = COALESCE(excluded.threshold, stock_level.threshold),
+        updated_at = excluded.updated_at
+      WHERE CAST(? AS INTEGER) = 1
+        OR abs(stock_level.quantity + excluded.quantity) <= ${Number.MAX_SAFE_INTEGER}
+      RETURNING quantity, threshold, low`,
       change.storeId,
       change.sku,
+      change.quantity,
+      change.threshold ?? null,
+      now,
+      change.set ? 1 : 0,
+      change.set ? 1 : 0,
     );
-    const before = Number(row?.quantity ?? 0);
-    const quantity = change.set ? change.quantity : before + change.quantity;
-    if (!Number.isSafeInteger(quantity)) {
+    if (!row) {
       throw new RejectedError(
-        `Stock of "${change.sku}" in "${change.storeId}" would be ${quantity}: beyond the largest whole number kept exactly`,
+        `Stock of "${change.sku}" in "${change.storeId}" would be beyond the largest whole number kept exactly`,
       );
     }
-    const threshold = change.threshold ??
-      (row?.threshold === null || row?.threshold === undefined
-        ? null
-        : Number(row.threshold));
-    let low = Number(row?.low ?? 0) === 1;
-    const now = new Date().toISOString();
+    const quantity = Number(row.quantity);
+    const threshold = row.threshold === null ? null : Number(row.threshold);
+    const low = Number(row.low) === 1;
     const fellLow = threshold !== null && quantity < threshold && !low;
     if (fellLow) {
-      low = true;
+      await tx.run(
+        "UPDATE stock_level SET low = 1 WHERE store_id = ? AND sku = ?",
+        change.storeId,
+        change.sku,
+      );
       await this.outbox.add(tx, {
         exchange: SALES_EXCHANGE,
         routingKey: STOCK_LOW,
@@ -250,21 +266,17 @@ class Stock {
           At: now,
         }),
       });
-    } else if (threshold === null || quantity >= threshold) {
-      low = false; // Restocked: the next fall below is a new crossing.
+    } else if (low && (threshold === null || quantity >= threshold)) {
+      // Restocked: the next fall below is a new crossing.
+      await tx.run(
+        "UPDATE stock_level SET low = 0 WHERE store_id = ? AND sku = ?",
+        change.storeId,
+        change.sku,
+      );
     }
-    await tx.run(
-      `INSERT INTO stock_level
-      (store_id, sku, quantity, threshold, low, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (store_id, sku) DO UPDATE SET quantity = excluded.quantity,
-      threshold = excluded.threshold, low = excluded.low, updated_at = excluded.updated_at`,
-      change.storeId,
-      change.sku,
-      quantity,
-      threshold,
-      low ? 1 : 0,
-      now,
-    );
+    // A sale takes a known amount: it fell below zero with this change when
+    // the level was at or above zero before it; a count just is.
+    const before = change.set ? 0 : quantity - change.quantity;
     return {
       quantity,
       threshold,
