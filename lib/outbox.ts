@@ -149,19 +149,23 @@ export class Outbox {
   /** Marks confirmed messages sent, in one statement. */
   async markSent(ids: number[]): Promise<void> {
     const now = new Date().toISOString();
-    if (this.#store.dialect === "postgres") {
-      await this.#store.run(
-        "UPDATE outbox SET sent_at = ? WHERE id = ANY(?::bigint[])",
-        now,
-        ids,
-      );
-    } else {
-      await this.#store.run(
-        "UPDATE outbox SET sent_at = ? WHERE id IN (SELECT value FROM json_each(?))",
-        now,
-        JSON.stringify(ids),
-      );
-    }
+    // Not durable: a mark lost in a crash sends the message again, and its
+    // consumers' inboxes drop the copy.
+    await this.#store.transaction(
+      (tx) =>
+        this.#store.dialect === "postgres"
+          ? tx.run(
+            "UPDATE outbox SET sent_at = ? WHERE id = ANY(?::bigint[])",
+            now,
+            ids,
+          )
+          : tx.run(
+            "UPDATE outbox SET sent_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+            now,
+            JSON.stringify(ids),
+          ),
+      { durable: false },
+    );
   }
 
   /**

@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
-import pg from "pg";
+import type pg from "pg";
 import { openDatabase } from "./database.ts";
 import { errorMessage } from "./errors.ts";
 
@@ -40,11 +40,27 @@ export interface Store extends Sql {
    * Runs `work` in one transaction: all of it is committed, or none.
    * Statements of the store outside it wait until it ends.
    */
-  transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
+  transaction<T>(
+    work: (tx: Sql) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T>;
   /** Runs statements that take no parameters (schema). */
   exec(sql: string): Promise<void>;
   /** Closes it. */
   close(): Promise<void>;
+}
+
+/** Options of {@linkcode Store.transaction}. */
+export interface TransactionOptions {
+  /**
+   * Whether the commit waits until it is on disk. A write that may be lost
+   * in a crash without harm (a mark that a message was sent: it is sent
+   * again, and its consumer's inbox drops it) need not: it reaches the disk
+   * with the next durable commit, and the event loop is not held meanwhile.
+   *
+   * @default {true}
+   */
+  durable?: boolean;
 }
 
 /** Options of {@linkcode openStore}. */
@@ -180,11 +196,18 @@ export class SqliteStore implements Store {
     return this.#outside(() => this.#sql.run(sql, ...params));
   }
 
-  async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+  async transaction<T>(
+    work: (tx: Sql) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     const release = await this.#mutex.lock();
     this.#inTransaction = true;
     let committed: (() => void)[] = [];
+    const lazy = options.durable === false;
     try {
+      // In WAL mode, NORMAL commits without a sync; the next FULL commit
+      // syncs the log with this one in it.
+      if (lazy) this.#db.exec("PRAGMA synchronous = NORMAL");
       // Inside: a BEGIN that fails (the file locked too long) must still
       // let the lock go.
       this.#db.exec("BEGIN IMMEDIATE");
@@ -196,6 +219,7 @@ export class SqliteStore implements Store {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
     } finally {
+      if (lazy) this.#db.exec("PRAGMA synchronous = FULL");
       this.#inTransaction = false;
       this.#committed = [];
       release();
@@ -251,7 +275,9 @@ export class PostgresStore implements Store {
     const where = `${parsed.protocol}//${
       parsed.username ? `${parsed.username}@` : ""
     }${parsed.host}${parsed.pathname} (schema ${name})`;
-    const pool = new pg.Pool({
+    // Loaded only here: a service on SQLite does not carry the driver.
+    const { default: driver } = await import("pg");
+    const pool = new driver.Pool({
       host: decodeURIComponent(parsed.hostname.replace(/^\[(.*)\]$/, "$1")),
       port: Number(parsed.port || 5432),
       user: decodeURIComponent(parsed.username || "postgres"),
@@ -316,7 +342,10 @@ export class PostgresStore implements Store {
     fn();
   }
 
-  async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+  async transaction<T>(
+    work: (tx: Sql) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     const client = await this.#pool.connect();
     // A server that goes away while the client is held says so here as well
     // as in the query under way, which is what reports it.
@@ -325,6 +354,9 @@ export class PostgresStore implements Store {
     const committed: (() => void)[] = [];
     try {
       await client.query("BEGIN");
+      if (options.durable === false) {
+        await client.query("SET LOCAL synchronous_commit = off");
+      }
       const result = await work(this.#on(client, committed));
       await client.query("COMMIT");
       for (const fn of committed) fn();

@@ -24,7 +24,6 @@ import {
 } from "../contracts/sale.ts";
 import { encodeStockLow, STOCK_LOW } from "../contracts/stock.ts";
 import type { Config } from "../lib/config.ts";
-import { parseCsv } from "../lib/csv.ts";
 import { errorMessage, RejectedError, UsageError } from "../lib/errors.ts";
 import { type Delivery, delivery, Inbox } from "../lib/inbox.ts";
 import { runMain } from "../lib/main.ts";
@@ -517,7 +516,12 @@ function checkCode(what: string, text: string | undefined): string {
  * @throws {ContractError} listing every bad row by line number; nothing is
  * loaded then.
  */
-function parseOpeningStock(text: string, path: string): StockChange[] {
+async function parseOpeningStock(
+  text: string,
+  path: string,
+): Promise<StockChange[]> {
+  // Loaded only here: a running Inventory does not carry the CSV reader.
+  const { parseCsv } = await import("../lib/csv.ts");
   const changes: StockChange[] = [];
   const problems: string[] = [];
   for (const { line, fields } of parseCsv(text, path)) {
@@ -556,7 +560,7 @@ async function changeStock(
     if (!args[0]) {
       throw new ContractError("load needs a file: stock -- load <file.csv>");
     }
-    changes = parseOpeningStock(await readInput(args[0]), args[0]);
+    changes = await parseOpeningStock(await readInput(args[0]), args[0]);
   } else {
     const [sku, quantity] = args;
     changes = [{
