@@ -29,6 +29,12 @@ const count = Number(countText);
 const EXCHANGE = "hand_exchange";
 const QUEUES = { billing: "hand_billing", inventory: "hand_inventory" };
 
+/** The process's peak RSS so far, in KiB. */
+function peakKiB(): number {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
 function open(name: string): DatabaseSync {
   Deno.mkdirSync(dir, { recursive: true });
   const db = new DatabaseSync(`${dir}/${name}.db`);
@@ -132,7 +138,9 @@ if (role === "pos") {
   await Promise.all(inFlight);
   inFlight = [];
   const { user, system } = process.cpuUsage();
-  console.log(`done ${Date.now()} cpu ${(user + system) / 1000}`);
+  console.log(
+    `done ${Date.now()} cpu ${(user + system) / 1000} hwm ${peakKiB()}`,
+  );
 } else {
   const db = open(role);
   db.exec(`CREATE TABLE IF NOT EXISTS inbox (key TEXT PRIMARY KEY,
@@ -213,7 +221,9 @@ if (role === "pos") {
       handled += messages.length;
       if (handled >= count) {
         const { user, system } = process.cpuUsage();
-        console.log(`done ${Date.now()} cpu ${(user + system) / 1000}`);
+        console.log(
+          `done ${Date.now()} cpu ${(user + system) / 1000} hwm ${peakKiB()}`,
+        );
       }
     }, 0);
   });

@@ -7,6 +7,7 @@
  */
 import { DEFAULT_AMQP_URL } from "./amqp_url.ts";
 import { UsageError } from "./errors.ts";
+import { DEFAULT_RETENTION, parseRetention } from "./prune.ts";
 
 /** Where the services keep their data unless DATA_DIR says otherwise. */
 export const DEFAULT_DATA_DIR = "./data";
@@ -45,6 +46,11 @@ export interface Config {
   httpPort?: number;
   /** HTTP_HOST or `--http-host`: the address to serve on. */
   httpHost: string;
+  /**
+   * RETENTION or `--retention`: how long inbox keys and sent outbox
+   * messages are kept, in milliseconds.
+   */
+  retentionMs: number;
 }
 
 /**
@@ -63,6 +69,12 @@ export interface Setting {
   value: string;
   /** One line of help. */
   help: string;
+  /**
+   * The value as its variable takes it, for handing it on.
+   *
+   * @default {String}
+   */
+  text?(value: never): string;
 }
 
 /** The settings, by their {@linkcode Config} key. */
@@ -109,6 +121,14 @@ export const SETTINGS: Record<keyof Config, Setting> = {
     env: "HTTP_HOST",
     value: "host",
     help: `the address to serve on; default ${DEFAULT_HTTP_HOST}`,
+  },
+  retentionMs: {
+    flag: "retention",
+    env: "RETENTION",
+    value: "time",
+    help:
+      `inbox keys and sent outbox messages are kept this long; default ${DEFAULT_RETENTION}`,
+    text: (ms: number) => `${ms / 1000}s`,
   },
   queueType: {
     flag: "queue-type",
@@ -173,6 +193,7 @@ export function resolveConfig(
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
     ...(httpPort === undefined ? {} : { httpPort }),
     httpHost: read("httpHost") ?? DEFAULT_HTTP_HOST,
+    retentionMs: parseRetention(read("retentionMs") ?? DEFAULT_RETENTION),
     queueType,
     url: read("url") ?? DEFAULT_AMQP_URL,
     dataDir: read("dataDir") ?? DEFAULT_DATA_DIR,

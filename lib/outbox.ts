@@ -61,6 +61,10 @@ export class Outbox {
     await store.exec(
       "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (id) WHERE sent_at IS NULL",
     );
+    // For pruning what was sent long ago.
+    await store.exec(
+      "CREATE INDEX IF NOT EXISTS outbox_sent_at ON outbox (sent_at) WHERE sent_at IS NOT NULL",
+    );
     return new Outbox(store);
   }
 

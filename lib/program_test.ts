@@ -31,6 +31,7 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     maxMessageBytes: 262144,
     queueType: "classic",
     httpHost: "127.0.0.1",
+    retentionMs: 7 * 86_400_000,
   });
   const fromEnv = parseCommandLine(
     program,
@@ -44,6 +45,7 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     maxMessageBytes: 262144,
     queueType: "classic",
     httpHost: "127.0.0.1",
+    retentionMs: 7 * 86_400_000,
   });
   const fromFlags = parseCommandLine(
     program,
@@ -57,6 +59,7 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     maxMessageBytes: 262144,
     queueType: "classic",
     httpHost: "127.0.0.1",
+    retentionMs: 7 * 86_400_000,
   });
   assert.deepEqual(fromFlags.positionals, ["x"]);
 });

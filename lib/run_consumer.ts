@@ -17,6 +17,7 @@ import { serveIfAsked } from "./http_server.ts";
 import { Monitor } from "./monitor.ts";
 import type { Outbox } from "./outbox.ts";
 import { Relay, reportSetAside } from "./relay.ts";
+import { pruneEvery, pruneInterval } from "./prune.ts";
 import { runSession } from "./session.ts";
 import type { Store } from "./store.ts";
 import { onShutdown } from "./shutdown.ts";
@@ -32,6 +33,7 @@ export const CONSUMER_SETTINGS: readonly (keyof Config)[] = [
   "queueType",
   "httpPort",
   "httpHost",
+  "retentionMs",
 ];
 
 /** Options of {@linkcode runConsumer}. */
@@ -113,6 +115,11 @@ export async function runConsumer<T>(
     : undefined;
   if (outbox) monitor.watchOutbox(outbox);
   const server = serveIfAsked(config, monitor);
+  const stopPruning = pruneEvery(store, {
+    retentionMs: config.retentionMs,
+    tables: outbox ? ["inbox", "outbox"] : ["inbox"],
+    everyMs: pruneInterval(config.retentionMs),
+  });
   try {
     await stayConnected({
       url: config.url,
@@ -192,6 +199,7 @@ export async function runConsumer<T>(
   } finally {
     removeHandlers();
     await server?.close();
+    await stopPruning();
     await store.close();
   }
   log.info(

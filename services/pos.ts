@@ -56,6 +56,7 @@ import { Relay, reportSetAside } from "../lib/relay.ts";
 import { runSession } from "../lib/session.ts";
 import { openStore, type Store } from "../lib/store.ts";
 import { printable } from "../lib/printable.ts";
+import { pruneEvery, pruneInterval } from "../lib/prune.ts";
 import { onShutdown } from "../lib/shutdown.ts";
 import { declareExchange } from "../lib/topology.ts";
 import {
@@ -82,7 +83,14 @@ const DEFAULT_TIMEOUT_S = 30;
 export const program: Program = {
   name: NAME,
   script: "services/pos.ts",
-  settings: ["url", "dataDir", "databaseUrl", "httpPort", "httpHost"],
+  settings: [
+    "url",
+    "dataDir",
+    "databaseUrl",
+    "httpPort",
+    "httpHost",
+    "retentionMs",
+  ],
   env: ["CATALOG", "TILL_ID"],
   service: true,
   keepsData: true,
@@ -638,6 +646,11 @@ async function sell(
   });
   const started = performance.now();
   const server = serveIfAsked(config, monitor);
+  const stopPruning = pruneEvery(store, {
+    retentionMs: config.retentionMs,
+    tables: ["outbox"],
+    everyMs: pruneInterval(config.retentionMs),
+  });
   // Sales left from an earlier run go first, in order.
   let announced = false;
   const sender = new Sender(till.outbox, config, {
@@ -699,6 +712,7 @@ async function sell(
       );
     }
     await server?.close();
+    await stopPruning();
     await store.close();
     if (!options.quiet && mode.kind === "interactive") {
       log.info(

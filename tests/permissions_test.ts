@@ -38,17 +38,17 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
   const net = "--allow-net=broker.example:5673,node2.example:5671";
   const expected: Record<string, string[]> = {
     pos: [
-      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,HTTP_PORT,HTTP_HOST,CATALOG,TILL_ID,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,HTTP_PORT,HTTP_HOST,RETENTION,CATALOG,TILL_ID,LAUNCHER_PID,LOG_FORMAT",
       "--allow-read=/var/lib/shop/pos,/etc/shop/catalog.csv",
       "--allow-write=/var/lib/shop/pos",
     ],
     billing: [
-      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,TAX_RATE,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,RETENTION,TAX_RATE,LAUNCHER_PID,LOG_FORMAT",
       "--allow-read=/var/lib/shop/billing",
       "--allow-write=/var/lib/shop/billing",
     ],
     inventory: [
-      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,RETENTION,LAUNCHER_PID,LOG_FORMAT",
       "--allow-read=/var/lib/shop/inventory",
       "--allow-write=/var/lib/shop/inventory",
     ],

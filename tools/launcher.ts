@@ -107,8 +107,9 @@ export function invocation(
     );
     for (const key of program.settings) {
       const value = config[key];
-      if (value !== undefined) childEnv[SETTINGS[key].env] = String(value);
-      else delete childEnv[SETTINGS[key].env];
+      const { env: variable, text = String } = SETTINGS[key];
+      if (value !== undefined) childEnv[variable] = text(value as never);
+      else delete childEnv[variable];
     }
     programArgs = withoutSettings(PROGRAMS[name], args);
     serving = Boolean(program.service) && positionals.length === 0;

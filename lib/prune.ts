@@ -1,0 +1,111 @@
+/**
+ * Keeping a service's bookkeeping bounded: inbox keys and sent outbox
+ * messages older than the retention are deleted, a chunk at a time, in the
+ * background. What the business keeps (sales, invoices, stock) is not
+ * touched, and neither is a message set aside in the outbox.
+ *
+ * The retention must outlast any redelivery: a sale delivered again after
+ * its key was pruned would be handled again. Seven days, the default, is far
+ * longer than a message waits in a queue or an outbox.
+ *
+ * @module
+ */
+import { UsageError } from "./errors.ts";
+import type { Store } from "./store.ts";
+
+/** The retention unless RETENTION says otherwise. */
+export const DEFAULT_RETENTION = "7d";
+
+/** Rows deleted per statement: the store is not held for long. */
+const CHUNK = 5000;
+
+/**
+ * A duration such as `7d`, `12h`, `30m` or `45s`, in milliseconds.
+ *
+ * @throws {UsageError} naming the value.
+ */
+export function parseRetention(text: string): number {
+  const match = /^(\d+)([dhms])$/.exec(text.trim());
+  const unit = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
+  const ms = match ? Number(match[1]) * unit[match[2] as keyof typeof unit] : 0;
+  if (!match || ms < 1000) {
+    throw new UsageError(
+      `Invalid retention "${text}": use a duration such as 7d, 12h or 30m`,
+    );
+  }
+  return ms;
+}
+
+/** Options of {@linkcode prune}. */
+export interface PruneOptions {
+  /** How long inbox keys and sent messages are kept, in milliseconds. */
+  retentionMs: number;
+  /** The tables to prune: those this service has. */
+  tables: readonly ("inbox" | "outbox")[];
+  /**
+   * The time now, for tests.
+   *
+   * @default {Date.now()}
+   */
+  now?: number;
+}
+
+/** Deletes what is older than the retention; how many rows it deleted. */
+export async function prune(
+  store: Store,
+  options: PruneOptions,
+): Promise<number> {
+  const before = new Date((options.now ?? Date.now()) - options.retentionMs)
+    .toISOString();
+  const statements = {
+    inbox:
+      `DELETE FROM inbox WHERE key IN (SELECT key FROM inbox WHERE handled_at < ? LIMIT ${CHUNK})`,
+    outbox:
+      `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? AND set_aside_at IS NULL LIMIT ${CHUNK})`,
+  };
+  let deleted = 0;
+  for (const table of options.tables) {
+    for (;;) {
+      // Not durable: rows pruned again after a crash are no loss.
+      const count = await store.transaction(
+        (tx) => tx.run(statements[table], before),
+        { durable: false },
+      );
+      deleted += count;
+      if (count < CHUNK) break;
+    }
+  }
+  return deleted;
+}
+
+/**
+ * Prunes soon, then every `everyMs`, until the returned function is called
+ * (it resolves once a round under way is done); a failure (the store away)
+ * is left for the next round.
+ */
+export function pruneEvery(
+  store: Store,
+  options: PruneOptions & { everyMs: number },
+): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const round = () => {
+    running ??= prune(store, options).then(
+      () => {},
+      () => {}, // The store fails: the service says so where it uses it.
+    ).finally(() => running = undefined);
+  };
+  const first = setTimeout(round, Math.min(options.everyMs, 10_000));
+  const timer = setInterval(round, options.everyMs);
+  Deno.unrefTimer(first);
+  Deno.unrefTimer(timer);
+  return async () => {
+    clearTimeout(first);
+    clearInterval(timer);
+    await running;
+  };
+}
+
+/** How often to prune: a tenth of the retention, from 1 s to 10 minutes. */
+export function pruneInterval(retentionMs: number): number {
+  return Math.max(1000, Math.min(600_000, retentionMs / 10));
+}
