@@ -171,6 +171,30 @@ function forwardSignals(children: Deno.ChildProcess[]): () => void {
   };
 }
 
+/** `text` as one word of a POSIX shell. */
+function quoted(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * Shell commands that run `name` in the shell's own process, for
+ * `tools/exec.sh`: its settings exported (not on its command line, where a
+ * password would show), then `exec` of Deno with the permission flags
+ * derived from its command line.
+ */
+export function commandLine(name: ProgramName, args: string[]): string {
+  const { args: deno, env } = invocation(name, Deno.env.toObject(), args);
+  // Without the launcher, there is no launcher's pid to watch.
+  const exports = Object.entries(env).filter(([variable]) =>
+    variable !== LAUNCHER_PID
+  ).map(([variable, value]) => `${variable}=${quoted(value)}`);
+  return [
+    ...(exports.length > 0 ? [`export ${exports.join(" ")}`] : []),
+    `unset ${LAUNCHER_PID}`,
+    `exec ${[Deno.execPath(), ...deno].map(quoted).join(" ")}`,
+  ].join("; ");
+}
+
 async function runOne(name: ProgramName, args: string[]): Promise<number> {
   const child = spawn(name, { args, stdin: "inherit", piped: false });
   const remove = forwardSignals([child]);
@@ -317,6 +341,10 @@ async function main(): Promise<number> {
   );
   if (command === "run" && Object.hasOwn(PROGRAMS, rest[0])) {
     return await runOne(rest[0] as ProgramName, rest.slice(1));
+  }
+  if (command === "line" && Object.hasOwn(PROGRAMS, rest[0])) {
+    console.log(commandLine(rest[0] as ProgramName, rest.slice(1)));
+    return 0;
   }
   if (Object.hasOwn(HELP, command)) {
     // Asked for help or the version, a command does nothing else.
