@@ -524,11 +524,15 @@ async function ringAndSend(
       await sender.pendingAtMost(4 * RING_CHUNK);
     }
   } else {
-    const baskets = options.baskets(0, count);
-    for (let i = 0; i < count; i++) {
+    // Made as they fall due, not all at first: memory stays flat however
+    // many; the ones due at once (the till fell behind) go in one commit.
+    for (let i = 0; i < count;) {
       const wait = started + (i * 1000) / rate - performance.now();
       if (wait > 0) await delay(wait);
-      await ringPatiently(till, [baskets[i]], sender.log);
+      const due = Math.floor((performance.now() - started) * rate / 1000) + 1;
+      const to = Math.min(count, Math.max(i + 1, due), i + RING_CHUNK);
+      await ringPatiently(till, options.baskets(i, to), sender.log);
+      i = to;
     }
   }
   await sender.drain();
