@@ -858,7 +858,7 @@ function table(result: BenchResult): string {
   ];
   const services = [
     "",
-    "| Service | Peak RSS MiB | With deno task and launcher, MiB | Ready ms |",
+    "| Service | Peak RSS MiB | With its deno task, MiB | Ready ms |",
     "| --- | ---: | ---: | ---: |",
     ...Object.entries(result.services).map(([name, s]) =>
       `| ${name} | ${s.peakRssMiB} | ${
@@ -1131,16 +1131,15 @@ async function main(): Promise<number> {
           target: "<= 80",
           met: Object.values(services).every((s) => s.peakRssMiB <= 80),
         },
-        "peak RSS of a service's whole chain (deno task, launcher, service), MiB":
-          {
-            value: Math.max(
-              services.billing.chainPeakRssMiB,
-              services.inventory.chainPeakRssMiB,
-            ),
-            target: "<= 100",
-            met: services.billing.chainPeakRssMiB <= 100 &&
-              services.inventory.chainPeakRssMiB <= 100,
-          },
+        "peak RSS of deno task and its service together, MiB": {
+          value: Math.max(
+            services.billing.chainPeakRssMiB,
+            services.inventory.chainPeakRssMiB,
+          ),
+          target: "<= 100",
+          met: services.billing.chainPeakRssMiB <= 100 &&
+            services.inventory.chainPeakRssMiB <= 100,
+        },
         "slowest ready, ms": {
           value: Math.max(...Object.values(services).map((s) => s.readyMs)),
           target: "<= 500",
