@@ -1,6 +1,7 @@
-# The services on the official Deno image. Each container runs one program
-# through the launcher, which starts it under its derived permission set
-# (the brokers and database of its settings, its own data folder).
+# The services on the official Deno image. Each container runs one service
+# in its own process (tools/exec.sh), under the permission set the launcher
+# derives for it (the brokers and database of its settings, its own data
+# folder).
 FROM denoland/deno:2.9.6
 WORKDIR /app
 COPY deno.json deno.lock ./
@@ -12,5 +13,5 @@ RUN deno install --frozen && deno cache services/*.ts tools/launcher.ts
 RUN mkdir -p /data && chown deno:deno /data
 USER deno
 ENV DATA_DIR=/data
-ENTRYPOINT ["deno", "run", "--allow-run", "--allow-env", "--allow-net", "--allow-read", "tools/launcher.ts", "run"]
+ENTRYPOINT ["sh", "tools/exec.sh"]
 CMD ["billing"]
