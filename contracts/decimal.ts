@@ -16,6 +16,8 @@ const DECIMAL_TEXT = /^(-?)(0|[1-9]\d*)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 export class Decimal {
   readonly #units: bigint;
   readonly #scale: number;
+  /** Its text, made once: a sale's amounts are written several times. */
+  #text: string | undefined;
 
   private constructor(units: bigint, scale: number) {
     if (scale > MAX_SCALE || units > MAX_UNITS || units < -MAX_UNITS) {
@@ -124,7 +126,7 @@ export class Decimal {
 
   /** The plain decimal text, with its scale: `10.50`, `-0.3`, `7`. */
   toString(): string {
-    return format(this.#units, this.#scale);
+    return this.#text ??= format(this.#units, this.#scale);
   }
 
   /** A JSON number with the exact digits, as System.Text.Json writes it. */
