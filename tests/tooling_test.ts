@@ -177,6 +177,54 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "deno task billing: the service is the task's own child, and stops on its SIGTERM",
+  processTest,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["task", "-q", "billing", "--", "--tax-rate", "0.13"],
+        cwd: projectPath(),
+        env: sandbox.env,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+      let output = "";
+      const reading = (async () => {
+        for await (
+          const text of child.stdout.pipeThrough(new TextDecoderStream())
+        ) output += text;
+      })();
+      const deadline = Date.now() + 30_000;
+      while (!/running on "billing_queue"/.test(output)) {
+        assert.ok(Date.now() < deadline, output);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // One process under the task: Deno running the service itself.
+      const children = await command("sh", [
+        "-c",
+        `cat /proc/${child.pid}/task/*/children`,
+      ]);
+      const pids = children.stdout.trim().split(/\s+/);
+      assert.equal(pids.length, 1, children.stdout);
+      const cmdline = await command("sh", [
+        "-c",
+        `tr '\\0' ' ' < /proc/${pids[0]}/cmdline`,
+      ]);
+      assert.match(
+        cmdline.stdout,
+        /--no-prompt .*services\/billing\.ts --tax-rate 0\.13\s*$/,
+      );
+      child.kill("SIGTERM");
+      const { code } = await child.status;
+      await reading;
+      assert.equal(code, 0, output);
+      assert.match(output, /billing stopped: 0 handled, 0 set aside/);
+    });
+  },
+);
+
 Deno.test("compose.yaml validates against the Compose Specification", async () => {
   const schema = projectPath("tests", "compose_spec", "compose-spec.json");
   const script = `
