@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import { z } from "zod";
 import { errorMessage } from "../lib/errors.ts";
 import { Decimal } from "./decimal.ts";
+import { ExactNumberError, parseExact } from "./exact_json.ts";
 
 /** A message that is not JSON, or not of its contract. */
 export class ContractError extends Error {
@@ -54,10 +55,11 @@ export function decode<T>(
 ): T {
   let value: unknown;
   try {
-    const text = utf8.decode(body);
-    value = JSON.parse(text, readDecimals);
+    value = parseExact(utf8.decode(body));
   } catch (error) {
-    if (error instanceof ContractError) throw error;
+    if (error instanceof ExactNumberError) {
+      throw new ContractError(`Message is invalid: ${error.message}`);
+    }
     throw new ContractError(
       `Message is not UTF-8 JSON: ${errorMessage(error)}`,
     );
@@ -91,34 +93,6 @@ export function encode<T>(
     checked = result.data;
   }
   return Buffer.from(JSON.stringify(checked), "utf8");
-}
-
-/**
- * Keeps the digits of every JSON number a binary float would round: one
- * with a fraction or an exponent, or an integer beyond 2^53, becomes a
- * {@linkcode Decimal}. An integer field given one is refused by its schema,
- * as a .NET reader refuses `5.0` for an `int`.
- */
-function readDecimals(
-  this: unknown,
-  key: string,
-  value: unknown,
-  context?: { source?: string },
-): unknown {
-  const source = context?.source;
-  if (
-    typeof value === "number" && source !== undefined &&
-    (!Number.isSafeInteger(value) || /[.eE]/.test(source))
-  ) {
-    try {
-      return Decimal.parse(source);
-    } catch (error) {
-      throw new ContractError(
-        `Message is invalid: ${key}: ${errorMessage(error)}`,
-      );
-    }
-  }
-  return value;
 }
 
 /** Every issue on one line: `Items.0.Quantity: Too small: expected ...`. */
