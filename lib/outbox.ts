@@ -134,7 +134,8 @@ export class Outbox {
       messageId: String(row.message_id),
       exchange: String(row.exchange),
       routingKey: String(row.routing_key),
-      body: Buffer.from(row.body as Uint8Array),
+      // A view of the bytes read, not a copy.
+      body: bufferOf(row.body as Uint8Array),
       mandatory: Number(row.mandatory) !== 0,
       ...(typeof row.headers === "string"
         ? { headers: JSON.parse(row.headers) }
@@ -265,4 +266,11 @@ export function readOutbox(
   } finally {
     db.close();
   }
+}
+
+/** The bytes as a Buffer, without copying them. */
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -271,6 +271,8 @@ function checkShortStrings(message: Outgoing): void {
     "routing key": message.routingKey,
   };
   for (const [name, value] of Object.entries(fields)) {
+    // A UTF-16 unit is at most 3 bytes of UTF-8: most ids need no count.
+    if (value.length * 3 <= MAX_SHORT_STRING_BYTES) continue;
     const bytes = encoder.encode(value).byteLength;
     if (bytes > MAX_SHORT_STRING_BYTES) {
       const id = message.messageId.length > 64

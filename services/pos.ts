@@ -592,6 +592,9 @@ async function interactive(till: Till, sender: Sender): Promise<void> {
     if (!stop) throw error;
   } finally {
     removeHandlers();
+    // A terminal echoed the last key and its newline; anything else leaves
+    // the prompt open, and the next line would start on it.
+    if (!Deno.stdin.isTerminal()) write("\n");
   }
 }
 
