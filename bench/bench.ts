@@ -54,6 +54,34 @@ const TREE_HWM = `walk() {
 }
 walk "$1" "$2"`;
 
+/** Options of {@linkcode Timed}. */
+interface TimedOptions {
+  /**
+   * The program's arguments.
+   *
+   * @default {[]}
+   */
+  args?: string[];
+  /**
+   * How often to sample RSS, in milliseconds; the kernel keeps the peak,
+   * so rarely will do.
+   *
+   * @default {1000}
+   */
+  sampleMs?: number;
+  /** Where to write a V8 CPU profile (`--cpu-prof`), if anywhere. */
+  profileDir?: string;
+  /**
+   * Run as a user does, `deno task <service>`, and measure the chain.
+   *
+   * @default {false}
+   */
+  viaTask?: boolean;
+}
+
+/** A consumer started as a user starts it, sampled when it stops. */
+const AS_USER: TimedOptions = { sampleMs: 3_600_000, viaTask: true };
+
 /** A service process whose output lines are timestamped as they arrive. */
 class Timed {
   readonly started = performance.now();
@@ -77,14 +105,9 @@ class Timed {
   constructor(
     service: ProgramName,
     sandbox: Sandbox,
-    args: string[] = [],
-    /** How often to sample RSS; the kernel keeps the peak, so rarely will do. */
-    sampleMs = 1000,
-    /** Where to write a V8 CPU profile (`--cpu-prof`), if anywhere. */
-    profileDir?: string,
-    /** Run as a user does, `deno task <service>`, and measure the chain. */
-    viaTask = false,
+    options: TimedOptions = {},
   ) {
+    const { args = [], sampleMs = 1000, profileDir, viaTask = false } = options;
     const command = invocation(service, sandbox.env, args);
     const [run, ...rest] = command.args;
     this.#child = new Deno.Command(Deno.execPath(), {
@@ -252,7 +275,7 @@ async function runPipeline(
   if (options.rate) args.push("--rate", String(options.rate));
   // performance.now() and Date.now() on one clock: the POS stamps wall time.
   const offset = Date.now() - performance.now();
-  const pos = new Timed("pos", sandbox, args, 250);
+  const pos = new Timed("pos", sandbox, { args, sampleMs: 250 });
   const code = await pos.exited();
   if (code !== 0) throw new Error(`The POS exited with ${code}`);
   const sales = readOutbox(outbox).slice(before).map((entry) =>
@@ -475,8 +498,8 @@ async function scaleRun(
       const consumers = Array.from(
         { length: config.instances },
         () => [
-          new Timed("billing", sandbox, [], 3_600_000),
-          new Timed("inventory", sandbox, [], 3_600_000),
+          new Timed("billing", sandbox, { sampleMs: 3_600_000 }),
+          new Timed("inventory", sandbox, { sampleMs: 3_600_000 }),
         ],
       ).flat();
       await Promise.all(consumers.map((consumer) => consumer.ready()));
@@ -487,11 +510,10 @@ async function scaleRun(
         ));
       const before = await cpu();
       const started = performance.now();
-      const pos = new Timed("pos", sandbox, [
-        "--count",
-        String(config.sales),
-        "--quiet",
-      ], 3_600_000);
+      const pos = new Timed("pos", sandbox, {
+        args: ["--count", String(config.sales), "--quiet"],
+        sampleMs: 3_600_000,
+      });
       if (await pos.exited() !== 0) throw new Error("The POS failed");
       const committed = (kind: number) =>
         consumers.filter((_, i) => i % 2 === kind).reduce(
@@ -569,27 +591,23 @@ async function soakRun(minutes: number, rate: number): Promise<SoakResult> {
   await withSandbox(async (base) => {
     const sandbox = { ...base, env: { ...base.env, RETENTION: retention } };
     const consumers = {
-      billing: new Timed("billing", sandbox, [], 3_600_000, undefined, true),
-      inventory: new Timed(
-        "inventory",
-        sandbox,
-        [],
-        3_600_000,
-        undefined,
-        true,
-      ),
+      billing: new Timed("billing", sandbox, AS_USER),
+      inventory: new Timed("inventory", sandbox, AS_USER),
     };
     await consumers.billing.ready();
     await consumers.inventory.ready();
     const sales = minutes * 60 * rate;
-    const pos = new Timed("pos", sandbox, [
-      "--simulate",
-      "--count",
-      String(sales),
-      "--rate",
-      String(rate),
-      "--quiet",
-    ], 3_600_000);
+    const pos = new Timed("pos", sandbox, {
+      args: [
+        "--simulate",
+        "--count",
+        String(sales),
+        "--rate",
+        String(rate),
+        "--quiet",
+      ],
+      sampleMs: 3_600_000,
+    });
     const processes = { pos, ...consumers };
     const rssMiB: Record<string, number[]> = {};
     const databaseMiB: Record<string, number[]> = {};
@@ -685,14 +703,14 @@ async function profileRun(
       billing: join(dir, "billing"),
       inventory: join(dir, "inventory"),
     };
-    const billing = new Timed("billing", sandbox, [], 3_600_000, dirs.billing);
-    const inventory = new Timed(
-      "inventory",
-      sandbox,
-      [],
-      3_600_000,
-      dirs.inventory,
-    );
+    const billing = new Timed("billing", sandbox, {
+      sampleMs: 3_600_000,
+      profileDir: dirs.billing,
+    });
+    const inventory = new Timed("inventory", sandbox, {
+      sampleMs: 3_600_000,
+      profileDir: dirs.inventory,
+    });
     await billing.ready();
     await inventory.ready();
     // Warm: the JIT compiles the hot paths first, as in the other runs.
@@ -700,13 +718,11 @@ async function profileRun(
     const broker = await brokerPid();
     const pids = [billing.pid, inventory.pid, broker ?? 0];
     const before = await Promise.all(pids.map(cpuSeconds));
-    const pos = new Timed(
-      "pos",
-      sandbox,
-      ["--simulate", "--count", String(sales), "--quiet"],
-      3_600_000,
-      dirs.pos,
-    );
+    const pos = new Timed("pos", sandbox, {
+      args: ["--simulate", "--count", String(sales), "--quiet"],
+      sampleMs: 3_600_000,
+      profileDir: dirs.pos,
+    });
     const posCpu = new Promise<number>((resolve) => {
       // Read the POS's CPU just before it ends, while /proc still has it.
       const poll = setInterval(async () => {
@@ -990,27 +1006,15 @@ async function main(): Promise<number> {
   await withSandbox(async (sandbox) => {
     // Readiness: each service from process start to its first word of ready.
     const posStart = performance.now();
-    const probe = new Timed("pos", sandbox, ["--count", "0", "--quiet"]);
+    const probe = new Timed("pos", sandbox, {
+      args: ["--count", "0", "--quiet"],
+    });
     await probe.exited();
     const posReady = performance.now() - posStart;
     // Consumers' peaks are read when they stop: no sampling during runs.
     // Started as a user starts them: deno task, the launcher, the service.
-    const billing = new Timed(
-      "billing",
-      sandbox,
-      [],
-      3_600_000,
-      undefined,
-      true,
-    );
-    const inventory = new Timed(
-      "inventory",
-      sandbox,
-      [],
-      3_600_000,
-      undefined,
-      true,
-    );
+    const billing = new Timed("billing", sandbox, AS_USER);
+    const inventory = new Timed("inventory", sandbox, AS_USER);
     const readyMs = [await billing.ready(), await inventory.ready()];
     const consumers = [billing, inventory];
     // A warm-up, not counted: the JIT compiles the hot paths first.

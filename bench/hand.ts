@@ -29,10 +29,12 @@ const count = Number(countText);
 const EXCHANGE = "hand_exchange";
 const QUEUES = { billing: "hand_billing", inventory: "hand_inventory" };
 
-/** The process's peak RSS so far, in KiB. */
-function peakKiB(): number {
+/** `done <epoch ms> cpu <ms> hwm <KiB>`: when, and what it cost so far. */
+function doneLine(): string {
+  const { user, system } = process.cpuUsage();
   const status = Deno.readTextFileSync("/proc/self/status");
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return `done ${Date.now()} cpu ${(user + system) / 1000} hwm ${hwm}`;
 }
 
 function open(name: string): DatabaseSync {
@@ -137,10 +139,7 @@ if (role === "pos") {
   }
   await Promise.all(inFlight);
   inFlight = [];
-  const { user, system } = process.cpuUsage();
-  console.log(
-    `done ${Date.now()} cpu ${(user + system) / 1000} hwm ${peakKiB()}`,
-  );
+  console.log(doneLine());
 } else {
   const db = open(role);
   db.exec(`CREATE TABLE IF NOT EXISTS inbox (key TEXT PRIMARY KEY,
@@ -220,10 +219,7 @@ if (role === "pos") {
       after();
       handled += messages.length;
       if (handled >= count) {
-        const { user, system } = process.cpuUsage();
-        console.log(
-          `done ${Date.now()} cpu ${(user + system) / 1000} hwm ${peakKiB()}`,
-        );
+        console.log(doneLine());
       }
     }, 0);
   });

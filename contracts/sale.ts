@@ -24,6 +24,15 @@ import {
 export const SALES_EXCHANGE = "sales_exchange";
 /** The routing key of a new sale. */
 export const SALE_CREATED = "sale.created";
+/** The article's Billing queue; the .NET Billing service consumes it too. */
+export const BILLING_QUEUE = "billing_queue";
+/** The article's Inventory queue; the .NET Inventory service consumes it too. */
+export const INVENTORY_QUEUE = "inventory_queue";
+/** The queues the consumers take sales from. */
+export const CONSUMER_QUEUES: readonly string[] = [
+  BILLING_QUEUE,
+  INVENTORY_QUEUE,
+];
 /** The demo shop's store, where a command names none. */
 export const DEFAULT_STORE = "NEPAL-01";
 
@@ -167,6 +176,16 @@ export function saleKey(
 ): string {
   const key = `${sale.StoreId}:${sale.SaleId}`;
   return sale.TillId === undefined ? key : `${key}@${sale.TillId}`;
+}
+
+/** What a span about a sale names: its id and its store. */
+export function saleSpanAttributes(
+  sale: Pick<SaleDetails, "SaleId" | "StoreId">,
+): Record<string, string | number> {
+  return {
+    "shoppingapp.sale_id": sale.SaleId,
+    "shoppingapp.store_id": sale.StoreId,
+  };
 }
 
 export { ContractError } from "./codec.ts";

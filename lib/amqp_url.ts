@@ -61,6 +61,11 @@ export function brokerUrls(url: string): URL[] {
   );
 }
 
+/** `host:port`, an IPv6 address in brackets, as URLs and `--allow-net` write it. */
+export function joinHostPort(host: string, port: string | number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
 /** The `host:port` a broker URL connects to, as `--allow-net` takes it. */
 export function hostAndPort(url: URL): string {
   const port = url.port || (url.protocol === "amqps:" ? "5671" : "5672");

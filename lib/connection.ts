@@ -7,7 +7,7 @@
  */
 import { isIP } from "node:net";
 import { type ChannelModel, connect, type Options } from "amqplib";
-import { brokerUrls, redactUrl } from "./amqp_url.ts";
+import { brokerUrls, joinHostPort, redactUrl } from "./amqp_url.ts";
 import { backoff } from "./backoff.ts";
 import { delay } from "./delay.ts";
 import type { Log } from "./log.ts";
@@ -224,10 +224,7 @@ export function brokerOf(connection: ChannelModel): string {
   const stream = (connection.connection as unknown as {
     stream?: { remoteAddress?: string; remotePort?: number };
   }).stream;
-  const host = stream?.remoteAddress ?? "?";
-  return `${host.includes(":") ? `[${host}]` : host}:${
-    stream?.remotePort ?? "?"
-  }`;
+  return joinHostPort(stream?.remoteAddress ?? "?", stream?.remotePort ?? "?");
 }
 
 /** The broker's version from its server properties, e.g. "3.10.8". */

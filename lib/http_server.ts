@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import { joinHostPort } from "./amqp_url.ts";
 import type { Config } from "./config.ts";
 import type { Monitor } from "./monitor.ts";
 
@@ -69,7 +70,7 @@ export function serveMonitor(
   });
   const { hostname: host, port: bound } = server.addr as Deno.NetAddr;
   return {
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${bound}`,
+    url: `http://${joinHostPort(host, bound)}`,
     close: () => server.shutdown(),
   };
 }

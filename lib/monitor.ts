@@ -188,6 +188,11 @@ export class Monitor {
     this.#draining = true;
   }
 
+  /** Whether it holds a connection to a broker now. */
+  isConnected(): boolean {
+    return this.#broker !== undefined;
+  }
+
   /** Why it is not healthy, or undefined when it is. */
   condition(): Condition {
     if (this.#draining) return "draining";
@@ -202,7 +207,7 @@ export class Monitor {
     return {
       Status: this.condition() ?? "ok",
       Service: this.service,
-      Connected: this.#broker !== undefined,
+      Connected: this.isConnected(),
       ...(this.#broker ? { Broker: this.#broker } : {}),
       Work: this.work,
       Handled: this.handled.total(),

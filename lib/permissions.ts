@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { brokerUrls, hostAndPort } from "./amqp_url.ts";
+import { brokerUrls, hostAndPort, joinHostPort } from "./amqp_url.ts";
 import {
   type Config,
   POSTGRES_ENV,
@@ -81,7 +81,7 @@ export function permissionFlags(
       ...(database ? [database] : []),
       // Its own listen address, when it serves /health and /metrics.
       ...(httpPort && program.settings.includes("httpPort")
-        ? [`${httpHost.includes(":") ? `[${httpHost}]` : httpHost}:${httpPort}`]
+        ? [joinHostPort(httpHost, httpPort)]
         : []),
       ...(program.connects?.(command) ?? []),
     ];

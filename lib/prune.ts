@@ -85,8 +85,17 @@ export async function prune(
  */
 export function pruneEvery(
   store: Store,
-  options: PruneOptions & { everyMs: number },
+  options: PruneOptions & {
+    /**
+     * Milliseconds between rounds.
+     *
+     * @default {a tenth of the retention, from 1 s to 10 minutes}
+     */
+    everyMs?: number;
+  },
 ): () => Promise<void> {
+  const everyMs = options.everyMs ??
+    Math.max(1000, Math.min(600_000, options.retentionMs / 10));
   let running: Promise<void> | undefined;
   const round = () => {
     running ??= prune(store, options).then(
@@ -94,8 +103,8 @@ export function pruneEvery(
       () => {}, // The store fails: the service says so where it uses it.
     ).finally(() => running = undefined);
   };
-  const first = setTimeout(round, Math.min(options.everyMs, 10_000));
-  const timer = setInterval(round, options.everyMs);
+  const first = setTimeout(round, Math.min(everyMs, 10_000));
+  const timer = setInterval(round, everyMs);
   Deno.unrefTimer(first);
   Deno.unrefTimer(timer);
   return async () => {
@@ -103,9 +112,4 @@ export function pruneEvery(
     clearInterval(timer);
     await running;
   };
-}
-
-/** How often to prune: a tenth of the retention, from 1 s to 10 minutes. */
-export function pruneInterval(retentionMs: number): number {
-  return Math.max(1000, Math.min(600_000, retentionMs / 10));
 }

@@ -17,8 +17,9 @@ import { serveIfAsked } from "./http_server.ts";
 import { Monitor } from "./monitor.ts";
 import type { Outbox } from "./outbox.ts";
 import { Relay, reportSetAside } from "./relay.ts";
-import { pruneEvery, pruneInterval } from "./prune.ts";
+import { pruneEvery } from "./prune.ts";
 import { runSession } from "./session.ts";
+import { type TraceBatch, type Traced, withTraceBatch } from "./trace_batch.ts";
 import type { Store } from "./store.ts";
 import { onShutdown } from "./shutdown.ts";
 import { declareQueue, type QueueTopology } from "./topology.ts";
@@ -37,8 +38,16 @@ export const CONSUMER_SETTINGS: readonly (keyof Config)[] = [
 ];
 
 /** Options of {@linkcode runConsumer}. */
-export interface RunConsumerOptions<T>
-  extends QueueTopology, Pick<ConsumerOptions<T>, "decode" | "handle"> {
+export interface RunConsumerOptions<T extends Traced>
+  extends QueueTopology, Pick<ConsumerOptions<T>, "decode"> {
+  /**
+   * Commits the work for a batch, as the consumer's `handle`; given the
+   * batch's spans (undefined when tracing is off), for the events it makes
+   * to carry the trace on.
+   */
+  handle(values: T[], trace: TraceBatch<T> | undefined): Promise<void>;
+  /** The attributes of a delivery's span. */
+  spanAttributes?(value: T): Record<string, string | number | undefined>;
   /** The service, for messages and the connection's name. */
   name: string;
   /**
@@ -64,7 +73,7 @@ export interface RunConsumerOptions<T>
  *
  * @throws {BrokerError} for what retrying cannot mend.
  */
-export async function runConsumer<T>(
+export async function runConsumer<T extends Traced>(
   options: RunConsumerOptions<T>,
 ): Promise<void> {
   const { name, config, store, exchange, queue, routingKey } = options;
@@ -81,7 +90,10 @@ export async function runConsumer<T>(
   let storeFailing = false;
   const handle = async (values: T[]) => {
     const began = performance.now();
-    await options.handle(values);
+    await withTraceBatch(name, values, {
+      attributes: options.spanAttributes ?? (() => ({})),
+      work: (trace) => options.handle(values, trace),
+    });
     monitor.handleSeconds.observe(
       monitor.labels,
       (performance.now() - began) / 1000,
@@ -118,7 +130,6 @@ export async function runConsumer<T>(
   const stopPruning = pruneEvery(store, {
     retentionMs: config.retentionMs,
     tables: outbox ? ["inbox", "outbox"] : ["inbox"],
-    everyMs: pruneInterval(config.retentionMs),
   });
   try {
     await stayConnected({

@@ -16,11 +16,13 @@ import {
   InvoiceCreatedSchema,
 } from "../contracts/invoice.ts";
 import {
+  BILLING_QUEUE,
   decodeSale,
   SALE_CREATED,
   type SaleDetails,
   saleKey,
   SALES_EXCHANGE,
+  saleSpanAttributes,
 } from "../contracts/sale.ts";
 import { decode } from "../contracts/codec.ts";
 import { type Config, readEnv } from "../lib/config.ts";
@@ -36,15 +38,10 @@ import { Outbox } from "../lib/outbox.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { CONSUMER_SETTINGS, runConsumer } from "../lib/run_consumer.ts";
 import { openStore, schema, type Store } from "../lib/store.ts";
-import {
-  type TraceBatch,
-  traceIdFor,
-  withTraceBatch,
-} from "../lib/trace_batch.ts";
+import { type TraceBatch, traceIdFor } from "../lib/trace_batch.ts";
 
 const NAME = "billing";
-/** The article's queue; the .NET Billing service consumes it too. */
-const QUEUE = "billing_queue";
+const QUEUE = BILLING_QUEUE;
 
 /** Billing's command line, and what it may read: its folder and TAX_RATE. */
 export const program: Program = {
@@ -207,17 +204,7 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
   const inbox = await Inbox.open(store);
   const outbox = await Outbox.open(store);
 
-  function handle(deliveries: Delivery<SaleDetails>[]): Promise<void> {
-    return withTraceBatch(NAME, deliveries, {
-      attributes: ({ value }) => ({
-        "shoppingapp.sale_id": value.SaleId,
-        "shoppingapp.store_id": value.StoreId,
-      }),
-      work: (trace) => handleTraced(deliveries, trace),
-    });
-  }
-
-  async function handleTraced(
+  async function handle(
     deliveries: Delivery<SaleDetails>[],
     trace: TraceBatch<Delivery<SaleDetails>> | undefined,
   ): Promise<void> {
@@ -307,6 +294,7 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
     routingKey: SALE_CREATED,
     decode: (body, message) => delivery(body, decodeSale, message),
     handle,
+    spanAttributes: ({ value }) => saleSpanAttributes(value),
     onSetAside: (reason) =>
       log.error(`Rejected a message: ${printable(reason)}`),
   });

@@ -17,10 +17,12 @@ import {
   code,
   decodeSale,
   DEFAULT_STORE,
+  INVENTORY_QUEUE,
   SALE_CREATED,
   type SaleDetails,
   saleKey,
   SALES_EXCHANGE,
+  saleSpanAttributes,
 } from "../contracts/sale.ts";
 import { encodeStockLow, STOCK_LOW } from "../contracts/stock.ts";
 import type { Config } from "../lib/config.ts";
@@ -45,15 +47,10 @@ import {
   SqliteStore,
   type Store,
 } from "../lib/store.ts";
-import {
-  type TraceBatch,
-  traceIdFor,
-  withTraceBatch,
-} from "../lib/trace_batch.ts";
+import { type TraceBatch, traceIdFor } from "../lib/trace_batch.ts";
 
 const NAME = "inventory";
-/** The article's queue; the .NET Inventory service consumes it too. */
-const QUEUE = "inventory_queue";
+const QUEUE = INVENTORY_QUEUE;
 
 /** Inventory's command line, and what it may read: its folder and a stock file to load. */
 export const program: Program = {
@@ -334,17 +331,7 @@ async function serve(config: Config): Promise<void> {
   const inbox = await Inbox.open(store);
   const stock = await Stock.open(store);
 
-  function handle(deliveries: Delivery<SaleDetails>[]): Promise<void> {
-    return withTraceBatch(NAME, deliveries, {
-      attributes: ({ value }) => ({
-        "shoppingapp.sale_id": value.SaleId,
-        "shoppingapp.store_id": value.StoreId,
-      }),
-      work: (trace) => handleTraced(deliveries, trace),
-    });
-  }
-
-  async function handleTraced(
+  async function handle(
     deliveries: Delivery<SaleDetails>[],
     trace: TraceBatch<Delivery<SaleDetails>> | undefined,
   ): Promise<void> {
@@ -401,6 +388,7 @@ async function serve(config: Config): Promise<void> {
     routingKey: SALE_CREATED,
     decode: (body, message) => delivery(body, decodeSale, message),
     handle,
+    spanAttributes: ({ value }) => saleSpanAttributes(value),
     onSetAside: (reason) =>
       log.error(`Rejected a message: ${printable(reason)}`),
   });

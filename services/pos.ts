@@ -28,6 +28,7 @@ import {
   type SaleDetails,
   saleKey,
   SALES_EXCHANGE,
+  saleSpanAttributes,
   tillId,
 } from "../contracts/sale.ts";
 import { parseSalesFile, type SalesFile } from "../contracts/sales_file.ts";
@@ -56,7 +57,7 @@ import { Relay, reportSetAside } from "../lib/relay.ts";
 import { runSession } from "../lib/session.ts";
 import { openStore, type Store } from "../lib/store.ts";
 import { printable } from "../lib/printable.ts";
-import { pruneEvery, pruneInterval } from "../lib/prune.ts";
+import { pruneEvery } from "../lib/prune.ts";
 import { onShutdown } from "../lib/shutdown.ts";
 import { declareExchange } from "../lib/topology.ts";
 import {
@@ -287,8 +288,7 @@ class Till {
         // A trace per sale, carried on by whoever handles it.
         const span = startSpan("pos sale", {
           attributes: {
-            "shoppingapp.sale_id": saleId,
-            "shoppingapp.store_id": storeId,
+            ...saleSpanAttributes({ SaleId: saleId, StoreId: storeId }),
             "shoppingapp.till_id": this.id,
           },
         });
@@ -407,7 +407,7 @@ class Sender {
       const { timeoutMs } = options;
       let awaySince: number | undefined = performance.now();
       const watch = setInterval(() => {
-        if (monitor.connected.get(monitor.labels) === 1) {
+        if (monitor.isConnected()) {
           awaySince = undefined;
         } else if (awaySince === undefined) {
           awaySince = performance.now();
@@ -656,7 +656,6 @@ async function sell(
   const stopPruning = pruneEvery(store, {
     retentionMs: config.retentionMs,
     tables: ["outbox"],
-    everyMs: pruneInterval(config.retentionMs),
   });
   // Sales left from an earlier run go first, in order.
   let announced = false;

@@ -125,12 +125,21 @@ export async function runService(
   return await command(Deno.execPath(), argv, { env, stdin });
 }
 
-/** Billing and Inventory of the sandbox, once both consume. */
-export async function startConsumers(sandbox: Sandbox): Promise<Running[]> {
-  const running = [
-    new Running("billing", sandbox),
-    new Running("inventory", sandbox),
-  ];
+/**
+ * Billing and Inventory of the sandbox, `instances` of each (the Billings
+ * first), once all consume.
+ */
+export async function startConsumers(
+  sandbox: Sandbox,
+  options: { instances?: number; args?: string[] } = {},
+): Promise<Running[]> {
+  const { instances = 1, args = [] } = options;
+  const running = (["billing", "inventory"] as const).flatMap((name) =>
+    Array.from(
+      { length: instances },
+      () => new Running(name, sandbox, args),
+    )
+  );
   await Promise.all(running.map((service) => service.waitFor(/running on/)));
   return running;
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { withDatabase } from "../lib/_test_stores.ts";
 import { reconcile } from "./_ledger.ts";
 import { processTest } from "./_options.ts";
-import { command, Running, waitForAll } from "./_process.ts";
+import { command, Running, startConsumers, waitForAll } from "./_process.ts";
 import {
   type ClusterLayout,
   clusterUrl,
@@ -80,10 +80,7 @@ Deno.test({
             QUEUE_TYPE: "quorum",
           },
         };
-        const consumers = ["billing", "billing", "inventory", "inventory"].map(
-          (name) => new Running(name as "billing" | "inventory", sandbox),
-        );
-        await Promise.all(consumers.map((c) => c.waitFor(/running on/)));
+        const consumers = await startConsumers(sandbox, { instances: 2 });
         const count = 3000;
         const tills = ["A", "B"].map((till) =>
           new Running("pos", sandbox, [

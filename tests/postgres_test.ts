@@ -11,7 +11,7 @@ import { testDatabaseServer, withDatabase } from "../lib/_test_stores.ts";
 import { drain, openClient, publishRaw, sleep } from "./_amqp.ts";
 import { reconcile, stock } from "./_ledger.ts";
 import { processTest } from "./_options.ts";
-import { Running, runService, waitForAll } from "./_process.ts";
+import { Running, runService, startConsumers, waitForAll } from "./_process.ts";
 
 const skip = testDatabaseServer() === undefined
   ? " (skipped: no PostgreSQL server to test on)"
@@ -33,11 +33,7 @@ Deno.test({
     await withSandbox(async (base) => {
       const ran = await withDatabase(async (url) => {
         const sandbox = onDatabase(base, url);
-        const consumers = [
-          new Running("billing", sandbox),
-          new Running("inventory", sandbox),
-        ];
-        await Promise.all(consumers.map((c) => c.waitFor(/running on/)));
+        const consumers = await startConsumers(sandbox);
         const pos = await runService("pos", sandbox, [
           "--count",
           "300",
@@ -80,14 +76,10 @@ Deno.test({
     await withSandbox(async (base) => {
       const ran = await withDatabase(async (url) => {
         const sandbox = onDatabase(base, url);
-        const consumers = ["billing", "billing", "inventory", "inventory"].map(
-          (name) =>
-            new Running(name as "billing" | "inventory", sandbox, [
-              "--prefetch",
-              "50",
-            ]),
-        );
-        await Promise.all(consumers.map((c) => c.waitFor(/running on/)));
+        const consumers = await startConsumers(sandbox, {
+          instances: 2,
+          args: ["--prefetch", "50"],
+        });
         const count = 1000;
         const tills = await Promise.all(
           ["A", "B"].map((till) =>
@@ -166,10 +158,7 @@ Deno.test({
     await withSandbox(async (base) => {
       const ran = await withDatabase(async (url) => {
         const sandbox = onDatabase(base, url);
-        const consumers = ["billing", "billing", "inventory", "inventory"].map(
-          (name) => new Running(name as "billing" | "inventory", sandbox),
-        );
-        await Promise.all(consumers.map((c) => c.waitFor(/running on/)));
+        const consumers = await startConsumers(sandbox, { instances: 2 });
         const count = 2000;
         const pos = new Running("pos", sandbox, [
           "--simulate",

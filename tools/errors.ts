@@ -19,6 +19,8 @@ import { printable } from "../lib/printable.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { Publisher } from "../lib/publisher.ts";
+import { errorQueueOf } from "../lib/topology.ts";
+import { CONSUMER_QUEUES } from "../contracts/sale.ts";
 
 const NAME = "errors";
 
@@ -51,7 +53,7 @@ Options:
 const COMMANDS = ["list", "show", "replay", "purge"];
 
 /** The error queue of each consuming service. */
-const ERROR_QUEUES = ["billing_queue_error", "inventory_queue_error"];
+const ERROR_QUEUES = CONSUMER_QUEUES.map(errorQueueOf);
 
 function header(message: GetMessage, name: string): string {
   const value = message.properties.headers?.[name];

@@ -11,7 +11,10 @@
  * @module
  */
 import { join } from "node:path";
-import { SALES_EXCHANGE } from "../contracts/sale.ts";
+import {
+  CONSUMER_QUEUES as QUEUES,
+  SALES_EXCHANGE,
+} from "../contracts/sale.ts";
 import { brokerUrls, redactUrl } from "../lib/amqp_url.ts";
 import type { Config } from "../lib/config.ts";
 import { connectBroker, serverVersion } from "../lib/connection.ts";
@@ -30,9 +33,6 @@ const NAME = "status";
 
 /** The services whose stores and endpoints it reads. */
 const SERVICES = ["pos", "billing", "inventory"] as const;
-
-/** The consumers' queues. */
-const QUEUES = ["billing_queue", "inventory_queue"];
 
 /** The tool's command line: the brokers, the stores read-only, the services' endpoints. */
 export const program: Program = {
@@ -138,7 +138,7 @@ async function brokers(url: string): Promise<BrokerStatus[]> {
 /** Each queue's depth and consumers, as a passive declare tells them. */
 async function queues(
   url: string,
-  names: string[],
+  names: readonly string[],
 ): Promise<Map<string, QueueStatus>> {
   const found = new Map<string, QueueStatus>();
   let connection;
