@@ -28,10 +28,16 @@ export const SALE_CREATED = "sale.created";
 export const BILLING_QUEUE = "billing_queue";
 /** The article's Inventory queue; the .NET Inventory service consumes it too. */
 export const INVENTORY_QUEUE = "inventory_queue";
-/** The queues the consumers take sales from. */
+/** Inventory's commands (`inventory.stock.adjust`), apart from the sales. */
+export const INVENTORY_COMMAND_QUEUE = "inventory_command_queue";
+/** The back office's queue: every event it shows. */
+export const OFFICE_QUEUE = "office_queue";
+/** The queues the services consume, each with its error queue. */
 export const CONSUMER_QUEUES: readonly string[] = [
   BILLING_QUEUE,
   INVENTORY_QUEUE,
+  INVENTORY_COMMAND_QUEUE,
+  OFFICE_QUEUE,
 ];
 /** The demo shop's store, where a command names none. */
 export const DEFAULT_STORE = "NEPAL-01";

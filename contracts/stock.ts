@@ -1,6 +1,9 @@
 /**
- * `inventory.stock.low`: a (store, SKU) went below its low-stock threshold.
- * Sent once per crossing, not again until it has been restocked above it.
+ * Inventory's messages. Events: `inventory.stock.low`, a (store, SKU) went
+ * below its low-stock threshold, sent once per crossing, not again until it
+ * has been restocked above it; `inventory.stock.changed`, the new levels
+ * after each change. A command: `inventory.stock.adjust`, a delivery or a
+ * count that another service asks Inventory to apply.
  *
  * @module
  */
@@ -48,4 +51,110 @@ export function decodeStockLow(body: Uint8Array): StockLow {
  */
 export function encodeStockLow(event: StockLow): Buffer {
   return encode(StockLowSchema, event);
+}
+
+/** The routing key of new stock levels. */
+export const STOCK_CHANGED = "inventory.stock.changed";
+
+/** What changed a stock: a sale, a delivery (add) or a count (set). */
+export const StockCauseSchema = z.enum(["sale", "delivery", "count"]);
+
+/** A threshold: none, or a whole number of zero or more. */
+const threshold = z.int32().nonnegative().nullable();
+
+/** The level of one SKU after a change. */
+export const StockLevelSchema = z.object({
+  Sku: code,
+  /** May be negative, and beyond a 32-bit int, as in `inventory.stock.low`. */
+  Quantity: z.int(),
+  Threshold: threshold,
+  /** Whether it is below its threshold. */
+  Low: z.boolean(),
+});
+
+/** The level of one SKU after a change. */
+export type StockLevel = z.infer<typeof StockLevelSchema>;
+
+/** The levels of one store after one change: one sale, one adjustment. */
+export const StockChangedSchema = z.object({
+  StoreId: code,
+  Levels: z.array(StockLevelSchema).min(1),
+  Cause: StockCauseSchema,
+  /** The sale that changed them, when a sale did. */
+  SaleId: z.int32().positive().optional(),
+  /** The till of that sale. */
+  TillId: tillId.optional(),
+  /** The adjustment that changed them, when a command did. */
+  AdjustmentId: z.string().optional(),
+  At: z.iso.datetime({ offset: true }),
+});
+
+/** New stock levels. */
+export type StockChanged = z.infer<typeof StockChangedSchema>;
+
+/**
+ * Reads an `inventory.stock.changed` body.
+ *
+ * @throws {ContractError} when it is not a valid event.
+ */
+export function decodeStockChanged(body: Uint8Array): StockChanged {
+  return decode(StockChangedSchema, body);
+}
+
+/**
+ * Writes new stock levels as a message body, after checking them.
+ *
+ * @throws {ContractError} when they are not valid.
+ */
+export function encodeStockChanged(event: StockChanged): Buffer {
+  return encode(StockChangedSchema, event);
+}
+
+/** The routing key of a command to change a stock. */
+export const STOCK_ADJUST = "inventory.stock.adjust";
+
+/** The largest count a command may set, either way. */
+const MAX_COUNT = 2 ** 31 - 1;
+
+/**
+ * A delivery (`add`: that many more, at least 1) or a count (`set`: the
+ * stock is now that many), as `deno task stock -- add|set` makes by hand.
+ */
+export const StockAdjustSchema = z.object({
+  /** Unique per command: a command sent twice is applied once. */
+  AdjustmentId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, {
+    error: "must be 1 to 64 letters, digits, - or _",
+  }),
+  StoreId: code,
+  Sku: code,
+  Mode: z.enum(["add", "set"]),
+  Quantity: z.int().min(-MAX_COUNT).max(MAX_COUNT),
+  Threshold: z.int32().nonnegative().optional(),
+  /** Who asked, for the record: `office`. */
+  RequestedBy: z.string().max(64).optional(),
+  RequestedAt: z.iso.datetime({ offset: true }),
+}).refine((command) => command.Mode === "set" || command.Quantity >= 1, {
+  error: "a delivery (add) must bring at least 1",
+  path: ["Quantity"],
+});
+
+/** A command to change a stock. */
+export type StockAdjust = z.infer<typeof StockAdjustSchema>;
+
+/**
+ * Reads an `inventory.stock.adjust` body.
+ *
+ * @throws {ContractError} when it is not a valid command.
+ */
+export function decodeStockAdjust(body: Uint8Array): StockAdjust {
+  return decode(StockAdjustSchema, body);
+}
+
+/**
+ * Writes a command to change a stock as a message body, after checking it.
+ *
+ * @throws {ContractError} when it is not valid.
+ */
+export function encodeStockAdjust(command: StockAdjust): Buffer {
+  return encode(StockAdjustSchema, command);
 }

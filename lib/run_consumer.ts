@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { ConsumeMessage } from "amqplib";
-import type { Config } from "./config.ts";
+import type { Channel, ConsumeMessage } from "amqplib";
+import type { Config, QueueType } from "./config.ts";
 import { serverVersion, stayConnected } from "./connection.ts";
 import { Consumer, type ConsumerOptions } from "./consumer.ts";
 import { isStoreFailure } from "./database.ts";
@@ -22,7 +22,7 @@ import { runSession } from "./session.ts";
 import { type TraceBatch, type Traced, withTraceBatch } from "./trace_batch.ts";
 import type { Store } from "./store.ts";
 import { onShutdown } from "./shutdown.ts";
-import { declareQueue, type QueueTopology } from "./topology.ts";
+import { bindingKeys, declareQueue, type QueueTopology } from "./topology.ts";
 
 /** The settings a consuming service reads, for its program declaration. */
 export const CONSUMER_SETTINGS: readonly (keyof Config)[] = [
@@ -37,8 +37,11 @@ export const CONSUMER_SETTINGS: readonly (keyof Config)[] = [
   "retentionMs",
 ];
 
-/** Options of {@linkcode runConsumer}. */
-export interface RunConsumerOptions<T extends Traced>
+/**
+ * A queue a service consumes: its topology, how a body is read, and how a
+ * batch of deliveries is committed.
+ */
+export interface ConsumedQueue<T extends Traced>
   extends QueueTopology, Pick<ConsumerOptions<T>, "decode"> {
   /**
    * Commits the work for a batch, as the consumer's `handle`; given the
@@ -48,6 +51,17 @@ export interface RunConsumerOptions<T extends Traced>
   handle(values: T[], trace: TraceBatch<T> | undefined): Promise<void>;
   /** The attributes of a delivery's span. */
   spanAttributes?(value: T): Record<string, string | number | undefined>;
+}
+
+/** Options of {@linkcode runConsumer}. */
+export interface RunConsumerOptions<T extends Traced> extends ConsumedQueue<T> {
+  /**
+   * Other queues consumed on the same connection, with the same store and
+   * outbox: a service's commands apart from the events it takes.
+   *
+   * @default {[]}
+   */
+  also?: ConsumedQueue<Traced>[];
   /** The service, for messages and the connection's name. */
   name: string;
   /**
@@ -62,58 +76,93 @@ export interface RunConsumerOptions<T extends Traced>
   store: Store;
   /** Events the handler adds to this outbox are published with confirms. */
   outbox?: Outbox;
-  /** Told of each message set aside in the error queue. */
+  /** Told of each message set aside in an error queue. */
   onSetAside?(reason: string, message: ConsumeMessage): void;
+}
+
+/**
+ * Declares a consumed queue's topology; a queue there already with other
+ * arguments is said in the words of QUEUE_TYPE.
+ */
+async function declare(
+  channel: Channel,
+  spec: QueueTopology,
+  options: { queueType: QueueType; brokerVersion: string },
+): Promise<void> {
+  try {
+    await declareQueue(channel, spec, options);
+  } catch (error) {
+    if (replyCodeOf(error) !== 406) throw error;
+    const words = /with message "(.*)"/.exec(describeError(error));
+    throw new BrokerError(
+      `"${spec.queue}" exists with other arguments than QUEUE_TYPE=${options.queueType} declares (every service and the .NET ones must agree): ${
+        words?.[1] ?? describeError(error)
+      }`,
+      { replyCode: 406, cause: error },
+    );
+  }
+}
+
+/** `"billing_queue" (sale.created from sales_exchange)`, for lines. */
+function describeQueue(spec: QueueTopology): string {
+  return `"${spec.queue}" (${
+    bindingKeys(spec).join(", ")
+  } from ${spec.exchange})`;
 }
 
 /**
  * Consumes until SIGINT or SIGTERM, then finishes the deliveries at hand and
  * closes. A lost connection or a consumer the broker cancelled is noticed:
- * it connects again with backoff, declares the queue again and goes on.
+ * it connects again with backoff, declares the queues again and goes on.
  *
  * @throws {BrokerError} for what retrying cannot mend.
  */
 export async function runConsumer<T extends Traced>(
   options: RunConsumerOptions<T>,
 ): Promise<void> {
-  const { name, config, store, exchange, queue, routingKey } = options;
+  const { name, config, store } = options;
+  const queues: ConsumedQueue<Traced>[] = [options, ...(options.also ?? [])];
   const monitor = options.monitor ?? new Monitor(name);
   const { log } = monitor;
-  monitor.work = `consuming "${queue}"`;
-  const labels = { ...monitor.labels, queue };
-  monitor.handled.inc(labels, 0);
+  const consuming = queues.map(({ queue }) => `"${queue}"`).join(" and ");
+  monitor.work = `consuming ${consuming}`;
   const started = performance.now();
   let handled = 0;
   let setAside = 0;
   // Said once when the store fails, once when it works again, across
   // reconnections.
   let storeFailing = false;
-  const handle = async (values: T[]) => {
-    const began = performance.now();
-    await withTraceBatch(name, values, {
-      attributes: options.spanAttributes ?? (() => ({})),
-      work: (trace) => options.handle(values, trace),
-    });
-    monitor.handleSeconds.observe(
-      monitor.labels,
-      (performance.now() - began) / 1000,
-    );
-    handled += values.length;
-    monitor.handled.inc(labels, values.length);
-    if (storeFailing) {
-      storeFailing = false;
-      monitor.setStoreFailing(false);
-      log.warn(`${name}: its store works again; consuming "${queue}"`);
-    }
+  const handlerOf = (spec: ConsumedQueue<Traced>) => {
+    const labels = { ...monitor.labels, queue: spec.queue };
+    monitor.handled.inc(labels, 0);
+    return async (values: Traced[]) => {
+      const began = performance.now();
+      await withTraceBatch(name, values, {
+        attributes: (value) => spec.spanAttributes?.(value) ?? {},
+        work: (trace) => spec.handle(values, trace),
+      });
+      monitor.handleSeconds.observe(
+        monitor.labels,
+        (performance.now() - began) / 1000,
+      );
+      handled += values.length;
+      monitor.handled.inc(labels, values.length);
+      if (storeFailing) {
+        storeFailing = false;
+        monitor.setStoreFailing(false);
+        log.warn(`${name}: its store works again; consuming ${consuming}`);
+      }
+    };
   };
+  const handlers = queues.map(handlerOf);
   const deliveryCount = await DeliveryCount.open(store);
   const stop = new AbortController();
-  let consumer: Consumer<T> | undefined;
+  let consumers: Consumer<Traced>[] = [];
   // Signals are taken from the start: deliveries may come before "running".
   const removeHandlers = onShutdown(async () => {
     monitor.setDraining();
     stop.abort();
-    await consumer?.stop();
+    await Promise.all(consumers.map((consumer) => consumer.stop()));
   });
   const { outbox } = options;
   const relay = outbox
@@ -142,65 +191,77 @@ export async function runConsumer<T extends Traced>(
         return runSession(connection, {
           signal: stop.signal,
           relay,
-          declare: (channel) =>
-            declareQueue(channel, { exchange, queue, routingKey }, {
-              queueType: config.queueType,
-              brokerVersion: serverVersion(connection),
-            }).catch((error) => {
-              if (replyCodeOf(error) !== 406) throw error;
-              const words = /with message "(.*)"/.exec(describeError(error));
-              throw new BrokerError(
-                `"${queue}" exists with other arguments than QUEUE_TYPE=${config.queueType} declares (every service and the .NET ones must agree): ${
-                  words?.[1] ?? describeError(error)
-                }`,
-                { replyCode: 406, cause: error },
-              );
-            }),
+          declare: async (channel) => {
+            for (const spec of queues) {
+              await declare(channel, spec, {
+                queueType: config.queueType,
+                brokerVersion: serverVersion(connection),
+              });
+            }
+          },
           work: async (publisher) => {
             try {
-              consumer = await Consumer.start({
-                connection,
-                queue,
-                prefetch: config.prefetch,
-                maxMessageBytes: config.maxMessageBytes,
-                decode: options.decode,
-                handle,
-                storeFailing: isStoreFailure,
-                onStore: (state, error) => {
-                  if (state !== "failing" || storeFailing) return;
-                  storeFailing = true;
-                  monitor.setStoreFailing(true);
-                  log.error(
-                    `${name}: its store is failing (${
-                      describeError(error)
-                    }): deliveries go back to "${queue}" and are taken again once it works`,
-                  );
-                },
-                deliveries: (message) => deliveryCount.count(message),
-                onSetAside: (kind) =>
-                  monitor.rejected.inc({ ...labels, reason: kind }),
-                onRetry: () =>
-                  monitor.retries.inc({ ...monitor.labels, kind: "message" }),
-                failure: errorQueuePolicy({
-                  publisher,
-                  queue,
-                  onSetAside: (reason, message) => {
-                    setAside++;
-                    options.onSetAside?.(reason, message);
-                  },
-                }),
-              });
-              if (stop.signal.aborted) await consumer.stop();
+              for (const [i, spec] of queues.entries()) {
+                consumers.push(
+                  await Consumer.start({
+                    connection,
+                    queue: spec.queue,
+                    prefetch: config.prefetch,
+                    maxMessageBytes: config.maxMessageBytes,
+                    decode: spec.decode,
+                    handle: handlers[i],
+                    storeFailing: isStoreFailure,
+                    onStore: (state, error) => {
+                      if (state !== "failing" || storeFailing) return;
+                      storeFailing = true;
+                      monitor.setStoreFailing(true);
+                      log.error(
+                        `${name}: its store is failing (${
+                          describeError(error)
+                        }): deliveries go back to "${spec.queue}" and are taken again once it works`,
+                      );
+                    },
+                    deliveries: (message) => deliveryCount.count(message),
+                    onSetAside: (kind) =>
+                      monitor.rejected.inc({
+                        ...monitor.labels,
+                        queue: spec.queue,
+                        reason: kind,
+                      }),
+                    onRetry: () =>
+                      monitor.retries.inc({
+                        ...monitor.labels,
+                        kind: "message",
+                      }),
+                    failure: errorQueuePolicy({
+                      publisher,
+                      queue: spec.queue,
+                      onSetAside: (reason, message) => {
+                        setAside++;
+                        options.onSetAside?.(reason, message);
+                      },
+                    }),
+                  }),
+                );
+              }
+              if (stop.signal.aborted) {
+                await Promise.all(consumers.map((c) => c.stop()));
+              }
               ready();
               monitor.setWorking(true);
               log.info(
-                `${name} running on "${queue}" (${routingKey} from ${exchange}) at ${broker}, RabbitMQ ${
+                `${name} running on ${
+                  queues.map(describeQueue).join(" and ")
+                } at ${broker}, RabbitMQ ${
                   serverVersion(connection)
                 }, ${config.queueType} queue; store ${store.where}. Press Ctrl+C to exit.`,
               );
-              await consumer.finished;
+              // One consumer that ends (cancelled, its channel closed) ends
+              // the session: the others stop, and all start again together.
+              await Promise.race(consumers.map((c) => c.finished));
             } finally {
-              consumer = undefined;
+              await Promise.all(consumers.map((c) => c.stop()));
+              consumers = [];
               monitor.setWorking(false);
             }
           },

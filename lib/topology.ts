@@ -13,8 +13,16 @@ export interface QueueTopology {
   exchange: string;
   /** The durable queue to declare. */
   queue: string;
-  /** The binding key. */
-  routingKey: string;
+  /** The binding key, or keys: a queue may take several kinds of event. */
+  routingKey: string | readonly string[];
+}
+
+/** The binding keys of a topology, as a list. */
+export function bindingKeys(
+  topology: Pick<QueueTopology, "routingKey">,
+): readonly string[] {
+  const { routingKey } = topology;
+  return typeof routingKey === "string" ? [routingKey] : routingKey;
 }
 
 /** The queue where messages of `queue` that failed are kept. */
@@ -95,11 +103,13 @@ export async function declareQueue(
   topology: QueueTopology,
   options: DeclareOptions = {},
 ): Promise<void> {
-  const { exchange, queue, routingKey } = topology;
+  const { exchange, queue } = topology;
   const args = queueArguments(queue, options);
   await declareExchange(channel, exchange);
   await channel.assertQueue(queue, { durable: true, arguments: args.queue });
-  await channel.bindQueue(queue, exchange, routingKey);
+  for (const key of bindingKeys(topology)) {
+    await channel.bindQueue(queue, exchange, key);
+  }
   await channel.assertQueue(errorQueueOf(queue), {
     durable: true,
     arguments: args.errorQueue,

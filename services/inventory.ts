@@ -3,7 +3,9 @@
  * own SQLite file. Stock may go below zero: the goods are sold already, so
  * the count is shown as it is and flagged. When a (store, SKU) falls below
  * its low-stock threshold, `inventory.stock.low` is published, once per
- * crossing.
+ * crossing. Each change is announced as `inventory.stock.changed`, with the
+ * new levels. Deliveries and counts come by hand (`deno task stock`) or as
+ * `inventory.stock.adjust` commands on a queue of their own.
  *
  *     deno task inventory                         consume inventory_queue
  *     deno task stock [-- --json]                 print the stock
@@ -17,6 +19,7 @@ import {
   code,
   decodeSale,
   DEFAULT_STORE,
+  INVENTORY_COMMAND_QUEUE,
   INVENTORY_QUEUE,
   SALE_CREATED,
   type SaleDetails,
@@ -24,7 +27,17 @@ import {
   SALES_EXCHANGE,
   saleSpanAttributes,
 } from "../contracts/sale.ts";
-import { encodeStockLow, STOCK_LOW } from "../contracts/stock.ts";
+import {
+  decodeStockAdjust,
+  encodeStockChanged,
+  encodeStockLow,
+  STOCK_ADJUST,
+  STOCK_CHANGED,
+  STOCK_LOW,
+  type StockAdjust,
+  type StockChanged,
+  type StockLevel as StockLevelEvent,
+} from "../contracts/stock.ts";
 import type { Config } from "../lib/config.ts";
 import { errorMessage, RejectedError, UsageError } from "../lib/errors.ts";
 import { type Delivery, delivery, Inbox } from "../lib/inbox.ts";
@@ -61,8 +74,10 @@ export const program: Program = {
   keepsData: true,
   options: {},
   help: `
-Inventory: takes every sale on "${QUEUE}" off the stock of its store and
-publishes "${STOCK_LOW}" when a SKU falls below its threshold.
+Inventory: takes every sale on "${QUEUE}" off the stock of its store,
+applies the deliveries and counts sent on "${INVENTORY_COMMAND_QUEUE}"
+("${STOCK_ADJUST}"), publishes "${STOCK_CHANGED}" with the new levels, and
+"${STOCK_LOW}" when a SKU falls below its threshold.
 
 Usage:
   deno task inventory [-- options]          consume sales
@@ -133,6 +148,18 @@ interface Applied {
   fellLow: boolean;
   /** Whether it fell below zero with this change. */
   fellNegative: boolean;
+}
+
+/** What made a set of changes, for the event that announces them. */
+interface Cause {
+  /** Unique per cause: the event's message id is made of it. */
+  key: string;
+  cause: StockChanged["Cause"];
+  saleId?: number;
+  tillId?: string;
+  adjustmentId?: string;
+  /** The trace the event carries on. */
+  headers?: Record<string, string>;
 }
 
 /** The stock table and the rule for low-stock events. */
@@ -281,15 +308,78 @@ class Stock {
     };
   }
 
-  /** Applies changes in one transaction. */
+  /**
+   * Adds `inventory.stock.changed` to the outbox inside the caller's
+   * transaction: the new level of each SKU `changes` touched, one event per
+   * store, after all of them.
+   */
+  async announce(
+    tx: Sql,
+    changes: { change: StockChange; applied: Applied }[],
+    cause: Cause,
+  ): Promise<void> {
+    const stores = new Map<string, Map<string, StockLevelEvent>>();
+    for (const { change, applied } of changes) {
+      let levels = stores.get(change.storeId);
+      if (!levels) stores.set(change.storeId, levels = new Map());
+      levels.set(change.sku, {
+        Sku: change.sku,
+        Quantity: applied.quantity,
+        Threshold: applied.threshold,
+        Low: applied.threshold !== null && applied.quantity < applied.threshold,
+      });
+    }
+    const at = new Date().toISOString();
+    for (const [storeId, levels] of stores) {
+      await this.outbox.add(tx, {
+        exchange: SALES_EXCHANGE,
+        routingKey: STOCK_CHANGED,
+        headers: cause.headers,
+        messageId: stores.size === 1
+          ? `stock-changed:${cause.key}`
+          : `stock-changed:${cause.key}:${storeId}`,
+        mandatory: false,
+        body: encodeStockChanged({
+          StoreId: storeId,
+          Levels: [...levels.values()],
+          Cause: cause.cause,
+          SaleId: cause.saleId,
+          TillId: cause.tillId,
+          AdjustmentId: cause.adjustmentId,
+          At: at,
+        }),
+      });
+    }
+  }
+
+  /** Applies changes made by hand in one transaction, and announces them. */
   applyAll(changes: StockChange[]): Promise<Applied[]> {
     return this.#store.transaction(async (tx) => {
       await this.lock(tx, changes);
       const results: Applied[] = [];
       for (const change of changes) results.push(await this.apply(tx, change));
+      await this.announce(
+        tx,
+        changes.map((change, i) => ({ change, applied: results[i] })),
+        {
+          key: crypto.randomUUID(),
+          cause: changes.every((change) => change.set) ? "count" : "delivery",
+        },
+      );
       return results;
     });
   }
+}
+
+/** The change a command asks for. */
+function changeOf(command: StockAdjust): StockChange {
+  return {
+    storeId: command.StoreId,
+    sku: command.Sku,
+    quantity: command.Quantity,
+    set: command.Mode === "set",
+    threshold: command.Threshold,
+  };
 }
 
 function openStock(config: Config, readOnly = false): Promise<Store> {
@@ -357,10 +447,20 @@ async function serve(config: Config): Promise<void> {
             store: sale.StoreId,
             traceId: traceIdFor(trace, delivery),
           };
+          const applied = [];
           for (const change of changesOf(delivery)) {
-            const notice = stockNotice(change, await stock.apply(tx, change));
+            const result = await stock.apply(tx, change);
+            applied.push({ change, applied: result });
+            const notice = stockNotice(change, result);
             if (notice) notices.push({ message: notice, ...fields });
           }
+          await stock.announce(tx, applied, {
+            key: saleKey(sale),
+            cause: "sale",
+            saleId: sale.SaleId,
+            tillId: sale.TillId,
+            headers: trace?.headersOf(delivery),
+          });
           done.push({
             message:
               `Inventory update for Sale #${sale.SaleId}, Items: ${sale.Items.length}`,
@@ -377,11 +477,61 @@ async function serve(config: Config): Promise<void> {
     log.lines("warn", notices);
   }
 
+  async function handleAdjust(
+    deliveries: Delivery<StockAdjust>[],
+    trace: TraceBatch<Delivery<StockAdjust>> | undefined,
+  ): Promise<void> {
+    const commit = () =>
+      store.transaction(async (tx) => {
+        await stock.lock(tx, deliveries.map(({ value }) => changeOf(value)));
+        const done: LogLine[] = [];
+        for (const delivery of deliveries) {
+          const { value: command, digest } = delivery;
+          const key = `adjust:${command.AdjustmentId}`;
+          if (!await inbox.admit(tx, key, digest)) continue;
+          const change = changeOf(command);
+          const applied = await stock.apply(tx, change);
+          await stock.announce(tx, [{ change, applied }], {
+            key,
+            cause: command.Mode === "set" ? "count" : "delivery",
+            adjustmentId: command.AdjustmentId,
+            headers: trace?.headersOf(delivery),
+          });
+          done.push({
+            message: `Stock of ${printable(command.Sku)} in ${
+              printable(command.StoreId)
+            } is ${applied.quantity} after a ${
+              command.Mode === "set" ? "count" : "delivery"
+            } of ${command.Quantity}${
+              command.RequestedBy
+                ? ` from ${printable(command.RequestedBy)}`
+                : ""
+            } (${command.AdjustmentId})`,
+            store: command.StoreId,
+            traceId: traceIdFor(trace, delivery),
+          });
+        }
+        return done;
+      });
+    log.lines("info", trace ? await trace.commit(commit) : await commit());
+  }
+
   await runConsumer({
     name: NAME,
     monitor,
     config,
     store,
+    also: [{
+      exchange: SALES_EXCHANGE,
+      queue: INVENTORY_COMMAND_QUEUE,
+      routingKey: STOCK_ADJUST,
+      decode: (body, message) => delivery(body, decodeStockAdjust, message),
+      handle: handleAdjust,
+      spanAttributes: ({ value }: Delivery<StockAdjust>) => ({
+        "shoppingapp.store_id": value.StoreId,
+        "shoppingapp.adjustment_id": value.AdjustmentId,
+      }),
+    }],
     outbox: stock.outbox,
     exchange: SALES_EXCHANGE,
     queue: QUEUE,

@@ -152,11 +152,17 @@ Deno.test(
               q.Messages,
               q.Consumers,
             ]),
-            [["billing_queue", 0, 1], ["inventory_queue", 0, 1]],
+            [
+              ["billing_queue", 0, 1],
+              ["inventory_queue", 0, 1],
+              ["inventory_command_queue", 0, 1],
+              // No back office runs here: its queue is not there yet.
+              ["office_queue", undefined, undefined],
+            ],
           );
           assert.deepEqual(
             status.ErrorQueues.map((q: Record<string, unknown>) => q.Messages),
-            [0, 0],
+            [0, 0, 0, undefined],
           );
           const [pos, billing, inventory] = status.Services;
           assert.equal(pos.OutboxPending, 0);
