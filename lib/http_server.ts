@@ -21,6 +21,12 @@ export interface ServeMonitorOptions {
    * @default {"127.0.0.1"}
    */
   hostname?: string;
+  /**
+   * Answers every other path: a service's own pages.
+   *
+   * @default {a 404 that names /health and /metrics}
+   */
+  handler?(request: Request): Response | Promise<Response>;
 }
 
 /** A running endpoint. */
@@ -39,19 +45,21 @@ export function serveMonitor(
   monitor: Monitor,
   options: ServeMonitorOptions,
 ): MonitorServer {
-  const { port, hostname = "127.0.0.1" } = options;
+  const { port, hostname = "127.0.0.1", handler } = options;
   const server = Deno.serve({
     port,
     hostname,
     onListen: () => {},
   }, async (request) => {
+    const { pathname } = new URL(request.url);
+    const own = pathname === "/health" || pathname === "/metrics";
+    if (handler && !own) return await handler(request);
     if (request.method !== "GET" && request.method !== "HEAD") {
       return new Response("Only GET\n", {
         status: 405,
         headers: { allow: "GET, HEAD" },
       });
     }
-    const { pathname } = new URL(request.url);
     if (pathname === "/health") {
       const report = monitor.health();
       return Response.json(report, {
@@ -88,21 +96,32 @@ export function serveIfAsked(
   monitor.log.info(
     `${monitor.service} serves ${server.url}/health and ${server.url}/metrics`,
   );
-  // Left where `deno task status` finds it, in the service's own folder.
-  const folder = join(config.dataDir, monitor.service);
-  const file = join(folder, `${SERVING_PREFIX}${Deno.pid}.json`);
-  Deno.mkdirSync(folder, { recursive: true });
-  Deno.writeTextFileSync(
-    file,
-    JSON.stringify({ Url: server.url, Pid: Deno.pid }),
-  );
+  const unmark = markServing(config, monitor.service, server.url);
   return {
     url: server.url,
     close: async () => {
       await server.close();
-      await Deno.remove(file).catch(() => {});
+      await unmark();
     },
   };
+}
+
+/**
+ * Leaves `serving-<pid>.json` in the service's own folder, where
+ * `deno task status` finds its health.
+ *
+ * @returns what takes it away again.
+ */
+export function markServing(
+  config: Pick<Config, "dataDir">,
+  service: string,
+  url: string,
+): () => Promise<void> {
+  const folder = join(config.dataDir, service);
+  const file = join(folder, `${SERVING_PREFIX}${Deno.pid}.json`);
+  Deno.mkdirSync(folder, { recursive: true });
+  Deno.writeTextFileSync(file, JSON.stringify({ Url: url, Pid: Deno.pid }));
+  return () => Deno.remove(file).catch(() => {});
 }
 
 /** What a service that serves leaves in its folder: `serving-<pid>.json`. */

@@ -83,7 +83,7 @@ export function permissionFlags(
       ...(httpPort && program.settings.includes("httpPort")
         ? [joinHostPort(httpHost, httpPort)]
         : []),
-      ...(program.connects?.(command) ?? []),
+      ...(program.connects?.(command, lookup) ?? []),
     ];
     // An empty --allow-net= would allow every host: leave it out instead.
     if (hosts.length > 0) flags.push(`--allow-net=${hosts.join(",")}`);

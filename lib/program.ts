@@ -65,10 +65,13 @@ export interface Program {
     | undefined
   )[];
   /**
-   * Hosts (`host` or `host:port`) it connects to besides its broker and
-   * database, as `--allow-net` takes them.
+   * Hosts (`host` or `host:port`) it connects to or listens on besides its
+   * broker and database, as `--allow-net` takes them.
    */
-  connects?(command: CommandLine): string[];
+  connects?(
+    command: CommandLine,
+    env: (name: string) => string | undefined,
+  ): string[];
   /**
    * Its commands, by the first argument that names them; each has its own
    * help, flags and settings.

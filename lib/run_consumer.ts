@@ -62,6 +62,13 @@ export interface RunConsumerOptions<T extends Traced> extends ConsumedQueue<T> {
    * @default {[]}
    */
   also?: ConsumedQueue<Traced>[];
+  /**
+   * Queues it sends commands to, declared as their consumer declares
+   * them: a command waits there while its consumer is away.
+   *
+   * @default {[]}
+   */
+  sendsTo?: QueueTopology[];
   /** The service, for messages and the connection's name. */
   name: string;
   /**
@@ -192,7 +199,7 @@ export async function runConsumer<T extends Traced>(
           signal: stop.signal,
           relay,
           declare: async (channel) => {
-            for (const spec of queues) {
+            for (const spec of [...queues, ...options.sendsTo ?? []]) {
               await declare(channel, spec, {
                 queueType: config.queueType,
                 brokerVersion: serverVersion(connection),

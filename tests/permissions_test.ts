@@ -52,14 +52,29 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
       "--allow-read=/var/lib/shop/inventory",
       "--allow-write=/var/lib/shop/inventory",
     ],
+    office: [
+      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,RETENTION,PORT,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-read=/var/lib/shop/office",
+      "--allow-write=/var/lib/shop/office",
+    ],
   };
   for (const service of SERVICES) {
     assert.deepEqual(permissionFlags(service, placement), [
       "--no-prompt",
-      net,
+      // The back office also listens, on its own address only.
+      service === "office" ? `${net},127.0.0.1:8000` : net,
       ...expected[service],
     ]);
   }
+  assert.equal(
+    permissionFlags("office", placement, [
+      "--port",
+      "8080",
+      "--host",
+      "::1",
+    ])[1],
+    `${net},[::1]:8080`,
+  );
   // A file named on the command line is readable for that run only.
   assert.deepEqual(
     permissionFlags("pos", placement, ["--file", "day.csv"]).at(-2),

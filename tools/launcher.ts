@@ -6,7 +6,7 @@
  * through its environment.
  *
  *     launcher.ts run <program> [args]   one program (deno task pos|billing|...)
- *     launcher.ts start                  broker check, then all three in one terminal
+ *     launcher.ts start                  broker check, then all four in one terminal
  *     launcher.ts compile                dist/<service> with the same permissions
  *     launcher.ts test [args]            broker check, then deno test
  *
@@ -32,6 +32,7 @@ import {
 } from "../lib/program.ts";
 import { program as billing } from "../services/billing.ts";
 import { program as inventory } from "../services/inventory.ts";
+import { program as office } from "../services/office.ts";
 import { program as pos } from "../services/pos.ts";
 import { SharedTerminal } from "./_shared_terminal.ts";
 import { program as errors } from "./errors.ts";
@@ -39,13 +40,14 @@ import { program as status } from "./status.ts";
 import { program as watch } from "./watch.ts";
 
 /** The services, each `services/<name>.ts`. */
-export const SERVICES = ["pos", "billing", "inventory"] as const;
+export const SERVICES = ["pos", "billing", "inventory", "office"] as const;
 
 /** Every program the launcher runs, by name. */
 export const PROGRAMS = {
   pos,
   billing,
   inventory,
+  office,
   errors,
   watch,
   status,
@@ -209,7 +211,9 @@ function brokerUrl(): string {
 
 async function startAll(): Promise<number> {
   await ensureBroker(brokerUrl(), { composeDir: ROOT });
-  const consumers = (["billing", "inventory"] as const).map((service) => ({
+  const consumers = (["billing", "inventory", "office"] as const).map((
+    service,
+  ) => ({
     service,
     child: spawn(service, { stdin: "null", piped: true }),
   }));
@@ -279,16 +283,17 @@ async function runTests(args: string[]): Promise<number> {
 /** What each of the launcher's own commands says to `--help`. */
 const HELP: Record<string, string> = {
   start: `Start: makes sure a broker answers (starting one with Docker or an
-installed RabbitMQ when none does), then runs Billing and Inventory and the
-POS in one terminal, each line prefixed by its service.
+installed RabbitMQ when none does), then runs Billing, Inventory, the back
+office and the POS in one terminal, each line prefixed by its service. The
+back office says where it serves (http://127.0.0.1:8000 unless PORT says).
 
 Usage:
-  deno task start                 press a to sell, q to stop all three
+  deno task start                 press a to sell, q to stop all four
 
 The services read their settings from the environment (AMQP_URL, DATA_DIR,
 DATABASE_URL, HTTP_PORT, LOG_FORMAT, ...): see deno task <service> --help.`,
   compile:
-    `Compile: builds dist/pos, dist/billing and dist/inventory, standalone
+    `Compile: builds dist/pos, dist/billing, dist/inventory and dist/office, standalone
 binaries with each service's permissions baked in.
 
 Usage:

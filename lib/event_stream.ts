@@ -1,0 +1,115 @@
+/**
+ * Server-Sent Events to every page that listens: each `send` goes to all of
+ * them, as `event: <name>` with JSON data. A comment every 15 s keeps idle
+ * streams open through proxies; `close` ends them all, so that a server
+ * can shut down without waiting for its open pages.
+ *
+ * @module
+ */
+
+const encoder = new TextEncoder();
+
+/** Options of {@linkcode EventStream}. */
+export interface EventStreamOptions {
+  /**
+   * Milliseconds between keep-alive comments.
+   *
+   * @default {15000}
+   */
+  keepAliveMs?: number;
+}
+
+/** The open streams of a server's pages. */
+export class EventStream {
+  readonly #clients = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  readonly #keepAliveMs: number;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /** Makes a stream with no page listening yet. */
+  constructor(options: EventStreamOptions = {}) {
+    this.#keepAliveMs = options.keepAliveMs ?? 15_000;
+  }
+
+  /** How many pages listen. */
+  get size(): number {
+    return this.#clients.size;
+  }
+
+  /**
+   * The response for a page that asks for the stream; `first`, when given,
+   * is sent to it alone before anything else.
+   */
+  response(first?: { event: string; data: unknown }): Response {
+    let self: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        self = controller;
+        this.#clients.add(controller);
+        controller.enqueue(encoder.encode("retry: 2000\n\n"));
+        if (first) controller.enqueue(frame(first.event, first.data));
+        this.#keepAlive();
+      },
+      cancel: () => {
+        this.#clients.delete(self);
+      },
+    });
+    return new Response(body, {
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-store",
+      },
+    });
+  }
+
+  /** Sends `data` as `event` to every page listening. */
+  send(event: string, data: unknown): void {
+    if (this.#clients.size === 0) return;
+    const bytes = frame(event, data);
+    for (const client of this.#clients) {
+      try {
+        client.enqueue(bytes);
+      } catch {
+        this.#clients.delete(client); // Gone.
+      }
+    }
+  }
+
+  /** Ends every stream. */
+  close(): void {
+    for (const client of this.#clients) {
+      try {
+        client.close();
+      } catch {
+        // Gone already.
+      }
+    }
+    this.#clients.clear();
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #keepAlive(): void {
+    if (this.#timer !== undefined) return;
+    const timer = setInterval(() => {
+      if (this.#clients.size === 0) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+        return;
+      }
+      for (const client of this.#clients) {
+        try {
+          client.enqueue(encoder.encode(": keep-alive\n\n"));
+        } catch {
+          this.#clients.delete(client);
+        }
+      }
+    }, this.#keepAliveMs);
+    Deno.unrefTimer(timer);
+    this.#timer = timer;
+  }
+}
+
+/** One event: JSON has no raw newline, so one `data:` line holds it. */
+function frame(event: string, data: unknown): Uint8Array {
+  return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}

@@ -1,0 +1,173 @@
+/**
+ * The back office's style sheet and its one small script, served from
+ * memory: no CDN, no build step, nothing fetched at run time. Pages work
+ * without the script; with it, they follow the shop live (Server-Sent
+ * Events from `/events`).
+ *
+ * @module
+ */
+
+/** `/app.css`. */
+export const STYLE = `
+:root { color-scheme: light; --ink: #1b1f24; --muted: #57606a; --line: #d0d7de;
+  --accent: #0b5cad; --low: #8a5a00; --low-bg: #fff4d6; --neg: #a40e26; --neg-bg: #ffe3e6;
+  font-family: system-ui, sans-serif; color: var(--ink); }
+body { margin: 0; line-height: 1.45; }
+a { color: var(--accent); }
+:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.skip { position: absolute; left: -999px; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+.skip:focus { left: 1rem; top: 1rem; background: #fff; padding: .5rem; z-index: 1; }
+header { display: flex; flex-wrap: wrap; gap: 1rem 2rem; align-items: center;
+  padding: .75rem 1.5rem; border-bottom: 1px solid var(--line); background: #f6f8fa; }
+header .brand { font-weight: 700; text-decoration: none; color: var(--ink); }
+nav ul { display: flex; flex-wrap: wrap; gap: .25rem 1rem; list-style: none; margin: 0; padding: 0; }
+nav a[aria-current="page"] { font-weight: 700; color: var(--ink); }
+main { padding: 1rem 1.5rem 3rem; max-width: 72rem; }
+h1 { font-size: 1.5rem; margin: .5rem 0 1rem; }
+h2 { font-size: 1.15rem; margin: 1.75rem 0 .5rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: .75rem; margin: 0; }
+.cards div { border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; }
+.cards dt { color: var(--muted); font-size: .9rem; }
+.cards dd { margin: .25rem 0 0; font-size: 1.6rem; font-variant-numeric: tabular-nums; }
+table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+td.num, th.num { text-align: right; }
+.flag { display: inline-block; padding: 0 .4rem; border-radius: 4px; font-size: .8rem; font-weight: 700; }
+.flag.low { color: var(--low); background: var(--low-bg); }
+.flag.negative { color: var(--neg); background: var(--neg-bg); }
+form.inline { display: flex; flex-wrap: wrap; gap: .75rem; align-items: end; margin: .5rem 0 1rem; }
+form.inline label { display: flex; flex-direction: column; font-size: .9rem; color: var(--muted); }
+input, select, button { font: inherit; padding: .3rem .5rem; }
+button { cursor: pointer; }
+.notice { border-left: 4px solid var(--accent); background: #eef5fc; padding: .5rem .75rem; }
+.error { border-left: 4px solid var(--neg); background: var(--neg-bg); padding: .5rem .75rem; }
+figure { margin: 1rem 0; }
+figcaption { color: var(--muted); font-size: .9rem; }
+svg.chart { width: 100%; height: 10rem; border-bottom: 1px solid var(--line); }
+svg.chart rect { fill: var(--accent); }
+ol.feed { list-style: none; padding: 0; font-family: ui-monospace, monospace; font-size: .85rem; }
+ol.feed li { border-bottom: 1px solid var(--line); padding: .25rem 0; overflow-wrap: anywhere; }
+ol.feed .key { font-weight: 700; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+.muted { color: var(--muted); }
+@media print { header, .noprint, .skip { display: none; } main { padding: 0; } }
+`;
+
+/** `/app.js`: live numbers, chart, stock and feed; the print button. */
+export const SCRIPT = `"use strict";
+(() => {
+  const $ = (selector, root = document) => root.querySelector(selector);
+  const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+  for (const button of $$("[data-print]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  }
+  const live = $("[data-live]");
+  if (!live || !("EventSource" in window)) return;
+  const source = new EventSource("/events");
+  const status = $("#live-status");
+  source.addEventListener("open", () => { if (status) status.textContent = "Live"; });
+  source.addEventListener("error", () => { if (status) status.textContent = "Reconnecting…"; });
+
+  const cell = (text, className) => {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (className) td.className = className;
+    return td;
+  };
+
+  source.addEventListener("summary", (event) => {
+    const summary = JSON.parse(event.data);
+    const today = $("[data-day]");
+    if (!today || today.dataset.day !== summary.Day) return;
+    for (const element of $$("[data-summary]")) {
+      const value = summary[element.dataset.summary];
+      element.textContent = element.dataset.money === undefined ? String(value) : "Rs." + value;
+    }
+    const stores = $("#stores tbody");
+    if (stores) {
+      stores.replaceChildren(...summary.Stores.map((store) => {
+        const row = document.createElement("tr");
+        row.append(cell(store.StoreId), cell(String(store.Sales), "num"),
+          cell("Rs." + store.Revenue, "num"), cell(String(store.Invoices), "num"));
+        return row;
+      }));
+    }
+    const chart = $("#chart");
+    if (chart) {
+      const max = Math.max(1, ...summary.PerMinute.map((m) => m.Sales));
+      const bars = $$("rect", chart);
+      summary.PerMinute.forEach((minute, i) => {
+        const bar = bars[i];
+        if (!bar) return;
+        const height = Math.round((minute.Sales / max) * 100);
+        bar.setAttribute("y", String(100 - height));
+        bar.setAttribute("height", String(height));
+        bar.dataset.sales = String(minute.Sales);
+        bar.firstElementChild.textContent = minute.Minute.slice(11) + ": " + minute.Sales + " sales";
+      });
+      const last = summary.PerMinute[summary.PerMinute.length - 1];
+      chart.setAttribute("aria-label", "Sales per minute over the last hour; "
+        + (last ? last.Sales : 0) + " in the last minute, at most " + max);
+      $("#chart-max").textContent = String(max);
+    }
+    if (status) status.textContent = "Live, updated " + new Date().toLocaleTimeString();
+  });
+
+  source.addEventListener("stock", (event) => {
+    const change = JSON.parse(event.data);
+    const table = $("#stock tbody");
+    if (!table) return;
+    for (const level of change.Levels) {
+      const selector = 'tr[data-store="' + CSS.escape(change.StoreId) + '"][data-sku="' + CSS.escape(level.Sku) + '"]';
+      let row = $(selector, table);
+      const filter = table.dataset.store;
+      if (!row && filter && filter !== change.StoreId) continue;
+      if (!row) {
+        row = document.createElement("tr");
+        row.dataset.store = change.StoreId;
+        row.dataset.sku = level.Sku;
+        row.append(cell(change.StoreId), cell(level.Sku), cell("", "num"), cell("", "num"), cell(""), cell(""));
+        table.append(row);
+      }
+      const cells = row.children;
+      cells[2].textContent = String(level.Quantity);
+      cells[3].textContent = level.Threshold === null ? "" : String(level.Threshold);
+      const flags = [];
+      if (level.Quantity < 0) flags.push(["negative", "NEGATIVE"]);
+      else if (level.Low) flags.push(["low", "LOW"]);
+      cells[4].replaceChildren(...flags.map(([name, text]) => {
+        const span = document.createElement("span");
+        span.className = "flag " + name;
+        span.textContent = text;
+        return span;
+      }));
+      cells[5].textContent = change.At;
+    }
+    const pending = $("[data-adjustment]");
+    if (pending && change.AdjustmentId === pending.dataset.adjustment) {
+      const level = change.Levels[0];
+      pending.textContent = "Applied by Inventory: " + level.Sku + " in " + change.StoreId + " is now " + level.Quantity + ".";
+    }
+  });
+
+  source.addEventListener("feed", (event) => {
+    const entry = JSON.parse(event.data);
+    const feed = $("#feed");
+    if (!feed) return;
+    const item = document.createElement("li");
+    const time = document.createElement("time");
+    time.dateTime = entry.At;
+    time.textContent = entry.At.slice(11, 19) + " ";
+    const key = document.createElement("span");
+    key.className = "key";
+    key.textContent = entry.RoutingKey;
+    item.append(time, key, "  " + entry.Text);
+    feed.prepend(item);
+    while (feed.children.length > 200) feed.lastElementChild.remove();
+  });
+
+  addEventListener("pagehide", () => source.close());
+})();
+`;
