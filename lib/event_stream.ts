@@ -36,17 +36,19 @@ export class EventStream {
   }
 
   /**
-   * The response for a page that asks for the stream; `first`, when given,
-   * is sent to it alone before anything else.
+   * The response for a page that asks for the stream; `first` is sent to it
+   * alone before anything else.
    */
-  response(first?: { event: string; data: unknown }): Response {
+  response(first: { event: string; data: unknown }[] = []): Response {
     let self: ReadableStreamDefaultController<Uint8Array>;
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
         self = controller;
         this.#clients.add(controller);
         controller.enqueue(encoder.encode("retry: 2000\n\n"));
-        if (first) controller.enqueue(frame(first.event, first.data));
+        for (const { event, data } of first) {
+          controller.enqueue(frame(event, data));
+        }
         this.#keepAlive();
       },
       cancel: () => {

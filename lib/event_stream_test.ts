@@ -3,7 +3,7 @@ import { EventStream } from "./event_stream.ts";
 
 Deno.test("event stream: each page gets what is sent after it came, as SSE frames", async () => {
   const stream = new EventStream();
-  const first = stream.response({ event: "hello", data: { n: 1 } });
+  const first = stream.response([{ event: "hello", data: { n: 1 } }]);
   stream.send("summary", { Sales: 2, Text: "a\nb" });
   const second = stream.response();
   stream.send("feed", "x");

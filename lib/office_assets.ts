@@ -65,9 +65,16 @@ export const SCRIPT = `"use strict";
   }
   const live = $("[data-live]");
   if (!live || !("EventSource" in window)) return;
-  const source = new EventSource("/events");
+  // What the page shows is as of its rendering: the stream starts after the
+  // last feed line it has, and the stock is read again once it is open.
+  const feed = $("#feed");
+  const after = feed && feed.firstElementChild ? feed.firstElementChild.dataset.id : "";
+  const source = new EventSource("/events" + (after ? "?after=" + encodeURIComponent(after) : ""));
   const status = $("#live-status");
-  source.addEventListener("open", () => { if (status) status.textContent = "Live"; });
+  source.addEventListener("open", () => {
+    if (status) status.textContent = "Live";
+    catchUp();
+  });
   source.addEventListener("error", () => { if (status) status.textContent = "Reconnecting…"; });
 
   const cell = (text, className) => {
@@ -115,48 +122,64 @@ export const SCRIPT = `"use strict";
     if (status) status.textContent = "Live, updated " + new Date().toLocaleTimeString();
   });
 
+  const showLevel = (table, storeId, level, at) => {
+    const selector = 'tr[data-store="' + CSS.escape(storeId) + '"][data-sku="' + CSS.escape(level.Sku) + '"]';
+    let row = $(selector, table);
+    const filter = table.dataset.store;
+    if (!row && filter && filter !== storeId) return;
+    if (!row) {
+      row = document.createElement("tr");
+      row.dataset.store = storeId;
+      row.dataset.sku = level.Sku;
+      row.append(cell(storeId), cell(level.Sku), cell("", "num"), cell("", "num"), cell(""), cell(""));
+      table.append(row);
+    }
+    const cells = row.children;
+    cells[2].textContent = String(level.Quantity);
+    cells[3].textContent = level.Threshold === null ? "" : String(level.Threshold);
+    const flags = [];
+    if (level.Quantity < 0) flags.push(["negative", "NEGATIVE"]);
+    else if (level.Low) flags.push(["low", "LOW"]);
+    cells[4].replaceChildren(...flags.map(([name, text]) => {
+      const span = document.createElement("span");
+      span.className = "flag " + name;
+      span.textContent = text;
+      return span;
+    }));
+    cells[5].textContent = at;
+  };
+  const pending = $("[data-adjustment]");
+  const showApplied = (applied) => {
+    pending.textContent = "Applied by Inventory: " + applied.Sku + " in " + applied.StoreId + " is now " + applied.Quantity + ".";
+  };
+
   source.addEventListener("stock", (event) => {
     const change = JSON.parse(event.data);
     const table = $("#stock tbody");
     if (!table) return;
-    for (const level of change.Levels) {
-      const selector = 'tr[data-store="' + CSS.escape(change.StoreId) + '"][data-sku="' + CSS.escape(level.Sku) + '"]';
-      let row = $(selector, table);
-      const filter = table.dataset.store;
-      if (!row && filter && filter !== change.StoreId) continue;
-      if (!row) {
-        row = document.createElement("tr");
-        row.dataset.store = change.StoreId;
-        row.dataset.sku = level.Sku;
-        row.append(cell(change.StoreId), cell(level.Sku), cell("", "num"), cell("", "num"), cell(""), cell(""));
-        table.append(row);
-      }
-      const cells = row.children;
-      cells[2].textContent = String(level.Quantity);
-      cells[3].textContent = level.Threshold === null ? "" : String(level.Threshold);
-      const flags = [];
-      if (level.Quantity < 0) flags.push(["negative", "NEGATIVE"]);
-      else if (level.Low) flags.push(["low", "LOW"]);
-      cells[4].replaceChildren(...flags.map(([name, text]) => {
-        const span = document.createElement("span");
-        span.className = "flag " + name;
-        span.textContent = text;
-        return span;
-      }));
-      cells[5].textContent = change.At;
-    }
-    const pending = $("[data-adjustment]");
+    for (const level of change.Levels) showLevel(table, change.StoreId, level, change.At);
     if (pending && change.AdjustmentId === pending.dataset.adjustment) {
-      const level = change.Levels[0];
-      pending.textContent = "Applied by Inventory: " + level.Sku + " in " + change.StoreId + " is now " + level.Quantity + ".";
+      showApplied({ StoreId: change.StoreId, ...change.Levels[0] });
     }
   });
 
+  async function catchUp() {
+    const table = $("#stock tbody");
+    if (!table) return;
+    const store = table.dataset.store;
+    const levels = await (await fetch("/api/stock" + (store ? "?store=" + encodeURIComponent(store) : ""))).json();
+    for (const level of levels) showLevel(table, level.StoreId, level, level.UpdatedAt);
+    if (pending) {
+      const response = await fetch("/api/adjustments/" + encodeURIComponent(pending.dataset.adjustment));
+      if (response.ok) showApplied(await response.json());
+    }
+  }
+
   source.addEventListener("feed", (event) => {
     const entry = JSON.parse(event.data);
-    const feed = $("#feed");
     if (!feed) return;
     const item = document.createElement("li");
+    item.dataset.id = String(entry.Id);
     const time = document.createElement("time");
     time.dateTime = entry.At;
     time.textContent = entry.At.slice(11, 19) + " ";

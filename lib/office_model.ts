@@ -234,6 +234,13 @@ export class OfficeModel {
           updated_at TEXT NOT NULL,
           PRIMARY KEY (store_id, sku)
         ) WITHOUT ROWID`,
+        `CREATE TABLE IF NOT EXISTS office_adjustment (
+          id TEXT PRIMARY KEY,
+          store_id TEXT NOT NULL,
+          sku TEXT NOT NULL,
+          quantity BIGINT NOT NULL,
+          applied_at TEXT NOT NULL
+        ) WITHOUT ROWID`,
         `CREATE TABLE IF NOT EXISTS office_feed (
           id INTEGER PRIMARY KEY AUTOINCREMENT,
           at TEXT NOT NULL,
@@ -284,7 +291,19 @@ export class OfficeModel {
         invoices: 1,
       });
     } else if (event.kind === STOCK_CHANGED) {
-      const { StoreId, Levels, At } = event.value;
+      const { StoreId, Levels, At, AdjustmentId } = event.value;
+      if (AdjustmentId !== undefined) {
+        // For the Stock page that sent it: applied, and to what.
+        await tx.run(
+          `INSERT INTO office_adjustment (id, store_id, sku, quantity, applied_at)
+          VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+          AdjustmentId,
+          StoreId,
+          Levels[0].Sku,
+          Levels[0].Quantity,
+          At,
+        );
+      }
       for (const level of Levels) {
         // Two Inventories may announce one SKU out of order: the later wins.
         await tx.run(
@@ -456,6 +475,24 @@ export class OfficeModel {
       : undefined;
   }
 
+  /**
+   * An adjustment Inventory applied, with the level it made; undefined
+   * until then.
+   */
+  async adjustment(
+    id: string,
+  ): Promise<{ StoreId: string; Sku: string; Quantity: number } | undefined> {
+    const row = await this.#store.get(
+      "SELECT store_id, sku, quantity FROM office_adjustment WHERE id = ?",
+      id,
+    );
+    return row && {
+      StoreId: String(row.store_id),
+      Sku: String(row.sku),
+      Quantity: Number(row.quantity),
+    };
+  }
+
   /** The stock levels, in store and SKU order. */
   async stock(store?: string): Promise<StockRow[]> {
     const rows = await this.#store.all(
@@ -475,10 +512,11 @@ export class OfficeModel {
     }));
   }
 
-  /** The feed's last `limit` lines, newest first. */
-  async feed(limit = 100): Promise<FeedEntry[]> {
+  /** The feed's last `limit` lines, newest first; only those after the line `after`, when given. */
+  async feed(limit = 100, after = 0): Promise<FeedEntry[]> {
     const rows = await this.#store.all(
-      "SELECT id, at, routing_key, text FROM office_feed ORDER BY id DESC LIMIT ?",
+      "SELECT id, at, routing_key, text FROM office_feed WHERE id > ? ORDER BY id DESC LIMIT ?",
+      after,
       limit,
     );
     return rows.map((row) => ({

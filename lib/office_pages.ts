@@ -330,12 +330,26 @@ export interface StockPageOptions {
   store?: string;
   /** The store the forms start with. */
   defaultStore: string;
-  /** An adjustment just sent, waiting for Inventory. */
-  sent?: string;
+  /** An adjustment just sent, and what it made once Inventory applied it. */
+  sent?: {
+    id: string;
+    applied?: { StoreId: string; Sku: string; Quantity: number };
+  };
   /** What went wrong with the last form. */
   error?: string;
   /** What the last form held, when it is shown again. */
   form?: AdjustForm;
+}
+
+/** What became of an adjustment the page sent. */
+function sentNotice(sent: StockPageOptions["sent"]): HtmlValue {
+  if (!sent) return undefined;
+  const { id, applied } = sent;
+  return html`<p class="notice" role="status" data-adjustment="${id}">${
+    applied
+      ? `Applied by Inventory: ${applied.Sku} in ${applied.StoreId} is now ${applied.Quantity}.`
+      : `Sent to Inventory as adjustment ${id}; this page shows the new level once Inventory has applied it.`
+  }</p>`;
 }
 
 /** The Stock page: levels with their flags; restock and count forms. */
@@ -387,14 +401,7 @@ export function stockPage(rows: StockRow[], options: StockPageOptions): string {
     { title: "Stock", section: "/stock", live: true },
     html`
       ${message("error", options.error)}
-      ${options.sent
-        ? html`
-          <p class="notice" role="status"
-            data-adjustment="${options
-              .sent}">Sent to Inventory as adjustment ${options
-              .sent}; this page shows the new level once Inventory has applied it.</p>
-        `
-        : ""}
+      ${sentNotice(options.sent)}
       <h2>Change stock</h2>
       <datalist id="skus">${skus.map((sku) =>
         html`<option value="${sku}">`
@@ -572,9 +579,14 @@ export function livePage(feed: FeedEntry[]): string {
     html`<p>Every event the back office takes, as it comes (newest first), as <code>deno task watch</code> shows it.</p>
 <ol id="feed" class="feed" aria-label="Events">${
       feed.map((entry) =>
-        html`<li><time datetime="${entry.At}">${
-          entry.At.slice(11, 19)
-        } </time><span class="key">${entry.RoutingKey}</span>  ${entry.Text}</li>`
+        html`
+          <li
+            data-id="${entry.Id}"><time datetime="${entry.At}">${entry.At.slice(
+              11,
+              19,
+            )} </time><span class="key">${entry.RoutingKey}</span>  ${entry
+              .Text}</li>
+        `
       )
     }</ol>`,
   );

@@ -44,6 +44,7 @@ import { Monitor } from "../lib/monitor.ts";
 import { SCRIPT, STYLE } from "../lib/office_assets.ts";
 import {
   decodeOfficeEvent,
+  FEED_LINES,
   OFFICE_EVENTS,
   type OfficeDelivery,
   OfficeModel,
@@ -312,6 +313,9 @@ async function serve(
       );
     }
     if (method === "GET") {
+      if (pathname === "/favicon.ico") {
+        return new Response(null, { status: 204 });
+      }
       if (pathname === "/app.css") {
         return new Response(STYLE, {
           headers: { "content-type": "text/css; charset=utf-8" },
@@ -323,10 +327,24 @@ async function serve(
         });
       }
       if (pathname === "/events") {
-        return stream.response({
-          event: "summary",
-          data: await model.summary(today()),
-        });
+        const after = query.get("after");
+        return stream.response([
+          { event: "summary", data: await model.summary(today()) },
+          // What came since the page was made.
+          ...(after
+            ? (await model.feed(FEED_LINES, wholeNumber("after", after)))
+              .toReversed().map((entry) => ({ event: "feed", data: entry }))
+            : []),
+        ]);
+      }
+      const adjustment = /^\/api\/adjustments\/([^/]+)$/.exec(pathname);
+      if (adjustment) {
+        const applied = await model.adjustment(
+          decodeURIComponent(adjustment[1]),
+        );
+        return applied
+          ? Response.json(applied, { headers: { "cache-control": "no-store" } })
+          : Response.json({ Applied: false }, { status: 404 });
       }
       if (pathname === "/" || pathname === "/api/summary") {
         const summary = await model.summary(
@@ -372,10 +390,13 @@ async function serve(
       }
       if (pathname === "/stock") {
         const filter = query.get("store")?.trim() || undefined;
+        const sent = query.get("sent");
         return page(stockPage(await model.stock(filter), {
           store: filter,
           defaultStore: DEFAULT_STORE,
-          sent: query.get("sent") ?? undefined,
+          sent: sent === null
+            ? undefined
+            : { id: sent, applied: await model.adjustment(sent) },
         }));
       }
       if (pathname === "/errors") {

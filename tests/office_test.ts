@@ -1,0 +1,316 @@
+/**
+ * The back office in a real browser (Debian's Chromium, driven by
+ * playwright-core), against the real services on a real broker: its pages
+ * follow the sales live, its Stock page restocks through Inventory, its
+ * error queue page replays, and its summary agrees with Billing.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import type { Page } from "playwright-core";
+import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
+import { Decimal } from "../contracts/decimal.ts";
+import { type Sandbox, withSandbox } from "../lib/sandbox.ts";
+import { withBrowser } from "../tools/_browser.ts";
+import { eventually, openClient } from "./_amqp.ts";
+import { invoices, stock } from "./_ledger.ts";
+import { processTest } from "./_options.ts";
+import { Running, runService, startConsumers } from "./_process.ts";
+
+/** The back office of the sandbox on a port of its own; its address. */
+async function startOffice(
+  sandbox: Sandbox,
+): Promise<{ office: Running; url: string }> {
+  const office = new Running("office", sandbox, ["--port", "0"]);
+  await office.waitFor(/running on "office_queue"/);
+  const line = office.lines.find((text) => text.startsWith("Back office at "));
+  assert.ok(line, office.lines.join("\n"));
+  return { office, url: line.slice("Back office at ".length) };
+}
+
+/** The text of the first element that matches, trimmed. */
+async function text(page: Page, selector: string): Promise<string> {
+  return (await page.locator(selector).first().textContent() ?? "").trim();
+}
+
+/** Waits until the text of `selector` in `page` passes `check`. */
+async function until(
+  page: Page,
+  selector: string,
+  check: (text: string) => boolean,
+): Promise<void> {
+  let last = "";
+  try {
+    await eventually(
+      async () => check(last = await text(page, selector)),
+      selector,
+    );
+  } catch (error) {
+    throw new Error(`${selector} still shows "${last}"`, { cause: error });
+  }
+}
+
+/** The quantity `deno task stock -- --json` prints for a SKU of NEPAL-01. */
+async function printedStock(sandbox: Sandbox, sku: string): Promise<number> {
+  const level = (await stock(sandbox)).find((row) =>
+    row.StoreId === "NEPAL-01" && row.Sku === sku
+  );
+  return level?.Quantity ?? 0;
+}
+
+Deno.test(
+  "office: the back office follows the shop in a browser",
+  processTest,
+  async (t) => {
+    await withSandbox(async (sandbox) => {
+      const consumers = await startConsumers(sandbox);
+      const [billing, inventory] = consumers;
+      const { office, url } = await startOffice(sandbox);
+      const count = 25;
+      try {
+        await withBrowser(async (browser) => {
+          const page = await browser.newPage();
+          const problems: string[] = [];
+          page.on("pageerror", (error) => problems.push(error.message));
+
+          await t.step(
+            "after N sales, Today shows N and its chart moves without a reload",
+            async () => {
+              await page.goto(url);
+              assert.equal(await text(page, "h1"), `Today, ${today()}`);
+              assert.equal(await text(page, '[data-summary="Sales"]'), "0");
+              await until(
+                page,
+                "#live-status",
+                (status) => status.startsWith("Live"),
+              );
+              // Gone after a reload: the page must change in place.
+              await page.evaluate("globalThis.stayed = true");
+              const pos = await runService("pos", sandbox, [
+                "--count",
+                String(count),
+                "--quiet",
+              ]);
+              assert.equal(pos.code, 0, pos.stderr);
+              for (const key of ["Sales", "Invoices"]) {
+                await until(
+                  page,
+                  `[data-summary="${key}"]`,
+                  (shown) => shown === String(count),
+                );
+              }
+              const bars = await page.locator("#chart rect").evaluateAll((
+                rects,
+              ) =>
+                rects.map((rect) => Number(rect.getAttribute("data-sales")))
+              );
+              assert.equal(bars.length, 60);
+              assert.equal(bars.reduce((sum, n) => sum + n, 0), count);
+              assert.ok(bars.at(-1)! + bars.at(-2)! === count);
+              assert.equal(await page.evaluate("globalThis.stayed"), true);
+              assert.match(
+                await text(page, "#stores tbody tr"),
+                new RegExp(`NEPAL-01\\s*${count}`),
+              );
+            },
+          );
+
+          await t.step("the summary API matches invoices", async () => {
+            await inventory.waitFor(/Inventory update/, count);
+            const summary = await (await fetch(`${url}/api/summary`)).json();
+            const invoiced = await invoices(sandbox);
+            assert.equal(invoiced.length, count);
+            assert.equal(summary.Sales, invoiced.length);
+            assert.equal(summary.Invoices, invoiced.length);
+            const revenue = invoiced.reduce(
+              (sum, invoice) =>
+                sum.add(Decimal.parse(String(invoice.TotalAmount))),
+              Decimal.of(0n),
+            );
+            assert.equal(Decimal.parse(summary.Revenue).compare(revenue), 0);
+            assert.deepEqual(
+              summary.Stores.map((s: { StoreId: string }) => s.StoreId),
+              ["NEPAL-01"],
+            );
+            assert.equal(
+              await text(page, '[data-summary="Revenue"]'),
+              `Rs.${summary.Revenue}`,
+            );
+          });
+
+          await t.step(
+            "a restock from the Stock page changes what deno task stock prints",
+            async () => {
+              const before = await printedStock(sandbox, "MILK-1L");
+              await page.goto(`${url}/stock`);
+              const restock = page.locator("form", {
+                has: page.getByRole("button", { name: "Restock" }),
+              });
+              await restock.getByLabel("SKU").fill("MILK-1L");
+              await restock.getByLabel("Quantity").fill("40");
+              await restock.getByRole("button", { name: "Restock" }).click();
+              await page.waitForURL(/\/stock\?sent=/);
+              await until(
+                page,
+                "[data-adjustment]",
+                (notice) => notice.startsWith("Applied by Inventory"),
+              );
+              assert.equal(await printedStock(sandbox, "MILK-1L"), before + 40);
+              assert.equal(
+                await text(
+                  page,
+                  'tr[data-store="NEPAL-01"][data-sku="MILK-1L"] td:nth-child(3)',
+                ),
+                String(before + 40),
+              );
+              await inventory.waitFor(/after a delivery of 40 from office/);
+            },
+          );
+
+          await t.step("a bad form says why and sends nothing", async () => {
+            const count = await page.locator(
+              'tr[data-sku="MILK-1L"] td:nth-child(3)',
+            ).textContent();
+            const response = await page.request.post(`${url}/stock/adjust`, {
+              form: {
+                mode: "add",
+                store: "NEPAL-01",
+                sku: "MILK-1L",
+                quantity: "x",
+              },
+            });
+            assert.equal(response.status(), 400);
+            assert.match(
+              await response.text(),
+              /Nothing was sent: Invalid quantity &quot;x&quot;/,
+            );
+            const elsewhere = await page.request.post(`${url}/stock/adjust`, {
+              headers: { origin: "http://evil.example" },
+              form: {
+                mode: "set",
+                store: "NEPAL-01",
+                sku: "MILK-1L",
+                quantity: "0",
+              },
+            });
+            assert.equal(elsewhere.status(), 403);
+            assert.equal(await printedStock(sandbox, "MILK-1L"), Number(count));
+          });
+
+          await t.step(
+            "a replay from the error queue page puts the message back, and it is invoiced",
+            async () => {
+              await setAsideInBilling(sandbox);
+              await page.goto(`${url}/errors`);
+              await page.getByRole("link", { name: "billing_queue_error" })
+                .click();
+              await page.getByRole("row", { name: /replay-me/ }).getByRole(
+                "link",
+                { name: /^Replay/ },
+              ).click();
+              assert.match(await text(page, "h1"), /^Replay message replay-me/);
+              await page.getByRole("button", { name: /^Yes, replay/ }).click();
+              assert.equal(
+                await text(page, '[role="status"]'),
+                "Replayed 1 message(s).",
+              );
+              await billing.waitFor(/Generating invoice for Sale #10001 /);
+              const replayed = (await invoices(sandbox)).filter((invoice) =>
+                invoice.SaleId === 10001 && invoice.TillId === undefined
+              );
+              assert.equal(replayed.length, 1);
+              await page.goto(`${url}/errors/billing_queue_error`);
+              assert.match(
+                await text(page, "main"),
+                /This error queue is empty\./,
+              );
+            },
+          );
+
+          await t.step("Live shows the events as they come", async () => {
+            await page.goto(`${url}/live`);
+            assert.match(
+              await text(page, "#feed li"),
+              /sale\.created|invoice\.created|inventory\.stock/,
+            );
+            const before = await page.locator("#feed li").count();
+            const pos = await runService("pos", sandbox, [
+              "--count",
+              "1",
+              "--quiet",
+            ]);
+            assert.equal(pos.code, 0, pos.stderr);
+            await eventually(
+              async () => await page.locator("#feed li").count() >= before + 3,
+              "three new lines in the feed",
+            );
+            assert.match(await text(page, "#feed li"), /\S/);
+          });
+
+          await t.step("one invoice prints on its own page", async () => {
+            await page.goto(`${url}/invoices?store=NEPAL-01&sale=10001`);
+            const links = page.locator("#invoices tbody a");
+            assert.equal(await links.count(), 2); // The .NET sale and a till's.
+            await links.first().click();
+            assert.match(await text(page, "h1"), /^Invoice NEPAL-01-\d{6}$/);
+            assert.match(await text(page, "#invoice tfoot"), /Total due/);
+          });
+
+          await t.step(
+            "keyboard and screen reader: skip link, labels, one h1",
+            async () => {
+              await page.goto(`${url}/stock`);
+              await page.keyboard.press("Tab");
+              assert.equal(
+                await page.evaluate("document.activeElement.textContent"),
+                "Skip to content",
+              );
+              assert.equal(await page.locator("h1").count(), 1);
+              const unlabelled = await page.locator("input:not([type=hidden])")
+                .evaluateAll((inputs) =>
+                  inputs.filter((input) =>
+                    (input as unknown as { labels: unknown[] }).labels
+                      .length ===
+                      0
+                  ).length
+                );
+              assert.equal(unlabelled, 0);
+            },
+          );
+          assert.deepEqual(problems, []);
+        });
+      } finally {
+        await office.stop();
+        for (const consumer of consumers) await consumer.stop();
+      }
+    });
+  },
+);
+
+/** Today, as the back office's days are (UTC). */
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+/** A sale Billing failed on earlier, set aside as its consumer does it. */
+async function setAsideInBilling(sandbox: Sandbox): Promise<void> {
+  const client = await openClient(sandbox);
+  try {
+    const channel = await client.createConfirmChannel();
+    channel.sendToQueue("billing_queue_error", Buffer.from(DOTNET_MESSAGE), {
+      messageId: "replay-me",
+      persistent: true,
+      headers: {
+        "x-error-reason": "Handling failed 5 times: database is locked",
+        "x-attempts": 5,
+        "x-original-exchange": "sales_exchange",
+        "x-original-routing-key": "sale.created",
+        "x-original-queue": "billing_queue",
+        "x-failed-at": new Date().toISOString(),
+      },
+    });
+    await channel.waitForConfirms();
+    await channel.close();
+  } finally {
+    await client.close();
+  }
+}
