@@ -13,5 +13,7 @@ RUN deno install --frozen && deno cache services/*.ts tools/launcher.ts
 RUN mkdir -p /data && chown deno:deno /data
 USER deno
 ENV DATA_DIR=/data
+# The back office (deno task office) serves here.
+EXPOSE 8000
 ENTRYPOINT ["sh", "tools/exec.sh"]
 CMD ["billing"]

@@ -121,9 +121,9 @@ export const program: Program = {
     }
   },
   help: `
-Office: the back office in a browser. Consumes ${
-    OFFICE_EVENTS.join(", ")
-  } from "${OFFICE_QUEUE}" into its own read model and serves Today, Invoices,
+Office: the back office in a browser. Consumes the shop's events
+(${OFFICE_EVENTS.join(", ")})
+from "${OFFICE_QUEUE}" into its own read model, and serves the Today, Invoices,
 Stock, Error queues and Live pages, /api/summary, /health and /metrics.
 
 Usage:

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Sandbox } from "../lib/sandbox.ts";
 import { withSandbox } from "../lib/sandbox.ts";
 import { testDatabaseServer, withDatabase } from "../lib/_test_stores.ts";
-import { drain, openClient, publishRaw, sleep } from "./_amqp.ts";
+import { drain, eventually, openClient, publishRaw, sleep } from "./_amqp.ts";
 import { reconcile, stock } from "./_ledger.ts";
 import { processTest } from "./_options.ts";
 import { Running, runService, startConsumers, waitForAll } from "./_process.ts";
@@ -34,6 +34,8 @@ Deno.test({
       const ran = await withDatabase(async (url) => {
         const sandbox = onDatabase(base, url);
         const consumers = await startConsumers(sandbox);
+        const office = new Running("office", sandbox, ["--port", "0"]);
+        await office.waitFor(/running on "office_queue"/);
         const pos = await runService("pos", sandbox, [
           "--count",
           "300",
@@ -42,6 +44,25 @@ Deno.test({
         assert.equal(pos.code, 0, pos.stderr);
         await consumers[0].waitFor(/Generating invoice/, 300);
         await consumers[1].waitFor(/Inventory update/, 300);
+        // The back office keeps its read model in the same database.
+        const at = office.lines.find((line) =>
+          line.startsWith("Back office at ")
+        )
+          ?.slice("Back office at ".length);
+        await eventually(async () => {
+          const summary = await (await fetch(`${at}/api/summary`)).json();
+          return summary.Sales === 300 && summary.Invoices === 300;
+        }, "300 sales and 300 invoices in the back office");
+        const printed = await stock(sandbox);
+        await eventually(async () => {
+          const shown = await (await fetch(`${at}/api/stock`)).json();
+          return JSON.stringify(
+            shown.map((
+              s: { Sku: string; Quantity: number },
+            ) => [s.Sku, s.Quantity]),
+          ) === JSON.stringify(printed.map((s) => [s.Sku, s.Quantity]));
+        }, "the back office's stock as Inventory prints it");
+        assert.equal(await office.stop(), 0);
         for (const consumer of consumers) {
           assert.equal(await consumer.stop(), 0);
         }

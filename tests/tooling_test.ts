@@ -116,14 +116,15 @@ Deno.test(
 );
 
 Deno.test(
-  "start: all three in one terminal, prefixed",
+  "start: all four in one terminal, prefixed",
   processTest,
   async () => {
     await withSandbox(async (sandbox) => {
       const child = new Deno.Command(Deno.execPath(), {
         args: ["task", "--quiet", "start"],
         cwd: projectPath(),
-        env: sandbox.env,
+        // The back office on a free port: 8000 may be taken here.
+        env: { ...sandbox.env, PORT: "0" },
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",
@@ -147,6 +148,10 @@ Deno.test(
         /\[billing {2}\] billing running on "billing_queue" \(sale\.created from sales_exchange\) at [\d.:]+, RabbitMQ \d/,
       );
       await waitFor(/\[inventory\] inventory running on "inventory_queue"/);
+      await waitFor(
+        /\[office {3}\] Back office at http:\/\/127\.0\.0\.1:\d+\n/,
+      );
+      await waitFor(/\[office {3}\] office running on "office_queue"/);
       await waitFor(/\[pos {6}\] Press a to add new item/);
       await writer.write(new TextEncoder().encode("a\n"));
       await waitFor(/\[pos {6}\] .*Sent SaleEvent #10000\./);
@@ -172,6 +177,11 @@ Deno.test(
       assert.match(
         output,
         /\[inventory\] inventory stopped: 1 handled, 0 set aside/,
+      );
+      // The sale, its invoice and its stock change.
+      assert.match(
+        output,
+        /\[office {3}\] office stopped: 3 handled, 0 set aside/,
       );
     });
   },
@@ -243,13 +253,16 @@ for node in ["rmq1", "rmq2", "rmq3"]:
     assert services[node]["profiles"] == ["cluster"], node
     assert services[node]["healthcheck"]["test"], node
 assert services["postgres"]["healthcheck"]["test"], "postgres"
-for name in ["billing", "inventory", "pos"]:
+for name in ["billing", "inventory", "office", "pos"]:
     service = services[name]
     assert service["build"] == ".", name
     assert service["environment"]["QUEUE_TYPE"] == "quorum", name
     assert service["environment"]["DATABASE_URL"].startswith("postgres://"), name
     assert all(dep["condition"] == "service_healthy" for dep in service["depends_on"].values()), name
 assert services["billing"]["deploy"]["replicas"] == 2
+office = services["office"]
+assert office["command"] == ["office", "--host", "0.0.0.0"], office["command"]
+assert "8000:8000" in office["ports"], office["ports"]
 assert "classic_config" in doc["configs"]["rabbitmq-cluster"]["content"]
 dockerfile = open(sys.argv[3]).read()
 assert dockerfile.startswith("# ") and "FROM denoland/deno:2.9.6" in dockerfile, dockerfile

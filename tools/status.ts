@@ -32,7 +32,7 @@ import { errorQueueOf } from "../lib/topology.ts";
 const NAME = "status";
 
 /** The services whose stores and endpoints it reads. */
-const SERVICES = ["pos", "billing", "inventory"] as const;
+const SERVICES = ["pos", "billing", "inventory", "office"] as const;
 
 /** The tool's command line: the brokers, the stores read-only, the services' endpoints. */
 export const program: Program = {

@@ -1,0 +1,206 @@
+/**
+ * Takes the README's picture of the back office's Today page from a real
+ * run: Billing, Inventory and the back office on a virtual host and a data
+ * folder of their own, the demo's opening stock, two stores' tills selling
+ * at changing rates for a few minutes, then Chromium's screenshot.
+ *
+ *     deno task screenshot [-- --minutes 4] [-- --out docs/today.png]
+ *
+ * It drives a browser, whose driver probes /proc/sys as it loads: Deno
+ * grants that only with every permission, so the task runs with them all;
+ * the services it starts run under their own derived sets.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { UsageError } from "../lib/errors.ts";
+import { runMain } from "../lib/main.ts";
+import { type Sandbox, withSandbox } from "../lib/sandbox.ts";
+import { VERSION } from "../lib/version.ts";
+import { wholeNumber } from "../lib/whole_number.ts";
+import { withBrowser } from "./_browser.ts";
+import { invocation, type ProgramName, ROOT } from "./launcher.ts";
+
+const HELP =
+  `Screenshot: the back office's Today page after a real run, for the README.
+
+Usage:
+  deno task screenshot [-- options]
+
+Options:
+  --minutes <n>      how long the tills sell; default 4
+  --out <file>       where the PNG goes; default docs/today.png
+  -h, --help         show this help
+  --version          show the version`;
+
+/** The stores whose tills sell, each at its own rates (sales a second). */
+const TILLS: { store: string; rates: number[] }[] = [
+  { store: "NEPAL-01", rates: [0.8, 1.2, 1, 1.6, 0.6, 1.4, 1.1, 0.9] },
+  { store: "NEPAL-02", rates: [0.5, 0.7, 0.9, 0.6, 0.4, 0.8] },
+];
+
+/** Seconds each rate lasts. */
+const STEP_SECONDS = 20;
+
+/** A program started in the sandbox, its lines kept. */
+function start(
+  name: ProgramName,
+  sandbox: Sandbox,
+  args: string[] = [],
+): { child: Deno.ChildProcess; lines: string[]; done: Promise<void> } {
+  const { args: argv, env } = invocation(name, sandbox.env, args);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: argv,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      lines.push(...text.split("\n").filter(Boolean));
+    }
+  };
+  const done = Promise.all([collect(child.stdout), collect(child.stderr)])
+    .then(() => {});
+  return { child, lines, done };
+}
+
+/** Runs a program to its end; fails with its output when it fails. */
+async function run(
+  name: ProgramName,
+  sandbox: Sandbox,
+  args: string[],
+): Promise<void> {
+  const running = start(name, sandbox, args);
+  const { code } = await running.child.status;
+  await running.done;
+  if (code !== 0) {
+    throw new Error(`${name} ${args.join(" ")}: ${running.lines.join("\n")}`);
+  }
+}
+
+/** Waits until one of `lines` matches `pattern`; that line. */
+async function lineLike(lines: string[], pattern: RegExp): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const line = lines.find((text) => pattern.test(text));
+    if (line) return line;
+    if (Date.now() > deadline) {
+      throw new Error(`No line like ${pattern}:\n${lines.join("\n")}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function shoot(options: { minutes: number; out: string }): Promise<void> {
+  await withSandbox(async (sandbox) => {
+    // The demo's opening stock, for each store that sells.
+    const opening = await Deno.readTextFile(
+      join(ROOT, "contracts", "opening_stock.csv"),
+    );
+    const [header, ...rows] = opening.split("\n").filter((line) =>
+      line && !line.startsWith("#")
+    );
+    const stockFile = join(sandbox.dataDir, "opening_stock.csv");
+    await Deno.writeTextFile(
+      stockFile,
+      [
+        header,
+        ...TILLS.flatMap(({ store }) =>
+          rows.map((row) => row.replace(/^[^,]*/, store))
+        ),
+      ].join("\n") + "\n",
+    );
+    await run("inventory", sandbox, ["stock", "load", stockFile]);
+    const services = [
+      start("billing", sandbox),
+      start("inventory", sandbox),
+      start("office", sandbox, ["--port", "0"]),
+    ];
+    try {
+      for (const { lines } of services) await lineLike(lines, /running on/);
+      const office = services[2];
+      const url = (await lineLike(office.lines, /^Back office at /)).slice(
+        "Back office at ".length,
+      );
+      const steps = Math.max(
+        1,
+        Math.round(options.minutes * 60 / STEP_SECONDS),
+      );
+      console.log(
+        `Selling for ${steps * STEP_SECONDS} s; the office is at ${url}`,
+      );
+      await Promise.all(TILLS.map(async ({ store, rates }) => {
+        // Each till keeps its sales in a folder of its own.
+        const till = {
+          ...sandbox,
+          env: { ...sandbox.env, DATA_DIR: join(sandbox.dataDir, store) },
+        };
+        for (let step = 0; step < steps; step++) {
+          const rate = rates[step % rates.length];
+          await run("pos", till, [
+            "--simulate",
+            "--store",
+            store,
+            "--count",
+            String(Math.round(rate * STEP_SECONDS)),
+            "--rate",
+            String(rate),
+            "--quiet",
+          ]);
+        }
+      }));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await withBrowser(async (browser) => {
+        const page = await browser.newPage({
+          viewport: { width: 1100, height: 820 },
+        });
+        await page.goto(url);
+        await page.locator("#live-status").filter({ hasText: /^Live/ })
+          .waitFor();
+        await Deno.mkdir(join(options.out, ".."), { recursive: true });
+        await page.screenshot({ path: options.out });
+      });
+      console.log(`Wrote ${options.out}`);
+    } finally {
+      for (const { child } of services) child.kill("SIGTERM");
+      for (const { child, done } of services) {
+        await child.status;
+        await done;
+      }
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args.filter((arg) => arg !== "--"),
+    options: {
+      minutes: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (values.version) {
+    console.log(`ShoppingApp ${VERSION} (screenshot)`);
+    return;
+  }
+  const minutes = values.minutes === undefined
+    ? 4
+    : wholeNumber("minutes", values.minutes, { min: 1, max: 60 });
+  const out = values.out ?? join(ROOT, "docs", "today.png");
+  if (!out.endsWith(".png")) {
+    throw new UsageError(`Invalid out "${out}": the screenshot is a .png`);
+  }
+  await shoot({ minutes, out });
+}
+
+if (import.meta.main) Deno.exit(await runMain("screenshot", main));
