@@ -166,6 +166,26 @@ Deno.test(
             },
           );
 
+          await t.step(
+            "deno task stock -- add ends in the same place, and the page follows it",
+            async () => {
+              const before = await printedStock(sandbox, "MILK-1L");
+              const added = await runService("inventory", sandbox, [
+                "stock",
+                "add",
+                "MILK-1L",
+                "7",
+              ]);
+              assert.equal(added.code, 0, added.stderr);
+              await until(
+                page,
+                'tr[data-store="NEPAL-01"][data-sku="MILK-1L"] td:nth-child(3)',
+                (shown) => shown === String(before + 7),
+              );
+              assert.equal(await printedStock(sandbox, "MILK-1L"), before + 7);
+            },
+          );
+
           await t.step("a bad form says why and sends nothing", async () => {
             const count = await page.locator(
               'tr[data-sku="MILK-1L"] td:nth-child(3)',
