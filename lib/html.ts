@@ -1,6 +1,7 @@
 /**
- * HTML made on the server, escaped by default: a value put into an `html`
+ * HTML made on the server, escaped by default: a value put into a `markup`
  * template is text unless it is {@linkcode Html} made by another template.
+ * (Not `html`: deno fmt reflows templates of that name, spaces included.)
  *
  * @module
  */
@@ -55,7 +56,7 @@ function render(value: HtmlValue): string {
  * A template of markup: each value is escaped, unless it is markup itself;
  * a list is each of its items; `null`, `undefined` and `false` are nothing.
  */
-export function html(
+export function markup(
   strings: TemplateStringsArray,
   ...values: HtmlValue[]
 ): Html {

@@ -7,7 +7,7 @@
  */
 import type { InvoiceCreated } from "../contracts/invoice.ts";
 import type { ErroredMessage, ErrorQueueCount } from "./error_queue.ts";
-import { type Html, html, type HtmlValue } from "./html.ts";
+import { type Html, type HtmlValue, markup } from "./html.ts";
 import type {
   FeedEntry,
   InvoiceRow,
@@ -42,7 +42,7 @@ export interface LayoutOptions {
 /** A whole page: head, skip link, navigation, and `body` as its main part. */
 export function layout(options: LayoutOptions, body: Html): string {
   const { title, section, live = false } = options;
-  return `<!doctype html>\n${html`
+  return `<!doctype html>\n${markup`
     <html lang="en">
       <head>
         <meta charset="utf-8">
@@ -51,24 +51,30 @@ export function layout(options: LayoutOptions, body: Html): string {
         <link rel="stylesheet" href="/app.css">
         <script src="/app.js" defer></script>
       </head>
-      <body${live
-        ? html`
+      <body${
+    live
+      ? markup`
           data-live
         `
-        : ""}>
+      : ""
+  }>
         <a class="skip" href="#main">Skip to content</a>
         <header>
     <a class="brand" href="/">ShoppingApp back office</a>
-    <nav aria-label="Pages"><ul>${PAGES.map(([path, label]) =>
-      html`<li><a href="${path}"${
+    <nav aria-label="Pages"><ul>${
+    PAGES.map(([path, label]) =>
+      markup`<li><a href="${path}"${
         path === section
-          ? html`
+          ? markup`
             aria-current="page"
           `
           : ""
       }>${label}</a></li>`
-    )}</ul></nav>
-    ${live ? html`<span id="live-status" class="muted">Connecting…</span>` : ""}
+    )
+  }</ul></nav>
+    ${
+    live ? markup`<span id="live-status" class="muted">Connecting…</span>` : ""
+  }
         </header>
         <main id="main" tabindex="-1">
     <h1>${title}</h1>
@@ -89,8 +95,8 @@ function message(
 ): HtmlValue {
   if (!text) return undefined;
   return kind === "error"
-    ? html`<p class="error" role="alert">${text}</p>`
-    : html`<p class="notice" role="status">${text}</p>`;
+    ? markup`<p class="error" role="alert">${text}</p>`
+    : markup`<p class="notice" role="status">${text}</p>`;
 }
 
 /** The Today page: the day's totals, the chart, the stores. */
@@ -99,19 +105,21 @@ export function todayPage(summary: Summary): string {
   const width = 100 / summary.PerMinute.length;
   const last = summary.PerMinute.at(-1)?.Sales ?? 0;
   const card = (label: string, key: keyof Summary, value: string) =>
-    html`
+    markup`
       <div>
         <dt>${label}</dt>
-        <dd data-summary="${key}" ${key === "Revenue"
-          ? html`
+        <dd data-summary="${key}" ${
+      key === "Revenue"
+        ? markup`
             data-money
           `
-          : ""}>${value}</dd>
+        : ""
+    }>${value}</dd>
       </div>
     `;
   return layout(
     { title: `Today, ${summary.Day}`, section: "/", live: true },
-    html`
+    markup`
       <div data-day="${summary.Day}">
         <dl class="cards" aria-label="Totals">
       ${card("Sales", "Sales", String(summary.Sales))}
@@ -124,18 +132,23 @@ export function todayPage(summary: Summary): string {
         <figure>
           <svg id="chart" class="chart" role="img" aria-labelledby="chart-title"
             aria-label="Sales per minute over the last hour; ${last} in the last minute, at most ${max}"
-            viewBox="0 0 100 100" preserveAspectRatio="none">${summary.PerMinute
-              .map((minute, i) => {
-                const height = Math.round(minute.Sales / max * 100);
-                return html`
-                  <rect x="${(i * width).toFixed(3)}" width="${(width * 0.8)
-                    .toFixed(3)}" y="${100 - height}" height="${height}"
+            viewBox="0 0 100 100" preserveAspectRatio="none">${
+      summary.PerMinute
+        .map((minute, i) => {
+          const height = Math.round(minute.Sales / max * 100);
+          return markup`
+                  <rect x="${(i * width).toFixed(3)}" width="${
+            (width * 0.8)
+              .toFixed(3)
+          }" y="${100 - height}" height="${height}"
                     data-sales="${minute.Sales}">
-                    <title>${minute.Minute.slice(11)}: ${minute
-                      .Sales} sales</title>
+                    <title>${
+            minute.Minute.slice(11)
+          }: ${minute.Sales} sales</title>
                   </rect>
                 `;
-              })}</svg>
+        })
+    }</svg>
           <figcaption>Each bar is a minute (UTC), the newest on the right; the tallest is <span id="chart-max">${max}</span> sales.</figcaption>
         </figure>
         <h2>Stores</h2>
@@ -148,8 +161,9 @@ export function todayPage(summary: Summary): string {
               <th scope="col" class="num">Invoices</th>
             </tr>
           </thead>
-          <tbody>${summary.Stores.map((store) =>
-            html`
+          <tbody>${
+      summary.Stores.map((store) =>
+        markup`
               <tr>
                 <td>${store.StoreId}</td>
                 <td class="num">${store.Sales}</td>
@@ -157,7 +171,8 @@ export function todayPage(summary: Summary): string {
                 <td class="num">${store.Invoices}</td>
               </tr>
             `
-          )}</tbody>
+      )
+    }</tbody>
         </table>
       </div>
     `,
@@ -187,18 +202,22 @@ export function invoicesPage(
     value: string | number | undefined,
     type = "text",
   ) =>
-    html`
+    markup`
       <label
-        for="${name}">${label}<input id="${name}" name="${name}" type="${type}" value="${value ??
-          ""}"${type === "number"
-          ? html`
+        for="${name}">${label}<input id="${name}" name="${name}" type="${type}" value="${
+      value ??
+        ""
+    }"${
+      type === "number"
+        ? markup`
             min="1" step="1"
           `
-          : ""}></label>
+        : ""
+    }></label>
     `;
   return layout(
     { title: "Invoices", section: "/invoices" },
-    html`
+    markup`
       <form class="inline" method="get" action="/invoices" role="search"
         aria-label="Search invoices">
       ${field("store", "Store", search.store)}
@@ -208,7 +227,8 @@ export function invoicesPage(
       <button type="submit">Search</button>
       </form>
       ${message("error", result.error)}
-      ${result.rows.length === 0 ? html`<p>No invoices match.</p>` : html`
+      ${
+      result.rows.length === 0 ? markup`<p>No invoices match.</p>` : markup`
         <table id="invoices">
           <caption class="muted">Page ${page}, newest first</caption>
           <thead>
@@ -221,35 +241,44 @@ export function invoicesPage(
               <th scope="col">Made at</th>
             </tr>
           </thead>
-          <tbody>${result.rows.map((row) =>
-            html`
+          <tbody>${
+        result.rows.map((row) =>
+          markup`
               <tr>
-                <td><a href="/invoices/${encodeURIComponent(row.Number)}">${row
-                  .Number}</a></td>
+                <td><a href="/invoices/${
+            encodeURIComponent(row.Number)
+          }">${row.Number}</a></td>
                 <td>${row.StoreId}</td>
                 <td>${row.TillId}</td>
                 <td class="num">${row.SaleId}</td>
                 <td class="num">${money(row.Total)}</td>
-                <td><time datetime="${row.CreatedAt}">${row
-                  .CreatedAt}</time></td>
+                <td><time datetime="${row.CreatedAt}">${row.CreatedAt}</time></td>
               </tr>
             `
-          )}</tbody>
+        )
+      }</tbody>
         </table>
-      `}
+      `
+    }
       <nav aria-label="Pages of results">
-        <p>${page > 1
-          ? html`
-            <a href="/invoices${searchQuery(
-              search,
-              page - 1,
-            )}" rel="prev">Previous page</a>
+        <p>${
+      page > 1
+        ? markup`
+            <a href="/invoices${
+          searchQuery(
+            search,
+            page - 1,
+          )
+        }" rel="prev">Previous page</a>
           `
-          : ""}${result.more
-          ? html`<a href="/invoices${
-            searchQuery(search, page + 1)
-          }" rel="next">Next page</a>`
-          : ""}</p>
+        : ""
+    }${
+      result.more
+        ? markup`<a href="/invoices${
+          searchQuery(search, page + 1)
+        }" rel="next">Next page</a>`
+        : ""
+    }</p>
       </nav>
     `,
   );
@@ -259,7 +288,7 @@ export function invoicesPage(
 export function invoicePage(invoice: InvoiceCreated): string {
   const till = invoice.TillId === undefined ? "" : ` (till ${invoice.TillId})`;
   const total = (label: string, amount: HtmlValue) =>
-    html`
+    markup`
       <tr>
         <th scope="row" colspan="3">${label}</th>
         <td class="num">${amount}</td>
@@ -267,10 +296,8 @@ export function invoicePage(invoice: InvoiceCreated): string {
     `;
   return layout(
     { title: `Invoice ${invoice.InvoiceNumber}`, section: "/invoices" },
-    html`
-      <p>Store ${invoice.StoreId}, Sale #${invoice
-        .SaleId}${till}, <time datetime="${invoice.CreatedAt}">${invoice
-        .CreatedAt}</time></p>
+    markup`
+      <p>Store ${invoice.StoreId}, Sale #${invoice.SaleId}${till}, <time datetime="${invoice.CreatedAt}">${invoice.CreatedAt}</time></p>
       <table id="invoice">
         <thead>
           <tr>
@@ -280,8 +307,9 @@ export function invoicePage(invoice: InvoiceCreated): string {
             <th scope="col" class="num">Line total</th>
           </tr>
         </thead>
-        <tbody>${invoice.Lines.map((line) =>
-          html`
+        <tbody>${
+      invoice.Lines.map((line) =>
+        markup`
             <tr>
               <td>${line.Sku}</td>
               <td class="num">${line.Quantity}</td>
@@ -289,26 +317,31 @@ export function invoicePage(invoice: InvoiceCreated): string {
               <td class="num">${money(line.LineTotal)}</td>
             </tr>
           `
-        )}</tbody>
+      )
+    }</tbody>
         <tfoot>
       ${invoice.Subtotal ? total("Subtotal", money(invoice.Subtotal)) : ""}
       ${total("Sale total", money(invoice.TotalAmount))}
-      ${invoice.Tax
-        ? total(`Tax at ${invoice.TaxRate}`, money(invoice.Tax))
-        : ""}
-      ${total("Total due", html`<strong>${money(invoice.Total)}</strong>`)}
+      ${
+      invoice.Tax ? total(`Tax at ${invoice.TaxRate}`, money(invoice.Tax)) : ""
+    }
+      ${total("Total due", markup`<strong>${money(invoice.Total)}</strong>`)}
         </tfoot>
       </table>
-      ${invoice.Mismatch
-        ? html`
+      ${
+      invoice.Mismatch
+        ? markup`
           <p
-            class="error">Flagged: the lines add up to ${money(
-              invoice.Subtotal,
-            )}, the sale says ${money(invoice.TotalAmount)}.</p>
+            class="error">Flagged: the lines add up to ${
+          money(
+            invoice.Subtotal,
+          )
+        }, the sale says ${money(invoice.TotalAmount)}.</p>
         `
         : invoice.Subtotal
         ? ""
-        : html`<p class="muted">The sale carried no unit prices: lines are not priced.</p>`}
+        : markup`<p class="muted">The sale carried no unit prices: lines are not priced.</p>`
+    }
       <p
         class="noprint"><button type="button" data-print hidden>Print</button> <a href="/invoices">All invoices</a></p>
     `,
@@ -345,7 +378,7 @@ export interface StockPageOptions {
 function sentNotice(sent: StockPageOptions["sent"]): HtmlValue {
   if (!sent) return undefined;
   const { id, applied } = sent;
-  return html`<p class="notice" role="status" data-adjustment="${id}">${
+  return markup`<p class="notice" role="status" data-adjustment="${id}">${
     applied
       ? `Applied by Inventory: ${applied.Sku} in ${applied.StoreId} is now ${applied.Quantity}.`
       : `Sent to Inventory as adjustment ${id}; this page shows the new level once Inventory has applied it.`
@@ -359,60 +392,70 @@ export function stockPage(rows: StockRow[], options: StockPageOptions): string {
   const adjustForm = (mode: "add" | "set", legend: string, hint: string) => {
     const mine = form.mode === mode;
     const id = (name: string) => `${mode}-${name}`;
-    return html`
+    return markup`
       <form class="inline" method="post" action="/stock/adjust"
         aria-labelledby="${id("title")}">
         <h3 id="${id("title")}" class="muted"
           style="width:100%;margin:0">${legend}: ${hint}</h3>
         <input type="hidden" name="mode" value="${mode}">
         <label
-          for="${id("store")}">Store<input id="${id(
-            "store",
-          )}" name="store" required value="${mine
-            ? form.store
-            : defaultStore}"></label>
+          for="${id("store")}">Store<input id="${
+      id(
+        "store",
+      )
+    }" name="store" required value="${
+      mine ? form.store : defaultStore
+    }"></label>
         <label
-          for="${id("sku")}">SKU<input id="${id(
-            "sku",
-          )}" name="sku" required list="skus" value="${mine
-            ? form.sku
-            : ""}"></label>
+          for="${id("sku")}">SKU<input id="${
+      id(
+        "sku",
+      )
+    }" name="sku" required list="skus" value="${mine ? form.sku : ""}"></label>
         <label
-          for="${id("quantity")}">Quantity<input id="${id(
-            "quantity",
-          )}" name="quantity" type="number" step="1" required${mode === "add"
-            ? html`
+          for="${id("quantity")}">Quantity<input id="${
+      id(
+        "quantity",
+      )
+    }" name="quantity" type="number" step="1" required${
+      mode === "add"
+        ? markup`
               min="1"
             `
-            : ""} value="${mine ? form.quantity : ""}"></label>
+        : ""
+    } value="${mine ? form.quantity : ""}"></label>
         <label
-          for="${id("threshold")}">Threshold (optional)<input id="${id(
-            "threshold",
-          )}" name="threshold" type="number" step="1" min="0" value="${mine
-            ? form.threshold
-            : ""}"></label>
-        <button type="submit">${mode === "add"
-          ? "Restock"
-          : "Set count"}</button>
+          for="${id("threshold")}">Threshold (optional)<input id="${
+      id(
+        "threshold",
+      )
+    }" name="threshold" type="number" step="1" min="0" value="${
+      mine ? form.threshold : ""
+    }"></label>
+        <button type="submit">${
+      mode === "add" ? "Restock" : "Set count"
+    }</button>
       </form>
     `;
   };
   return layout(
     { title: "Stock", section: "/stock", live: true },
-    html`
+    markup`
       ${message("error", options.error)}
       ${sentNotice(options.sent)}
       <h2>Change stock</h2>
-      <datalist id="skus">${skus.map((sku) =>
-        html`<option value="${sku}">`
-      )}</datalist>
+      <datalist id="skus">${
+      skus.map((sku) => markup`<option value="${sku}">`)
+    }</datalist>
       ${adjustForm("add", "Restock", "a delivery adds to the stock")}
       ${adjustForm("set", "Count", "the stock is now the quantity counted")}
       <h2>Levels</h2>
       <form class="inline" method="get" action="/stock">
         <label
-          for="filter-store">Only store<input id="filter-store" name="store" value="${options
-            .store ?? ""}"></label>
+          for="filter-store">Only store<input id="filter-store" name="store" value="${
+      options
+        .store ?? ""
+    }"></label>
         <button type="submit">Show</button>
       </form>
       <table id="stock">
@@ -426,28 +469,34 @@ export function stockPage(rows: StockRow[], options: StockPageOptions): string {
             <th scope="col">Updated</th>
           </tr>
         </thead>
-        <tbody${options.store
-          ? html`
+        <tbody${
+      options.store
+        ? markup`
             data-store="${options.store}"
           `
-          : ""}>${rows.map((row) =>
-            html`
+        : ""
+    }>${
+      rows.map((row) =>
+        markup`
               <tr data-store="${row.StoreId}" data-sku="${row.Sku}">
                 <td>${row.StoreId}</td>
                 <td>${row.Sku}</td>
                 <td class="num">${row.Quantity}</td>
                 <td class="num">${row.Threshold ?? ""}</td>
-                <td>${row.Quantity < 0
-                  ? html`<span class="flag negative">NEGATIVE</span>`
-                  : row.Low
-                  ? html`<span class="flag low">LOW</span>`
-                  : ""}</td>
+                <td>${
+          row.Quantity < 0
+            ? markup`<span class="flag negative">NEGATIVE</span>`
+            : row.Low
+            ? markup`<span class="flag low">LOW</span>`
+            : ""
+        }</td>
                 <td>${row.UpdatedAt}</td>
               </tr>
             `
-          )}</tbody>
+      )
+    }</tbody>
       </table>
-      ${rows.length === 0 ? html`<p>No stock recorded yet.</p>` : ""}
+      ${rows.length === 0 ? markup`<p>No stock recorded yet.</p>` : ""}
     `,
   );
 }
@@ -459,7 +508,7 @@ export function errorQueuesPage(
 ): string {
   return layout(
     { title: "Error queues", section: "/errors" },
-    html`
+    markup`
       ${message("error", options.error)}
       <p>Messages a service could not handle are set aside here, with the reason. Replay puts one back where it failed; purge drops it.</p>
       <table id="error-queues">
@@ -469,18 +518,22 @@ export function errorQueuesPage(
             <th scope="col" class="num">Messages</th>
           </tr>
         </thead>
-        <tbody>${counts.map(({ Queue, Messages }) =>
-          html`
+        <tbody>${
+      counts.map(({ Queue, Messages }) =>
+        markup`
             <tr>
-              <td>${Messages === undefined
-                ? Queue
-                : html`<a href="/errors/${
-                  encodeURIComponent(Queue)
-                }">${Queue}</a>`}</td>
+              <td>${
+          Messages === undefined
+            ? Queue
+            : markup`<a href="/errors/${
+              encodeURIComponent(Queue)
+            }">${Queue}</a>`
+        }</td>
               <td class="num">${Messages ?? "not declared yet"}</td>
             </tr>
           `
-        )}</tbody>
+      )
+    }</tbody>
       </table>
     `,
   );
@@ -494,25 +547,27 @@ export function errorQueuePage(
 ): string {
   const path = `/errors/${encodeURIComponent(queue)}`;
   const act = (action: "replay" | "purge", id?: string) =>
-    html`
+    markup`
       <a
-        href="${path}/confirm?action=${action}${id === undefined
-          ? ""
-          : `&id=${encodeURIComponent(id)}`}">${action === "replay"
-          ? "Replay"
-          : "Purge"}${id === undefined
-          ? " all"
-          : html`<span class="sr-only"> ${id}</span>`}…</a>
+        href="${path}/confirm?action=${action}${
+      id === undefined ? "" : `&id=${encodeURIComponent(id)}`
+    }">${action === "replay" ? "Replay" : "Purge"}${
+      id === undefined ? " all" : markup`<span class="sr-only"> ${id}</span>`
+    }…</a>
     `;
   return layout(
     { title: `Error queue ${queue}`, section: "/errors" },
-    html`${message("notice", options.done)}
+    markup`${message("notice", options.done)}
 <p><a href="/errors">All error queues</a></p>
 ${
-      messages.length === 0 ? html`<p>This error queue is empty.</p>` : html`
-        <p>${messages.length}${options.more ? "+" : ""} message(s). ${act(
-          "replay",
-        )} · ${act("purge")}</p>
+      messages.length === 0
+        ? markup`<p>This error queue is empty.</p>`
+        : markup`
+        <p>${messages.length}${options.more ? "+" : ""} message(s). ${
+          act(
+            "replay",
+          )
+        } · ${act("purge")}</p>
         <table id="messages">
           <thead>
             <tr>
@@ -524,23 +579,26 @@ ${
               <th scope="col">Actions</th>
             </tr>
           </thead>
-          <tbody>${messages.map((m) =>
-            html`
+          <tbody>${
+          messages.map((m) =>
+            markup`
               <tr>
-                <td>${m.MessageId}<details><summary>Body, ${m
-                  .Bytes} bytes</summary><pre>${m.Body}</pre></details></td>
+                <td>${m.MessageId}<details><summary>Body, ${m.Bytes} bytes</summary><pre>${m.Body}</pre></details></td>
                 <td>${m.FailedAt}</td>
                 <td>${m.Route}</td>
                 <td class="num">${m.Attempts}</td>
                 <td>${m.Reason}</td>
-                <td>${m.MessageId === "(no id)"
-                  ? ""
-                  : html`${act("replay", m.MessageId)} ${
-                    act("purge", m.MessageId)
-                  }`}</td>
+                <td>${
+              m.MessageId === "(no id)"
+                ? ""
+                : markup`${act("replay", m.MessageId)} ${
+                  act("purge", m.MessageId)
+                }`
+            }</td>
               </tr>
             `
-          )}</tbody>
+          )
+        }</tbody>
         </table>
       `
     }`,
@@ -559,13 +617,13 @@ export function confirmPage(
   const verb = action === "replay" ? "Replay" : "Purge";
   return layout(
     { title: `${verb} ${what}?`, section: "/errors" },
-    html`<p>${
+    markup`<p>${
       action === "replay"
         ? "Each message goes back to the queue it failed in, and leaves the error queue once the broker has taken it."
         : "Each message is dropped for good."
     }</p>
 <form method="post" action="/errors/${encodeURIComponent(queue)}/${action}">
-${id === undefined ? "" : html`<input type="hidden" name="id" value="${id}">`}
+${id === undefined ? "" : markup`<input type="hidden" name="id" value="${id}">`}
 <button type="submit">Yes, ${verb.toLowerCase()} ${what}</button>
 <a href="/errors/${encodeURIComponent(queue)}">Cancel</a>
 </form>`,
@@ -576,16 +634,17 @@ ${id === undefined ? "" : html`<input type="hidden" name="id" value="${id}">`}
 export function livePage(feed: FeedEntry[]): string {
   return layout(
     { title: "Live", section: "/live", live: true },
-    html`<p>Every event the back office takes, as it comes (newest first), as <code>deno task watch</code> shows it.</p>
+    markup`<p>Every event the back office takes, as it comes (newest first), as <code>deno task watch</code> shows it.</p>
 <ol id="feed" class="feed" aria-label="Events">${
       feed.map((entry) =>
-        html`
+        markup`
           <li
-            data-id="${entry.Id}"><time datetime="${entry.At}">${entry.At.slice(
-              11,
-              19,
-            )} </time><span class="key">${entry.RoutingKey}</span>  ${entry
-              .Text}</li>
+            data-id="${entry.Id}"><time datetime="${entry.At}">${
+          entry.At.slice(
+            11,
+            19,
+          )
+        } </time><span class="key">${entry.RoutingKey}</span>  ${entry.Text}</li>
         `
       )
     }</ol>`,
@@ -596,7 +655,7 @@ export function livePage(feed: FeedEntry[]): string {
 export function problemPage(title: string, text: string): string {
   return layout(
     { title, section: "" },
-    html`
+    markup`
       <p class="error" role="alert">${text}</p>
       <p><a href="/">Back to Today</a></p>
     `,

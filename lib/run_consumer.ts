@@ -263,11 +263,20 @@ export async function runConsumer<T extends Traced>(
                   serverVersion(connection)
                 }, ${config.queueType} queue; store ${store.where}. Press Ctrl+C to exit.`,
               );
-              // One consumer that ends (cancelled, its channel closed) ends
-              // the session: the others stop, and all start again together.
-              await Promise.race(consumers.map((c) => c.finished));
+              const finished = consumers.map((c) => c.finished);
+              try {
+                // Only a stop ends one consumer without an error, and it
+                // stops them all.
+                await Promise.race(finished);
+                await Promise.all(finished);
+              } catch (error) {
+                // One ended (cancelled, its channel closed): the session
+                // ends, the others go with its connection, and all start
+                // again together on the next.
+                for (const c of consumers) c.stop().catch(() => {});
+                throw error;
+              }
             } finally {
-              await Promise.all(consumers.map((c) => c.stop()));
               consumers = [];
               monitor.setWorking(false);
             }
