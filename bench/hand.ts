@@ -13,8 +13,9 @@
  * in one transaction claims each sale in an inbox, bumps the store's invoice
  * counter, inserts the invoice and an outbox row; commits; acks with
  * `multiple`; publishes each `invoice.created` with confirms and marks them
- * sent. Inventory: one transaction per batch (inbox and a stock upsert per
- * item), one `multiple` ack. Each prints `ready`, and `done <epoch ms>` once
+ * sent. Inventory: one transaction per batch (inbox, a stock upsert per
+ * item, an outbox row with the new levels per sale), one `multiple` ack, and
+ * each `inventory.stock.changed` published with confirms as Billing does. Each prints `ready`, and `done <epoch ms>` once
  * it has committed `count` sales (the POS: `start <epoch ms>` first).
  *
  * @module
@@ -190,15 +191,42 @@ if (role === "pos") {
       sku TEXT NOT NULL, quantity INTEGER NOT NULL,
       PRIMARY KEY (store, sku)) WITHOUT ROWID`);
     const take = db.prepare(`INSERT INTO stock VALUES (?, ?, ?)
-      ON CONFLICT (store, sku) DO UPDATE SET quantity = quantity + excluded.quantity`);
+      ON CONFLICT (store, sku) DO UPDATE SET quantity = quantity + excluded.quantity
+      RETURNING quantity`);
+    const insertOutbox = db.prepare(
+      "INSERT INTO outbox (body) VALUES (?) RETURNING id",
+    );
+    const send = relay(db, "inventory.stock.changed", false);
+    let made: { id: number; body: Buffer }[] = [];
     handle = (sales) => {
       for (const sale of sales) {
         const key = `${sale.StoreId}:${sale.SaleId}@${sale.TillId}`;
         if (claim.run(key, new Date().toISOString()).changes === 0) continue;
+        const levels = [];
         for (const item of sale.Items as { Sku: string; Quantity: number }[]) {
-          take.run(sale.StoreId as string, item.Sku, -item.Quantity);
+          const { quantity } = take.get(
+            sale.StoreId as string,
+            item.Sku,
+            -item.Quantity,
+          ) as { quantity: number };
+          levels.push({ Sku: item.Sku, Quantity: quantity });
         }
+        // The new levels, announced as the pipeline's Inventory does.
+        const body = Buffer.from(JSON.stringify({
+          StoreId: sale.StoreId,
+          Levels: levels,
+          SaleId: sale.SaleId,
+          At: new Date().toISOString(),
+        }));
+        made.push({
+          id: (insertOutbox.get(body) as { id: number }).id,
+          body,
+        });
       }
+    };
+    after = () => {
+      send(made).catch((error) => console.error(error));
+      made = [];
     };
   }
   let batch: ConsumeMessage[] = [];

@@ -111,6 +111,10 @@ export class Consumer<T> {
     this.finished = new Promise<void>((resolve, reject) => {
       this.#finish = (error) => error ? reject(error) : resolve();
     });
+    // The channel may close before anyone waits on it (while it starts, or
+    // while the next consumer of a session starts): whoever waits still gets
+    // the error, and a process is not ended by it meanwhile.
+    this.finished.catch(() => {});
     channel.on("error", () => {});
     channel.on("close", () => {
       if (!this.#stopped) {

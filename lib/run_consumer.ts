@@ -209,47 +209,46 @@ export async function runConsumer<T extends Traced>(
           work: async (publisher) => {
             try {
               for (const [i, spec] of queues.entries()) {
-                consumers.push(
-                  await Consumer.start({
-                    connection,
-                    queue: spec.queue,
-                    prefetch: config.prefetch,
-                    maxMessageBytes: config.maxMessageBytes,
-                    decode: spec.decode,
-                    handle: handlers[i],
-                    storeFailing: isStoreFailure,
-                    onStore: (state, error) => {
-                      if (state !== "failing" || storeFailing) return;
-                      storeFailing = true;
-                      monitor.setStoreFailing(true);
-                      log.error(
-                        `${name}: its store is failing (${
-                          describeError(error)
-                        }): deliveries go back to "${spec.queue}" and are taken again once it works`,
-                      );
-                    },
-                    deliveries: (message) => deliveryCount.count(message),
-                    onSetAside: (kind) =>
-                      monitor.rejected.inc({
-                        ...monitor.labels,
-                        queue: spec.queue,
-                        reason: kind,
-                      }),
-                    onRetry: () =>
-                      monitor.retries.inc({
-                        ...monitor.labels,
-                        kind: "message",
-                      }),
-                    failure: errorQueuePolicy({
-                      publisher,
+                const consumer = await Consumer.start({
+                  connection,
+                  queue: spec.queue,
+                  prefetch: config.prefetch,
+                  maxMessageBytes: config.maxMessageBytes,
+                  decode: spec.decode,
+                  handle: handlers[i],
+                  storeFailing: isStoreFailure,
+                  onStore: (state, error) => {
+                    if (state !== "failing" || storeFailing) return;
+                    storeFailing = true;
+                    monitor.setStoreFailing(true);
+                    log.error(
+                      `${name}: its store is failing (${
+                        describeError(error)
+                      }): deliveries go back to "${spec.queue}" and are taken again once it works`,
+                    );
+                  },
+                  deliveries: (message) => deliveryCount.count(message),
+                  onSetAside: (kind) =>
+                    monitor.rejected.inc({
+                      ...monitor.labels,
                       queue: spec.queue,
-                      onSetAside: (reason, message) => {
-                        setAside++;
-                        options.onSetAside?.(reason, message);
-                      },
+                      reason: kind,
                     }),
+                  onRetry: () =>
+                    monitor.retries.inc({
+                      ...monitor.labels,
+                      kind: "message",
+                    }),
+                  failure: errorQueuePolicy({
+                    publisher,
+                    queue: spec.queue,
+                    onSetAside: (reason, message) => {
+                      setAside++;
+                      options.onSetAside?.(reason, message);
+                    },
                   }),
-                );
+                });
+                consumers.push(consumer);
               }
               if (stop.signal.aborted) {
                 await Promise.all(consumers.map((c) => c.stop()));

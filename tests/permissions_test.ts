@@ -104,7 +104,7 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
     "--no-prompt",
     `${net},127.0.0.1`,
     "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,HTTP_HOST,LAUNCHER_PID,LOG_FORMAT",
-    "--allow-read=/var/lib/shop/pos,/var/lib/shop/billing,/var/lib/shop/inventory",
+    "--allow-read=/var/lib/shop/pos,/var/lib/shop/billing,/var/lib/shop/inventory,/var/lib/shop/office",
   ]);
 });
 

@@ -316,10 +316,10 @@ Deno.test(
       );
 
       const watch = new Running("watch", sandbox, [
-        "inventory.stock.*",
+        "inventory.stock.low",
         "--json",
       ]);
-      await watch.waitFor(/Watching "inventory\.stock\.\*"/);
+      await watch.waitFor(/Watching "inventory\.stock\.low"/);
       const [billing, inventory] = await startConsumers(sandbox);
       const sell = async (items: string) => {
         const pos = await runService("pos", sandbox, [
