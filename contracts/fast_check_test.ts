@@ -4,6 +4,7 @@ import { Decimal } from "./decimal.ts";
 import { DOTNET_MESSAGE } from "./_fixtures.ts";
 import { fastInvoice, InvoiceCreatedSchema } from "./invoice.ts";
 import { fastSale, SaleDetailsSchema } from "./sale.ts";
+import { fastStockChanged, StockChangedSchema } from "./stock.ts";
 import type { z } from "zod";
 
 const price = (text: string) => Decimal.parse(text);
@@ -136,6 +137,27 @@ Deno.test("fast checks: accept only what zod accepts, and make the same", () => 
     fastInvoice,
     variants(invoice),
   );
+  const changed = {
+    StoreId: "NEPAL-01",
+    Levels: [
+      { Sku: "MILK-1L", Quantity: -3, Threshold: 10, Low: true },
+      { Sku: "EGGS-12", Quantity: 40, Threshold: null, Low: false },
+    ],
+    Cause: "sale",
+    SaleId: 10000,
+    TillId: "till-1a2b3c4d",
+    At: "2026-11-27T10:00:00.123Z",
+  };
+  const changesTaken = holdsTo(
+    "stock change",
+    StockChangedSchema,
+    fastStockChanged,
+    [
+      ...variants(changed),
+      ...variants({ ...changed, Cause: "count", AdjustmentId: "a-1" }),
+    ],
+  );
+  assert.ok(changesTaken > 50, `only ${changesTaken} stock changes did`);
   // And the fast path is really the one taken for ordinary messages.
   assert.ok(fastSale(sale) !== undefined);
   assert.ok(fastInvoice(invoice) !== undefined);

@@ -10,6 +10,7 @@
 import type { Buffer } from "node:buffer";
 import { z } from "zod";
 import { decode, encode } from "./codec.ts";
+import { isCode, isPositiveInt32, isRecord, isTillId } from "./fast_check.ts";
 import { code, tillId } from "./sale.ts";
 
 /** The routing key of a low-stock event. */
@@ -98,7 +99,55 @@ export type StockChanged = z.infer<typeof StockChangedSchema>;
  * @throws {ContractError} when it is not a valid event.
  */
 export function decodeStockChanged(body: Uint8Array): StockChanged {
-  return decode(StockChangedSchema, body);
+  return decode(StockChangedSchema, body, fastStockChanged);
+}
+
+const CAUSES: readonly unknown[] = StockCauseSchema.options;
+const AtSchema = StockChangedSchema.shape.At;
+
+/** A threshold as the schema takes it: null, or a whole 32-bit number of zero or more. */
+function isThreshold(value: unknown): value is number | null {
+  return value === null || value === 0 || isPositiveInt32(value);
+}
+
+/**
+ * The event zod would make of `value`, by plain checks; undefined when that
+ * takes zod (`fast_check.ts`).
+ */
+export function fastStockChanged(value: unknown): StockChanged | undefined {
+  if (!isRecord(value)) return undefined;
+  const { StoreId, Levels, Cause, SaleId, TillId, AdjustmentId, At } = value;
+  if (
+    !isCode(StoreId) || !Array.isArray(Levels) || Levels.length < 1 ||
+    !CAUSES.includes(Cause) ||
+    (SaleId !== undefined && !isPositiveInt32(SaleId)) ||
+    (TillId !== undefined && !isTillId(TillId)) ||
+    (AdjustmentId !== undefined && typeof AdjustmentId !== "string") ||
+    typeof At !== "string" || !AtSchema.safeParse(At).success
+  ) return undefined;
+  const levels: StockLevel[] = [];
+  for (const level of Levels) {
+    if (
+      !isRecord(level) || !isCode(level.Sku) ||
+      !Number.isSafeInteger(level.Quantity) || !isThreshold(level.Threshold) ||
+      typeof level.Low !== "boolean"
+    ) return undefined;
+    levels.push({
+      Sku: level.Sku,
+      Quantity: level.Quantity as number,
+      Threshold: level.Threshold,
+      Low: level.Low,
+    });
+  }
+  return {
+    StoreId,
+    Levels: levels,
+    Cause: Cause as StockChanged["Cause"],
+    ...(SaleId === undefined ? {} : { SaleId }),
+    ...(TillId === undefined ? {} : { TillId }),
+    ...(AdjustmentId === undefined ? {} : { AdjustmentId }),
+    At,
+  };
 }
 
 /**
@@ -107,7 +156,7 @@ export function decodeStockChanged(body: Uint8Array): StockChanged {
  * @throws {ContractError} when they are not valid.
  */
 export function encodeStockChanged(event: StockChanged): Buffer {
-  return encode(StockChangedSchema, event);
+  return encode(StockChangedSchema, event, fastStockChanged);
 }
 
 /** The routing key of a command to change a stock. */

@@ -439,32 +439,41 @@ async function serve(config: Config): Promise<void> {
         await stock.lock(tx, deliveries.flatMap(changesOf));
         const done: LogLine[] = [];
         const notices: LogLine[] = [];
+        const applied: { change: StockChange; applied: Applied }[] = [];
+        const sales: Delivery<SaleDetails>[] = [];
         for (const delivery of deliveries) {
           const { value: sale, digest } = delivery;
           if (!await inbox.admit(tx, saleKey(sale), digest)) continue;
+          sales.push(delivery);
           const fields = {
             saleId: sale.SaleId,
             store: sale.StoreId,
             traceId: traceIdFor(trace, delivery),
           };
-          const applied = [];
           for (const change of changesOf(delivery)) {
             const result = await stock.apply(tx, change);
             applied.push({ change, applied: result });
             const notice = stockNotice(change, result);
             if (notice) notices.push({ message: notice, ...fields });
           }
-          await stock.announce(tx, applied, {
-            key: saleKey(sale),
-            cause: "sale",
-            saleId: sale.SaleId,
-            tillId: sale.TillId,
-            headers: trace?.headersOf(delivery),
-          });
           done.push({
             message:
               `Inventory update for Sale #${sale.SaleId}, Items: ${sale.Items.length}`,
             ...fields,
+          });
+        }
+        // One announcement per store for the batch, with each SKU's level
+        // after all of it: an event per sale would double what Inventory
+        // publishes, and a reader wants the levels, not the steps.
+        if (sales.length > 0) {
+          const [first] = sales;
+          const one = sales.length === 1;
+          await stock.announce(tx, applied, {
+            key: one ? saleKey(first.value) : crypto.randomUUID(),
+            cause: "sale",
+            saleId: one ? first.value.SaleId : undefined,
+            tillId: one ? first.value.TillId : undefined,
+            headers: one ? trace?.headersOf(first) : undefined,
           });
         }
         return { done, notices };
