@@ -155,6 +155,15 @@ function dayParam(name: string, text: string | null): string | undefined {
   return text;
 }
 
+/** A part of a path, decoded. */
+function pathPart(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new UsageError(`Invalid path part "${text}": a % that is not UTF-8`);
+  }
+}
+
 const htmlHeaders = {
   "content-type": "text/html; charset=utf-8",
   "cache-control": "no-store",
@@ -340,7 +349,7 @@ async function serve(
       const adjustment = /^\/api\/adjustments\/([^/]+)$/.exec(pathname);
       if (adjustment) {
         const applied = await model.adjustment(
-          decodeURIComponent(adjustment[1]),
+          pathPart(adjustment[1]),
         );
         return applied
           ? Response.json(applied, { headers: { "cache-control": "no-store" } })
@@ -377,13 +386,12 @@ async function serve(
       }
       const invoice = /^\/invoices\/([^/]+)$/.exec(pathname);
       if (invoice) {
-        const found = await model.invoice(decodeURIComponent(invoice[1]));
+        const number = pathPart(invoice[1]);
+        const found = await model.invoice(number);
         return found ? page(invoicePage(found)) : page(
           problemPage(
             "No such invoice",
-            `No invoice "${
-              decodeURIComponent(invoice[1])
-            }" has reached the back office.`,
+            `No invoice "${number}" has reached the back office.`,
           ),
           404,
         );
@@ -413,7 +421,7 @@ async function serve(
     const errorQueue = /^\/errors\/([^/]+)(?:\/(confirm|replay|purge))?$/
       .exec(pathname);
     if (errorQueue) {
-      const queue = decodeURIComponent(errorQueue[1]);
+      const queue = pathPart(errorQueue[1]);
       if (!ERROR_QUEUES.includes(queue)) {
         return page(
           problemPage(

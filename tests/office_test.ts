@@ -213,6 +213,9 @@ Deno.test(
               },
             });
             assert.equal(elsewhere.status(), 403);
+            const malformed = await fetch(`${url}/invoices/%E0%A4%A`);
+            assert.equal(malformed.status, 400);
+            assert.match(await malformed.text(), /Invalid path part/);
             assert.equal(await printedStock(sandbox, "MILK-1L"), Number(count));
           });
 
