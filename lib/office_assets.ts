@@ -40,6 +40,7 @@ form.inline { display: flex; flex-wrap: wrap; gap: .75rem; align-items: end; mar
 form.inline label { display: flex; flex-direction: column; font-size: .9rem; color: var(--muted); }
 input, select, button { font: inherit; padding: .3rem .5rem; }
 button { cursor: pointer; }
+form.act { display: inline; }
 .notice { border-left: 4px solid var(--accent); background: #eef5fc; padding: .5rem .75rem; }
 .error { border-left: 4px solid var(--neg); background: var(--neg-bg); padding: .5rem .75rem; }
 figure { margin: 1rem 0; }

@@ -546,15 +546,15 @@ export function errorQueuePage(
   options: { done?: string; more: boolean },
 ): string {
   const path = `/errors/${encodeURIComponent(queue)}`;
+  // A button to the confirmation page: nothing happens before the confirm.
   const act = (action: "replay" | "purge", id?: string) =>
-    markup`
-      <a
-        href="${path}/confirm?action=${action}${
-      id === undefined ? "" : `&id=${encodeURIComponent(id)}`
-    }">${action === "replay" ? "Replay" : "Purge"}${
+    markup`<form class="act" method="get" action="${path}/confirm"><input type="hidden" name="action" value="${action}">${
+      id === undefined
+        ? ""
+        : markup`<input type="hidden" name="id" value="${id}">`
+    }<button type="submit">${action === "replay" ? "Replay" : "Purge"}${
       id === undefined ? " all" : markup`<span class="sr-only"> ${id}</span>`
-    }…</a>
-    `;
+    }…</button></form>`;
   return layout(
     { title: `Error queue ${queue}`, section: "/errors" },
     markup`${message("notice", options.done)}

@@ -227,7 +227,7 @@ Deno.test(
               await page.getByRole("link", { name: "billing_queue_error" })
                 .click();
               await page.getByRole("row", { name: /replay-me/ }).getByRole(
-                "link",
+                "button",
                 { name: /^Replay/ },
               ).click();
               assert.match(await text(page, "h1"), /^Replay message replay-me/);
