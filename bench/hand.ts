@@ -64,6 +64,27 @@ const channel = await connection.createConfirmChannel();
 await channel.assertExchange(EXCHANGE, "topic", { durable: true });
 
 /** Publishes outbox rows with confirms; marks them sent once per turn. */
+/**
+ * A consumer's events: `add` puts one in the outbox inside the batch's
+ * transaction; `send` publishes the batch's, after its commit.
+ */
+function eventOutbox(db: DatabaseSync, routingKey: string) {
+  const insert = db.prepare(
+    "INSERT INTO outbox (body) VALUES (?) RETURNING id",
+  );
+  const publish = relay(db, routingKey, false);
+  let made: { id: number; body: Buffer }[] = [];
+  return {
+    add(body: Buffer): void {
+      made.push({ id: (insert.get(body) as { id: number }).id, body });
+    },
+    send(): void {
+      publish(made).catch((error) => console.error(error));
+      made = [];
+    },
+  };
+}
+
 function relay(db: DatabaseSync, routingKey: string, mandatory: boolean) {
   const markSent = db.prepare("UPDATE outbox SET sent = 1 WHERE id = ?");
   let confirmed: number[] = [];
@@ -162,11 +183,8 @@ if (role === "pos") {
     const bump = db.prepare(`INSERT INTO counter (store, last) VALUES (?, 1)
       ON CONFLICT (store) DO UPDATE SET last = last + 1 RETURNING last`);
     const insertInvoice = db.prepare("INSERT INTO invoice VALUES (?, ?, ?)");
-    const insertOutbox = db.prepare(
-      "INSERT INTO outbox (body) VALUES (?) RETURNING id",
-    );
-    const send = relay(db, "invoice.created", false);
-    let made: { id: number; body: Buffer }[] = [];
+    const events = eventOutbox(db, "invoice.created");
+    after = events.send;
     handle = (sales) => {
       for (const sale of sales) {
         const key = `${sale.StoreId}:${sale.SaleId}@${sale.TillId}`;
@@ -175,16 +193,8 @@ if (role === "pos") {
         const number = `${sale.StoreId}-${String(last).padStart(6, "0")}`;
         const document = JSON.stringify({ InvoiceNumber: number, ...sale });
         insertInvoice.run(number, sale.SaleId as number, document);
-        const body = Buffer.from(document);
-        made.push({
-          id: (insertOutbox.get(body) as { id: number }).id,
-          body,
-        });
+        events.add(Buffer.from(document));
       }
-    };
-    after = () => {
-      send(made).catch((error) => console.error(error));
-      made = [];
     };
   } else {
     db.exec(`CREATE TABLE IF NOT EXISTS stock (store TEXT NOT NULL,
@@ -193,11 +203,8 @@ if (role === "pos") {
     const take = db.prepare(`INSERT INTO stock VALUES (?, ?, ?)
       ON CONFLICT (store, sku) DO UPDATE SET quantity = quantity + excluded.quantity
       RETURNING quantity`);
-    const insertOutbox = db.prepare(
-      "INSERT INTO outbox (body) VALUES (?) RETURNING id",
-    );
-    const send = relay(db, "inventory.stock.changed", false);
-    let made: { id: number; body: Buffer }[] = [];
+    const events = eventOutbox(db, "inventory.stock.changed");
+    after = events.send;
     handle = (sales) => {
       for (const sale of sales) {
         const key = `${sale.StoreId}:${sale.SaleId}@${sale.TillId}`;
@@ -212,21 +219,13 @@ if (role === "pos") {
           levels.push({ Sku: item.Sku, Quantity: quantity });
         }
         // The new levels, announced as the pipeline's Inventory does.
-        const body = Buffer.from(JSON.stringify({
+        events.add(Buffer.from(JSON.stringify({
           StoreId: sale.StoreId,
           Levels: levels,
           SaleId: sale.SaleId,
           At: new Date().toISOString(),
-        }));
-        made.push({
-          id: (insertOutbox.get(body) as { id: number }).id,
-          body,
-        });
+        })));
       }
-    };
-    after = () => {
-      send(made).catch((error) => console.error(error));
-      made = [];
     };
   }
   let batch: ConsumeMessage[] = [];

@@ -76,6 +76,16 @@ export const StockLevelSchema = z.object({
 /** The level of one SKU after a change. */
 export type StockLevel = z.infer<typeof StockLevelSchema>;
 
+/**
+ * One SKU's stock in one store, as `deno task stock -- --json` prints it
+ * and the back office's `/api/stock` serves it.
+ */
+export interface StoreStockLevel extends StockLevel {
+  StoreId: string;
+  /** When it last changed. */
+  UpdatedAt: string;
+}
+
 /** The levels of one store after one change: one sale, one adjustment. */
 export const StockChangedSchema = z.object({
   StoreId: code,

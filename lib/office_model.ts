@@ -27,6 +27,7 @@ import {
   STOCK_LOW,
   type StockChanged,
   type StockLow,
+  type StoreStockLevel,
 } from "../contracts/stock.ts";
 import { type Delivery, delivery } from "./inbox.ts";
 import { schema, type Sql, type Store } from "./store.ts";
@@ -53,6 +54,8 @@ export interface OfficeDelivery extends Delivery<OfficeEvent> {
   /** Its body as text (valid UTF-8: it was read). */
   text: string;
 }
+
+const decoder = new TextDecoder();
 
 /** Longest body text kept in the feed, in characters. */
 const FEED_TEXT = 2000;
@@ -94,24 +97,20 @@ export function decodeOfficeEvent(
     : event.kind === INVOICE_CREATED
     ? `invoice:${event.value.InvoiceNumber}`
     : `${event.kind}:${message.properties.messageId ?? received.digest}`;
-  return { ...received, key, text: new TextDecoder().decode(body) };
+  return { ...received, key, text: decoder.decode(body) };
 }
 
-/** The day of an instant, `2026-11-27`, in UTC. */
-export function dayOf(instant: string): string {
+/**
+ * An instant in UTC, `2026-11-27T10:46:12.123Z`, as it is when it cannot be
+ * read: its day is its first 10 characters, its minute its first 16.
+ */
+function utc(instant: string): string {
   const time = new Date(instant);
-  return Number.isNaN(time.getTime())
-    ? instant.slice(0, 10)
-    : time.toISOString().slice(0, 10);
+  return Number.isNaN(time.getTime()) ? instant : time.toISOString();
 }
 
-/** The minute of an instant, `2026-11-27T10:46`, in UTC. */
-export function minuteOf(instant: string): string {
-  const time = new Date(instant);
-  return Number.isNaN(time.getTime())
-    ? instant.slice(0, 16)
-    : time.toISOString().slice(0, 16);
-}
+const DAY = 10;
+const MINUTE = 16;
 
 /** One store's day. */
 export interface StoreDay {
@@ -145,16 +144,6 @@ export interface FeedEntry {
   At: string;
   RoutingKey: string;
   Text: string;
-}
-
-/** A stock level as the Stock page shows it. */
-export interface StockRow {
-  StoreId: string;
-  Sku: string;
-  Quantity: number;
-  Threshold: number | null;
-  Low: boolean;
-  UpdatedAt: string;
 }
 
 /** An invoice in a list. */
@@ -195,6 +184,7 @@ export const FEED_LINES = 500;
 /** The read model in the office's store. */
 export class OfficeModel {
   readonly #store: Store;
+  #trimmedAt = 0;
 
   private constructor(store: Store) {
     this.#store = store;
@@ -264,14 +254,15 @@ export class OfficeModel {
     const event = delivery.value;
     if (event.kind === SALE_CREATED) {
       const sale = event.value;
-      await this.#addToDay(tx, dayOf(sale.Timestamp), sale.StoreId, {
+      const at = utc(sale.Timestamp);
+      await this.#addToDay(tx, at.slice(0, DAY), sale.StoreId, {
         sales: 1,
         revenue: sale.TotalAmount,
       });
       await tx.run(
         `INSERT INTO office_minute (minute, sales) VALUES (?, 1)
         ON CONFLICT (minute) DO UPDATE SET sales = office_minute.sales + 1`,
-        minuteOf(sale.Timestamp),
+        at.slice(0, MINUTE),
       );
     } else if (event.kind === INVOICE_CREATED) {
       const invoice = event.value;
@@ -287,9 +278,14 @@ export class OfficeModel {
         invoice.CreatedAt,
         delivery.text,
       );
-      await this.#addToDay(tx, dayOf(invoice.CreatedAt), invoice.StoreId, {
-        invoices: 1,
-      });
+      await this.#addToDay(
+        tx,
+        utc(invoice.CreatedAt).slice(0, DAY),
+        invoice.StoreId,
+        {
+          invoices: 1,
+        },
+      );
     } else if (event.kind === STOCK_CHANGED) {
       const { StoreId, Levels, At, AdjustmentId } = event.value;
       if (AdjustmentId !== undefined) {
@@ -370,14 +366,19 @@ export class OfficeModel {
     );
   }
 
-  /** Drops feed lines beyond {@linkcode FEED_LINES} and minutes older than a day. */
+  /**
+   * Drops feed lines beyond {@linkcode FEED_LINES} and minutes older than a
+   * day, at most every 10 s: each batch need not.
+   */
   async trim(tx: Sql): Promise<void> {
+    if (Date.now() - this.#trimmedAt < 10_000) return;
+    this.#trimmedAt = Date.now();
     await tx.run(
       `DELETE FROM office_feed WHERE id <= (SELECT MAX(id) FROM office_feed) - ${FEED_LINES}`,
     );
     await tx.run(
       "DELETE FROM office_minute WHERE minute < ?",
-      minuteOf(new Date(Date.now() - 86_400_000).toISOString()),
+      new Date(Date.now() - 86_400_000).toISOString().slice(0, MINUTE),
     );
   }
 
@@ -401,7 +402,7 @@ export class OfficeModel {
     const minutes: string[] = [];
     for (let i = 59; i >= 0; i--) {
       minutes.push(
-        minuteOf(new Date(now.getTime() - i * 60_000).toISOString()),
+        new Date(now.getTime() - i * 60_000).toISOString().slice(0, MINUTE),
       );
     }
     const counted = new Map(
@@ -433,9 +434,10 @@ export class OfficeModel {
     search: InvoiceSearch,
   ): Promise<{ rows: InvoiceRow[]; more: boolean }> {
     const { page = 1, pageSize = 25 } = search;
-    const to = search.to === undefined ? undefined : dayOf(
-      new Date(new Date(search.to).getTime() + 86_400_000).toISOString(),
-    );
+    // Before the next day: the days given are whole.
+    const to = search.to === undefined ? undefined : new Date(
+      new Date(search.to).getTime() + 86_400_000,
+    ).toISOString().slice(0, DAY);
     const rows = await this.#store.all(
       `SELECT number, store_id, till_id, sale_id, total, created_at
       FROM office_invoice
@@ -494,7 +496,7 @@ export class OfficeModel {
   }
 
   /** The stock levels, in store and SKU order. */
-  async stock(store?: string): Promise<StockRow[]> {
+  async stock(store?: string): Promise<StoreStockLevel[]> {
     const rows = await this.#store.all(
       `SELECT store_id, sku, quantity, threshold, low, updated_at
       FROM office_stock WHERE (CAST(? AS TEXT) IS NULL OR store_id = ?)

@@ -6,13 +6,13 @@
  * @module
  */
 import type { InvoiceCreated } from "../contracts/invoice.ts";
+import type { StoreStockLevel } from "../contracts/stock.ts";
 import type { ErroredMessage, ErrorQueueCount } from "./error_queue.ts";
 import { type Html, type HtmlValue, markup } from "./html.ts";
 import type {
   FeedEntry,
   InvoiceRow,
   InvoiceSearch,
-  StockRow,
   Summary,
 } from "./office_model.ts";
 
@@ -386,7 +386,10 @@ function sentNotice(sent: StockPageOptions["sent"]): HtmlValue {
 }
 
 /** The Stock page: levels with their flags; restock and count forms. */
-export function stockPage(rows: StockRow[], options: StockPageOptions): string {
+export function stockPage(
+  rows: StoreStockLevel[],
+  options: StockPageOptions,
+): string {
   const { form = {}, defaultStore } = options;
   const skus = [...new Set(rows.map((row) => row.Sku))].sort();
   const adjustForm = (mode: "add" | "set", legend: string, hint: string) => {

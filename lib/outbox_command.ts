@@ -5,11 +5,10 @@
  *
  * @module
  */
-import type { Config } from "./config.ts";
 import { UsageError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
 import { printable } from "./printable.ts";
-import type { Command } from "./program.ts";
+import type { Command, CommandLine } from "./program.ts";
 import { openStore } from "./store.ts";
 
 /** The `outbox` command of service `name`, for its program declaration. */
@@ -31,16 +30,17 @@ Options:
 }
 
 /**
- * Runs the command on the service's own database.
+ * Runs `<name> outbox [list|replay] [--id <m>]`, as parsed, on the
+ * service's own database.
  *
  * @throws {UsageError} for an unknown action.
  */
 export async function outboxCommand(
-  config: Config,
   name: string,
-  options: { action?: string; id?: string },
+  command: CommandLine,
 ): Promise<void> {
-  const { action = "list", id } = options;
+  const { config, positionals: [, action = "list"] } = command;
+  const id = command.values.id as string | undefined;
   if (action !== "list" && action !== "replay") {
     throw new UsageError(
       `Unknown outbox action "${action}": use list or replay`,

@@ -464,13 +464,9 @@ function parseTaxRate(text: string | undefined): Decimal | undefined {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals, config } = parseCommandLine(program);
-  if (positionals[0] === "outbox") {
-    return outboxCommand(config, NAME, {
-      action: positionals[1],
-      id: values.id as string | undefined,
-    });
-  }
+  const commandLine = parseCommandLine(program);
+  const { values, positionals, config } = commandLine;
+  if (positionals[0] === "outbox") return outboxCommand(NAME, commandLine);
   if (positionals[0] === "invoices") {
     const sale = values.sale === undefined ? undefined : Number(values.sale);
     if (sale !== undefined && !Number.isSafeInteger(sale)) {

@@ -36,7 +36,8 @@ import {
   STOCK_LOW,
   type StockAdjust,
   type StockChanged,
-  type StockLevel as StockLevelEvent,
+  type StockLevel,
+  type StoreStockLevel,
 } from "../contracts/stock.ts";
 import type { Config } from "../lib/config.ts";
 import { errorMessage, RejectedError, UsageError } from "../lib/errors.ts";
@@ -113,16 +114,6 @@ Options:
     outbox: outboxCommandOf(NAME),
   },
 };
-
-/** The stock of one SKU in one store, in the wire's PascalCase, as `--json` prints it. */
-interface StockLevel {
-  StoreId: string;
-  Sku: string;
-  Quantity: number;
-  Threshold: number | null;
-  Low: boolean;
-  UpdatedAt: string;
-}
 
 /** A change of stock: a sale's item, a count or a delivery. */
 interface StockChange {
@@ -318,7 +309,7 @@ class Stock {
     changes: { change: StockChange; applied: Applied }[],
     cause: Cause,
   ): Promise<void> {
-    const stores = new Map<string, Map<string, StockLevelEvent>>();
+    const stores = new Map<string, Map<string, StockLevel>>();
     for (const { change, applied } of changes) {
       let levels = stores.get(change.storeId);
       if (!levels) stores.set(change.storeId, levels = new Map());
@@ -559,7 +550,7 @@ const decoder = new TextDecoder();
 async function* readStock(
   config: Config,
   options: { store?: string; limit?: number },
-): AsyncGenerator<StockLevel> {
+): AsyncGenerator<StoreStockLevel> {
   let store: Store;
   try {
     store = await openStock(config, true);
@@ -734,13 +725,9 @@ async function changeStock(
 }
 
 async function main(): Promise<void> {
-  const { values, positionals, config } = parseCommandLine(program);
-  if (positionals[0] === "outbox") {
-    return outboxCommand(config, NAME, {
-      action: positionals[1],
-      id: values.id as string | undefined,
-    });
-  }
+  const commandLine = parseCommandLine(program);
+  const { values, positionals, config } = commandLine;
+  if (positionals[0] === "outbox") return outboxCommand(NAME, commandLine);
   const [command, ...rest] = positionals;
   if (command === "stock" && rest.length === 0) {
     await printStock(config, {

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { ChannelModel } from "amqplib";
 import { ContractError } from "../contracts/codec.ts";
 import {
   CONSUMER_QUEUES,
@@ -262,10 +263,7 @@ async function serve(
 
   /** Runs `work` on a connection of its own, for the error queue pages. */
   async function withBroker<T>(
-    work: (
-      connection: Awaited<ReturnType<typeof connectBroker>>,
-      publisher: Publisher,
-    ) => Promise<T>,
+    work: (connection: ChannelModel, publisher: Publisher) => Promise<T>,
   ): Promise<T> {
     const connection = await connectBroker({
       url: config.url,
@@ -570,13 +568,9 @@ async function serve(
 }
 
 async function main(): Promise<void> {
-  const { values, positionals, config } = parseCommandLine(program);
-  if (positionals[0] === "outbox") {
-    return outboxCommand(config, NAME, {
-      action: positionals[1],
-      id: values.id as string | undefined,
-    });
-  }
+  const commandLine = parseCommandLine(program);
+  const { values, positionals, config } = commandLine;
+  if (positionals[0] === "outbox") return outboxCommand(NAME, commandLine);
   if (positionals.length > 0) {
     throw new UsageError(`Unknown command "${positionals[0]}": see --help`);
   }

@@ -796,13 +796,9 @@ function checked(
 }
 
 async function main(): Promise<void> {
-  const { values, positionals, config } = parseCommandLine(program);
-  if (positionals[0] === "outbox") {
-    return outboxCommand(config, NAME, {
-      action: positionals[1],
-      id: values.id as string | undefined,
-    });
-  }
+  const commandLine = parseCommandLine(program);
+  const { values, positionals, config } = commandLine;
+  if (positionals[0] === "outbox") return outboxCommand(NAME, commandLine);
   if (positionals.length > 0) {
     throw new UsageError(`Unknown command "${positionals[0]}": see --help`);
   }

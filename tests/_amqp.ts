@@ -6,6 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { ChannelModel, GetMessage } from "amqplib";
+import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
 import { connectBroker } from "../lib/connection.ts";
 import { delay } from "../lib/delay.ts";
 import type { Sandbox } from "../lib/sandbox.ts";
@@ -46,6 +47,30 @@ export async function publishRaw(
     routing.routingKey,
     Buffer.from(body),
   );
+  await channel.waitForConfirms();
+  await channel.close();
+}
+
+/**
+ * The .NET POS's sale in Billing's error queue with id "replay-me", set aside
+ * as Billing's consumer does it after failing on it 5 times.
+ */
+export async function setAsideInBilling(
+  connection: ChannelModel,
+): Promise<void> {
+  const channel = await connection.createConfirmChannel();
+  channel.sendToQueue("billing_queue_error", Buffer.from(DOTNET_MESSAGE), {
+    messageId: "replay-me",
+    persistent: true,
+    headers: {
+      "x-error-reason": "Handling failed 5 times: database is locked",
+      "x-attempts": 5,
+      "x-original-exchange": "sales_exchange",
+      "x-original-routing-key": "sale.created",
+      "x-original-queue": "billing_queue",
+      "x-failed-at": new Date().toISOString(),
+    },
+  });
   await channel.waitForConfirms();
   await channel.close();
 }

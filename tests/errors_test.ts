@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
-import { drain, eventually, openClient, publishRaw } from "./_amqp.ts";
+import {
+  drain,
+  eventually,
+  openClient,
+  publishRaw,
+  setAsideInBilling,
+} from "./_amqp.ts";
 import { invoices } from "./_ledger.ts";
 import { runService, startConsumers } from "./_process.ts";
 import { withSandbox } from "../lib/sandbox.ts";
@@ -25,24 +30,7 @@ Deno.test(
         await publishRaw(client, '{"SaleId":"x"}');
         await billing.waitFor(/Rejected a message/, 2);
         // A sale that failed earlier, set aside as the consumer does it.
-        const channel = await client.createConfirmChannel();
-        channel.sendToQueue(
-          "billing_queue_error",
-          Buffer.from(DOTNET_MESSAGE),
-          {
-            messageId: "replay-me",
-            persistent: true,
-            headers: {
-              "x-error-reason": "Handling failed 5 times: database is locked",
-              "x-attempts": 5,
-              "x-original-exchange": "sales_exchange",
-              "x-original-routing-key": "sale.created",
-              "x-original-queue": "billing_queue",
-            },
-          },
-        );
-        await channel.waitForConfirms();
-        await channel.close();
+        await setAsideInBilling(client);
 
         await t.step("list: one line each, with the reason", async () => {
           const { code, stdout, stderr } = await errors("list");

@@ -5,13 +5,11 @@
  * error queue page replays, and its summary agrees with Billing.
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
-import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
 import { Decimal } from "../contracts/decimal.ts";
 import { type Sandbox, withSandbox } from "../lib/sandbox.ts";
 import { withBrowser } from "../tools/_browser.ts";
-import { eventually, openClient } from "./_amqp.ts";
+import { eventually, openClient, setAsideInBilling } from "./_amqp.ts";
 import { invoices, stock } from "./_ledger.ts";
 import { processTest } from "./_options.ts";
 import { Running, runService, startConsumers } from "./_process.ts";
@@ -222,7 +220,8 @@ Deno.test(
           await t.step(
             "a replay from the error queue page puts the message back, and it is invoiced",
             async () => {
-              await setAsideInBilling(sandbox);
+              const client = await openClient(sandbox);
+              await setAsideInBilling(client).finally(() => client.close());
               await page.goto(`${url}/errors`);
               await page.getByRole("link", { name: "billing_queue_error" })
                 .click();
@@ -312,28 +311,4 @@ Deno.test(
 /** Today, as the back office's days are (UTC). */
 function today(): string {
   return new Date().toISOString().slice(0, 10);
-}
-
-/** A sale Billing failed on earlier, set aside as its consumer does it. */
-async function setAsideInBilling(sandbox: Sandbox): Promise<void> {
-  const client = await openClient(sandbox);
-  try {
-    const channel = await client.createConfirmChannel();
-    channel.sendToQueue("billing_queue_error", Buffer.from(DOTNET_MESSAGE), {
-      messageId: "replay-me",
-      persistent: true,
-      headers: {
-        "x-error-reason": "Handling failed 5 times: database is locked",
-        "x-attempts": 5,
-        "x-original-exchange": "sales_exchange",
-        "x-original-routing-key": "sale.created",
-        "x-original-queue": "billing_queue",
-        "x-failed-at": new Date().toISOString(),
-      },
-    });
-    await channel.waitForConfirms();
-    await channel.close();
-  } finally {
-    await client.close();
-  }
 }

@@ -20,7 +20,8 @@ import { type Sandbox, withSandbox } from "../lib/sandbox.ts";
 import { VERSION } from "../lib/version.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
 import { withBrowser } from "./_browser.ts";
-import { invocation, type ProgramName, ROOT } from "./launcher.ts";
+import { type ProgramName, ROOT } from "./launcher.ts";
+import { Running, runService } from "./_process.ts";
 
 const HELP =
   `Screenshot: the back office's Today page after a real run, for the README.
@@ -43,55 +44,15 @@ const TILLS: { store: string; rates: number[] }[] = [
 /** Seconds each rate lasts. */
 const STEP_SECONDS = 20;
 
-/** A program started in the sandbox, its lines kept. */
-function start(
-  name: ProgramName,
-  sandbox: Sandbox,
-  args: string[] = [],
-): { child: Deno.ChildProcess; lines: string[]; done: Promise<void> } {
-  const { args: argv, env } = invocation(name, sandbox.env, args);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: argv,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines: string[] = [];
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      lines.push(...text.split("\n").filter(Boolean));
-    }
-  };
-  const done = Promise.all([collect(child.stdout), collect(child.stderr)])
-    .then(() => {});
-  return { child, lines, done };
-}
-
 /** Runs a program to its end; fails with its output when it fails. */
 async function run(
   name: ProgramName,
   sandbox: Sandbox,
   args: string[],
 ): Promise<void> {
-  const running = start(name, sandbox, args);
-  const { code } = await running.child.status;
-  await running.done;
+  const { code, stdout, stderr } = await runService(name, sandbox, args);
   if (code !== 0) {
-    throw new Error(`${name} ${args.join(" ")}: ${running.lines.join("\n")}`);
-  }
-}
-
-/** Waits until one of `lines` matches `pattern`; that line. */
-async function lineLike(lines: string[], pattern: RegExp): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const line = lines.find((text) => pattern.test(text));
-    if (line) return line;
-    if (Date.now() > deadline) {
-      throw new Error(`No line like ${pattern}:\n${lines.join("\n")}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    throw new Error(`${name} ${args.join(" ")}: ${stdout}${stderr}`);
   }
 }
 
@@ -115,17 +76,17 @@ async function shoot(options: { minutes: number; out: string }): Promise<void> {
       ].join("\n") + "\n",
     );
     await run("inventory", sandbox, ["stock", "load", stockFile]);
+    const office = new Running("office", sandbox, ["--port", "0"]);
     const services = [
-      start("billing", sandbox),
-      start("inventory", sandbox),
-      start("office", sandbox, ["--port", "0"]),
+      new Running("billing", sandbox),
+      new Running("inventory", sandbox),
+      office,
     ];
     try {
-      for (const { lines } of services) await lineLike(lines, /running on/);
-      const office = services[2];
-      const url = (await lineLike(office.lines, /^Back office at /)).slice(
-        "Back office at ".length,
-      );
+      for (const service of services) await service.waitFor(/running on/);
+      const url = office.lines.find((line) =>
+        line.startsWith("Back office at ")
+      )!.slice("Back office at ".length);
       const steps = Math.max(
         1,
         Math.round(options.minutes * 60 / STEP_SECONDS),
@@ -166,11 +127,7 @@ async function shoot(options: { minutes: number; out: string }): Promise<void> {
       });
       console.log(`Wrote ${options.out}`);
     } finally {
-      for (const { child } of services) child.kill("SIGTERM");
-      for (const { child, done } of services) {
-        await child.status;
-        await done;
-      }
+      await Promise.all(services.map((service) => service.stop()));
     }
   });
 }
