@@ -9,6 +9,7 @@ import { isIP } from "node:net";
 import { type ChannelModel, connect, type Options } from "amqplib";
 import { brokerUrls, joinHostPort, redactUrl } from "./amqp_url.ts";
 import { backoff } from "./backoff.ts";
+import { coalesceWrites } from "./coalesce_writes.ts";
 import { delay } from "./delay.ts";
 import type { Log } from "./log.ts";
 import {
@@ -83,7 +84,7 @@ export async function connectBroker(
       heartbeat: Number(url.searchParams.get("heartbeat") ?? heartbeat),
     };
     try {
-      return await connect(config, {
+      const model = await connect(config, {
         noDelay: true,
         timeout,
         clientProperties: { connection_name: name },
@@ -92,6 +93,8 @@ export async function connectBroker(
           ? { servername: config.hostname }
           : {}),
       });
+      coalesceWrites(model);
+      return model;
     } catch (error) {
       cause = error;
       permanent &&= isPermanent(error);

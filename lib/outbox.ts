@@ -94,6 +94,15 @@ export class Outbox {
     tx.onCommit(() => this.#wake());
   }
 
+  /**
+   * Whether messages become visible in the order of their ids: SQLite
+   * commits one writer at a time; PostgreSQL's concurrent transactions may
+   * commit a lower id after a higher one.
+   */
+  get commitsInOrder(): boolean {
+    return this.#store.dialect === "sqlite";
+  }
+
   /** Resolves at the next {@linkcode Outbox.add} (or replay). */
   nextAdd(): Promise<void> {
     return this.#added.promise;

@@ -243,11 +243,22 @@ export class Relay {
         await Promise.race(inFlight);
         continue;
       }
+      // Taken before the read, so that an add during it is not missed.
+      const added = this.#outbox.nextAdd();
       const batch = await this.#outbox.pending(
         window - inFlight.size,
         lastId,
       );
-      if (batch.length === 0) break;
+      if (batch.length === 0) {
+        // Where ids may commit out of order (PostgreSQL), a later read starts
+        // again from the first id, so as not to pass over one for long.
+        if (inFlight.size === 0 || !this.#outbox.commitsInOrder) break;
+        // What is added while these await their confirms goes out now, not
+        // after them: a confirm waits for the broker's disk.
+        markConfirmed();
+        await Promise.race([added, Promise.all(inFlight)]);
+        continue;
+      }
       lastId = batch[batch.length - 1].id;
       for (const entry of batch) {
         const began = performance.now();

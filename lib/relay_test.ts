@@ -236,3 +236,37 @@ Deno.test("relay: a message the broker refuses alone three times is set aside", 
     }
   }
 });
+
+Deno.test("relay: a message added while others await their confirms goes out at once", async () => {
+  const store = new SqliteStore(new DatabaseSync(":memory:"));
+  const outbox = await Outbox.open(store);
+  const add = (id: string) =>
+    store.transaction((tx) =>
+      outbox.add(tx, {
+        exchange: "sales_exchange",
+        routingKey: "sale.created",
+        messageId: id,
+        body: Buffer.from("{}"),
+      })
+    );
+  await add("first");
+  const publisher = new FakePublisher();
+  const relay = new Relay(outbox);
+  const stop = new AbortController();
+  const running = relay.run({
+    publisher: publisher as unknown as Publisher,
+    signal: stop.signal,
+  });
+  await until(() => publisher.order.length === 1);
+  await add("second");
+  // The first is not confirmed yet: the second does not wait for it.
+  await until(() => publisher.order.length === 2);
+  assert.deepEqual(publisher.order, ["first", "second"]);
+  assert.equal(publisher.inFlight, 2);
+  const drained = relay.drained();
+  publisher.confirmAll();
+  await drained;
+  assert.equal(await outbox.countPending(), 0);
+  stop.abort();
+  await running;
+});
