@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { errorMessage } from "./errors.ts";
+import { StoreSyncError } from "./wal_sync.ts";
 
 /** Options of {@linkcode openDatabase}. */
 export interface DatabaseOptions {
@@ -79,6 +80,7 @@ const STORE_FAILURES = [
  */
 export function isStoreFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof StoreSyncError) return true;
   const code = (error as { code?: unknown }).code;
   if (code === "ERR_SQLITE_ERROR") {
     const message = error.message.toLowerCase();

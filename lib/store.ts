@@ -11,6 +11,7 @@ import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type pg from "pg";
 import { openDatabase } from "./database.ts";
 import { errorMessage } from "./errors.ts";
+import { WalSync } from "./wal_sync.ts";
 
 /** A row as a query returns it, by column name. */
 export type Row = Record<string, unknown>;
@@ -44,6 +45,11 @@ export interface Store extends Sql {
     work: (tx: Sql) => Promise<T>,
     options?: TransactionOptions,
   ): Promise<T>;
+  /**
+   * Resolves once every commit made so far is on disk: for reading what was
+   * committed, to send it on (an outbox), only once it is durable.
+   */
+  synced(): Promise<void>;
   /** Runs statements that take no parameters (schema). */
   exec(sql: string): Promise<void>;
   /** Closes it. */
@@ -115,9 +121,11 @@ class Mutex {
 }
 
 /**
- * SQLite in WAL mode with full sync. Its statements run at once; a lock
- * keeps another's statements out of an open transaction, since `await`
- * lets other work run in between.
+ * SQLite. Its statements run at once; a lock keeps another's statements out
+ * of an open transaction, since `await` lets other work run in between. A
+ * file in WAL mode is synced off the event loop (`wal_sync.ts`): a durable
+ * transaction resolves, and its `onCommit` callbacks run, once its commit is
+ * on disk.
  */
 export class SqliteStore implements Store {
   readonly dialect = "sqlite";
@@ -130,11 +138,26 @@ export class SqliteStore implements Store {
   readonly #mutex = new Mutex();
   #inTransaction = false;
   #committed: (() => void)[] = [];
+  /** Syncs the write-ahead log of a file in WAL mode; none for memory. */
+  readonly #wal: WalSync | undefined;
+  /** Whether a statement outside a transaction writes, by its text. */
+  readonly #writes = new Map<string, boolean>();
+  /** Durable commits so far, and how many of them are on disk. */
+  #commits = 0;
+  #synced = 0;
 
   /** Wraps an open database; `where` says where it is. */
   constructor(db: DatabaseSync, where = "(memory)") {
     this.#db = db;
     this.where = where;
+    const file = (db.prepare("PRAGMA database_list").all() as Row[])
+      .find((row) => row.name === "main")?.file;
+    const mode = db.prepare("PRAGMA journal_mode").get()?.journal_mode;
+    if (mode === "wal" && typeof file === "string" && file !== "") {
+      // A commit then writes its frames; the log is synced after it.
+      db.exec("PRAGMA synchronous = NORMAL");
+      this.#wal = new WalSync(`${file}-wal`);
+    }
   }
 
   /** The database underneath, for what only SQLite does. */
@@ -174,26 +197,58 @@ export class SqliteStore implements Store {
     this.#sql.onCommit(fn);
   }
 
-  async #outside<T>(work: () => Promise<T>): Promise<T> {
-    if (!this.#inTransaction) return await work();
-    const release = await this.#mutex.lock();
-    try {
-      return await work();
-    } finally {
-      release();
+  async #outside<T>(sql: string, work: () => Promise<T>): Promise<T> {
+    let result: T;
+    if (!this.#inTransaction) {
+      result = await work();
+    } else {
+      const release = await this.#mutex.lock();
+      try {
+        result = await work();
+      } finally {
+        release();
+      }
     }
+    // A statement of its own commits by itself, durably as a transaction.
+    if (this.#isWrite(sql)) await this.#durable();
+    return result;
+  }
+
+  /** Counts a durable commit just made, and waits until it is on disk. */
+  async #durable(): Promise<void> {
+    if (!this.#wal) return;
+    const commit = ++this.#commits;
+    await this.#wal.sync();
+    if (commit > this.#synced) this.#synced = commit;
+  }
+
+  async synced(): Promise<void> {
+    const commit = this.#commits;
+    if (!this.#wal || this.#synced >= commit) return;
+    await this.#wal.sync();
+    if (commit > this.#synced) this.#synced = commit;
+  }
+
+  #isWrite(sql: string): boolean {
+    let writes = this.#writes.get(sql);
+    if (writes === undefined) {
+      writes = /^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b/i
+        .test(sql);
+      this.#writes.set(sql, writes);
+    }
+    return writes;
   }
 
   all(sql: string, ...params: unknown[]): Promise<Row[]> {
-    return this.#outside(() => this.#sql.all(sql, ...params));
+    return this.#outside(sql, () => this.#sql.all(sql, ...params));
   }
 
   get(sql: string, ...params: unknown[]): Promise<Row | undefined> {
-    return this.#outside(() => this.#sql.get(sql, ...params));
+    return this.#outside(sql, () => this.#sql.get(sql, ...params));
   }
 
   run(sql: string, ...params: unknown[]): Promise<number> {
-    return this.#outside(() => this.#sql.run(sql, ...params));
+    return this.#outside(sql, () => this.#sql.run(sql, ...params));
   }
 
   async transaction<T>(
@@ -202,19 +257,19 @@ export class SqliteStore implements Store {
   ): Promise<T> {
     const release = await this.#mutex.lock();
     this.#inTransaction = true;
-    let committed: (() => void)[] = [];
-    const lazy = options.durable === false;
+    let committed: (() => void)[];
+    const durable = options.durable !== false;
+    // Without a log to sync, a FULL file commits without a sync in NORMAL.
+    const lazy = !durable && !this.#wal;
+    let result: T;
     try {
-      // In WAL mode, NORMAL commits without a sync; the next FULL commit
-      // syncs the log with this one in it.
       if (lazy) this.#db.exec("PRAGMA synchronous = NORMAL");
       // Inside: a BEGIN that fails (the file locked too long) must still
       // let the lock go.
       this.#db.exec("BEGIN IMMEDIATE");
-      const result = await work(this.#sql);
+      result = await work(this.#sql);
       this.#db.exec("COMMIT");
       committed = this.#committed;
-      return result;
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
@@ -223,20 +278,23 @@ export class SqliteStore implements Store {
       this.#inTransaction = false;
       this.#committed = [];
       release();
-      for (const fn of committed) fn();
     }
+    // Outside the lock: the next transaction runs while this one syncs.
+    if (durable) await this.#durable();
+    for (const fn of committed) fn();
+    return result;
   }
 
   exec(sql: string): Promise<void> {
-    return this.#outside(() => {
+    return this.#outside(sql, () => {
       this.#db.exec(sql);
       return Promise.resolve();
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.#wal?.close();
     this.#db.close();
-    return Promise.resolve();
   }
 }
 
@@ -340,6 +398,11 @@ export class PostgresStore implements Store {
 
   onCommit(fn: () => void): void {
     fn();
+  }
+
+  /** A durable transaction is on disk at its COMMIT already. */
+  synced(): Promise<void> {
+    return Promise.resolve();
   }
 
   async transaction<T>(
