@@ -44,6 +44,15 @@ export interface ConsumerOptions<T> {
   /** How failed messages are retried and where they are set aside. */
   failure: FailurePolicy;
   /**
+   * Resolves once what the handler committed is on disk, when its commit
+   * resolves before that (`waitForSync: false`): a batch is acked only
+   * then, and the next batch is handled meanwhile. What it throws is the
+   * store failing.
+   *
+   * @default {every commit is on disk when the handler resolves}
+   */
+  synced?(): Promise<void>;
+  /**
    * Whether an error is the service's own store failing (a full disk), not
    * the message: then nothing is set aside; the deliveries at hand go back
    * to the queue, consuming pauses, and resumes after a backoff.
@@ -97,6 +106,13 @@ export class Consumer<T> {
   readonly #waiting: ConsumeMessage[] = [];
   #tag: string | undefined;
   #working: Promise<void> | undefined;
+  /** The acks of the batches handled, each once its commit is on disk, in order. */
+  #acks: Promise<void> = Promise.resolve();
+  #acksPending = 0;
+  /** Why a batch handled could not be acked: its commit is not known to be on disk. */
+  #ackFailure: { error: unknown } | undefined;
+  /** Resolved by the next delivery, for a consumer waiting on its acks. */
+  #arrived: PromiseWithResolvers<void> | undefined;
   #stopped = false;
   /** Pauses in a row for a failing store; 0 once a batch commits. */
   #storeFailures = 0;
@@ -170,6 +186,7 @@ export class Consumer<T> {
       return;
     }
     this.#waiting.push(message);
+    this.#arrived?.resolve();
     // Deliveries that arrive together are handled together, after this tick.
     this.#working ??= this.#work();
   }
@@ -177,9 +194,21 @@ export class Consumer<T> {
   async #work(): Promise<void> {
     try {
       await Promise.resolve();
-      while (this.#waiting.length > 0) {
-        const batch = this.#waiting.splice(0, this.#waiting.length);
-        await this.#handleBatch(batch);
+      for (;;) {
+        if (this.#ackFailure) {
+          const { error } = this.#ackFailure;
+          await this.#pause(error);
+        } else if (this.#waiting.length > 0) {
+          const batch = this.#waiting.splice(0, this.#waiting.length);
+          await this.#handleBatch(batch);
+        } else if (this.#acksPending > 0) {
+          // The next batch comes in while this one's commit syncs.
+          this.#arrived = Promise.withResolvers();
+          await Promise.race([this.#arrived.promise, this.#acks]);
+          this.#arrived = undefined;
+        } else {
+          break;
+        }
       }
     } catch (error) {
       this.#finish(
@@ -198,12 +227,34 @@ export class Consumer<T> {
       await this.#pause(error.cause);
       return;
     }
-    // Every delivery up to the last of the batch is done: one ack covers them.
-    this.#channel.ack(batch[batch.length - 1], true);
-    if (this.#storeFailures > 0) {
-      this.#storeFailures = 0;
-      this.#options.onStore?.("working");
-    }
+    const last = batch[batch.length - 1];
+    const synced = this.#options.synced?.();
+    synced?.catch(() => {}); // Seen in order, below.
+    this.#acksPending++;
+    this.#acks = this.#acks.then(async () => {
+      try {
+        if (this.#ackFailure) return; // Sent back by the pause, not acked.
+        try {
+          await synced;
+        } catch (error) {
+          this.#ackFailure = { error };
+          return;
+        }
+        // Every delivery up to the last of the batch is done: one ack
+        // covers them.
+        try {
+          this.#channel.ack(last, true);
+        } catch {
+          return; // The channel closed: they go back to the queue.
+        }
+        if (this.#storeFailures > 0) {
+          this.#storeFailures = 0;
+          this.#options.onStore?.("working");
+        }
+      } finally {
+        this.#acksPending--;
+      }
+    });
   }
 
   async #handleOrSetAside(batch: ConsumeMessage[]): Promise<void> {
@@ -289,6 +340,9 @@ export class Consumer<T> {
    * stops and starts again after a backoff; the store gets a batch again.
    */
   async #pause(cause: unknown): Promise<void> {
+    // The acks on their way first: none may follow the nack below.
+    await this.#acks;
+    this.#ackFailure = undefined;
     if (this.#storeFailures++ === 0) this.#options.onStore?.("failing", cause);
     try {
       if (this.#tag) await this.#channel.cancel(this.#tag);

@@ -223,3 +223,68 @@ Deno.test("consumer: a body above the limit is set aside unread", async () => {
   );
   await consumer.stop();
 });
+
+Deno.test("consumer: the next batch is handled while one's commit syncs; each is acked once on disk, in order", async () => {
+  const { connection, channel } = fakeConnection();
+  const batches: number[][] = [];
+  const syncs: PromiseWithResolvers<void>[] = [];
+  const { policy } = keepingPolicy();
+  const consumer = await Consumer.start({
+    connection,
+    queue: "billing_queue",
+    decode,
+    handle: (values) => {
+      batches.push(values);
+    },
+    synced: () => {
+      const sync = Promise.withResolvers<void>();
+      syncs.push(sync);
+      return sync.promise;
+    },
+    failure: policy,
+  });
+  channel.deliver("1", "2");
+  await settle();
+  channel.deliver("3");
+  await settle();
+  assert.deepEqual(batches, [[1, 2], [3]], "not held by the first sync");
+  assert.deepEqual(channel.acks, [], "nothing acked before it is on disk");
+  syncs[1].resolve();
+  await settle();
+  assert.deepEqual(channel.acks, [], "the later batch waits for the earlier");
+  syncs[0].resolve();
+  await settle();
+  assert.deepEqual(channel.acks, [
+    { deliveryTag: 2, multiple: true },
+    { deliveryTag: 3, multiple: true },
+  ]);
+  await consumer.stop();
+  await consumer.finished;
+});
+
+Deno.test("consumer: a commit that cannot be synced is not acked; its deliveries go back", async () => {
+  const { connection, channel } = fakeConnection();
+  const { policy, setAside } = keepingPolicy();
+  const states: string[] = [];
+  let fail = true;
+  const consumer = await Consumer.start({
+    connection,
+    queue: "billing_queue",
+    decode,
+    handle: () => {},
+    synced: () =>
+      fail ? Promise.reject(new Error("disk I/O error")) : Promise.resolve(),
+    storeFailing: () => true,
+    onStore: (state) => states.push(state),
+    failure: policy,
+  });
+  channel.deliver("1", "2");
+  await settle();
+  assert.deepEqual(channel.acks, []);
+  assert.deepEqual(states, ["failing"]);
+  assert.equal(channel.requeues, 1, "both back in the queue");
+  assert.deepEqual(setAside, [], "the store's failure, not the messages'");
+  fail = false;
+  await consumer.stop();
+  await consumer.finished;
+});

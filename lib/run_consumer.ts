@@ -217,6 +217,7 @@ export async function runConsumer<T extends Traced>(
                   decode: spec.decode,
                   handle: handlers[i],
                   storeFailing: isStoreFailure,
+                  synced: () => store.synced(),
                   onStore: (state, error) => {
                     if (state !== "failing" || storeFailing) return;
                     storeFailing = true;

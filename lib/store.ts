@@ -67,6 +67,16 @@ export interface TransactionOptions {
    * @default {true}
    */
   durable?: boolean;
+  /**
+   * Whether a durable transaction resolves only once its commit is on disk.
+   * With false it resolves at the commit, and whoever lets its effects out
+   * (an ack, a line that says it is done) waits for
+   * {@linkcode Store.synced} first: the next transaction need not wait
+   * for this one's sync.
+   *
+   * @default {true}
+   */
+  waitForSync?: boolean;
 }
 
 /** Options of {@linkcode openStore}. */
@@ -280,7 +290,14 @@ export class SqliteStore implements Store {
       release();
     }
     // Outside the lock: the next transaction runs while this one syncs.
-    if (durable) await this.#durable();
+    if (durable) {
+      const synced = this.#durable();
+      if (options.waitForSync === false) {
+        synced.catch(() => {}); // Said again by whoever waits for synced().
+      } else {
+        await synced;
+      }
+    }
     for (const fn of committed) fn();
     return result;
   }

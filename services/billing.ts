@@ -259,8 +259,14 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
           made.push({ invoice, traceId: traceIdFor(trace, delivery) });
         }
         return made;
-      });
+      }, { waitForSync: false });
     const invoices = trace ? await trace.commit(commit) : await commit();
+    // Said once on disk, as the ack that follows: the next batch is handled
+    // meanwhile. A failing sync is the consumer's to say.
+    store.synced().then(() => say(invoices), () => {});
+  }
+
+  function say(invoices: { invoice: InvoiceCreated; traceId?: string }[]) {
     // One write for the batch: a line per sale costs a syscall each.
     log.lines(
       "info",

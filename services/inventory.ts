@@ -468,13 +468,16 @@ async function serve(config: Config): Promise<void> {
           });
         }
         return { done, notices };
-      });
+      }, { waitForSync: false });
     const { done, notices } = trace
       ? await trace.commit(commit)
       : await commit();
-    // One write for the batch: a line per sale costs a syscall each.
-    log.lines("info", done);
-    log.lines("warn", notices);
+    // Said once on disk, as the ack that follows: the next batch is handled
+    // meanwhile. One write for the batch: a line per sale costs a syscall.
+    store.synced().then(() => {
+      log.lines("info", done);
+      log.lines("warn", notices);
+    }, () => {});
   }
 
   async function handleAdjust(

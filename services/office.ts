@@ -252,13 +252,17 @@ async function serve(
       }
       await model.trim(tx);
       return done;
-    });
-    for (const { delivery, entry } of applied) {
-      stream.send("feed", entry);
-      const event = delivery.value;
-      if (event.kind === STOCK_CHANGED) stream.send("stock", event.value);
-    }
-    if (applied.length > 0) pushSummary();
+    }, { waitForSync: false });
+    // Shown once on disk, as the ack that follows: the next batch is
+    // handled meanwhile.
+    store.synced().then(() => {
+      for (const { delivery, entry } of applied) {
+        stream.send("feed", entry);
+        const event = delivery.value;
+        if (event.kind === STOCK_CHANGED) stream.send("stock", event.value);
+      }
+      if (applied.length > 0) pushSummary();
+    }, () => {});
   }
 
   /** Runs `work` on a connection of its own, for the error queue pages. */
