@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { decode } from "./codec.ts";
 import { Decimal } from "./decimal.ts";
 import { DOTNET_MESSAGE } from "./_fixtures.ts";
-import { fastInvoice, InvoiceCreatedSchema } from "./invoice.ts";
-import { fastSale, SaleDetailsSchema } from "./sale.ts";
+import { fastInvoice, InvoiceCreatedSchema, writeInvoice } from "./invoice.ts";
+import { fastSale, SaleDetailsSchema, writeSale } from "./sale.ts";
 import { fastStockChanged, StockChangedSchema } from "./stock.ts";
 import type { z } from "zod";
 
@@ -75,6 +75,7 @@ function holdsTo<T>(
   schema: z.ZodType<T>,
   fast: (value: unknown) => T | undefined,
   corpus: unknown[],
+  write?: (checked: T) => string,
 ): number {
   let taken = 0;
   for (const value of corpus) {
@@ -91,6 +92,15 @@ function holdsTo<T>(
       JSON.stringify(result.data),
       `${name}: a different result for ${JSON.stringify(value)}`,
     );
+    if (write) {
+      assert.equal(
+        write(quick),
+        JSON.stringify(quick),
+        `${name}: its writer differs from JSON.stringify for ${
+          JSON.stringify(value)
+        }`,
+      );
+    }
   }
   return taken;
 }
@@ -111,7 +121,17 @@ Deno.test("fast checks: accept only what zod accepts, and make the same", () => 
     ...variants(sale),
     decode(SaleDetailsSchema, new TextEncoder().encode(DOTNET_MESSAGE)),
   ];
-  const salesTaken = holdsTo("sale", SaleDetailsSchema, fastSale, sales);
+  const salesTaken = holdsTo(
+    "sale",
+    SaleDetailsSchema,
+    fastSale,
+    [...sales, {
+      ...sale,
+      TillId: undefined,
+      Items: [{ Sku: 'é"\\', Quantity: 1 }],
+    }],
+    writeSale,
+  );
   const invoice = {
     InvoiceNumber: "NEPAL-01-000001",
     StoreId: "NEPAL-01",
@@ -135,7 +155,18 @@ Deno.test("fast checks: accept only what zod accepts, and make the same", () => 
     "invoice",
     InvoiceCreatedSchema,
     fastInvoice,
-    variants(invoice),
+    [
+      ...variants(invoice),
+      {
+        ...invoice,
+        TillId: undefined,
+        Subtotal: undefined,
+        TaxRate: undefined,
+        Tax: undefined,
+        Lines: [{ Sku: 'é"\\', Quantity: 1 }],
+      },
+    ],
+    writeInvoice,
   );
   const changed = {
     StoreId: "NEPAL-01",

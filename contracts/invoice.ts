@@ -134,5 +134,38 @@ export function fastInvoice(value: unknown): InvoiceCreated | undefined {
  * @throws {ContractError} when it is not valid.
  */
 export function encodeInvoice(invoice: InvoiceCreated): Buffer {
-  return encode(InvoiceCreatedSchema, invoice, fastInvoice);
+  return encode(InvoiceCreatedSchema, invoice, {
+    fast: fastInvoice,
+    write: writeInvoice,
+  });
+}
+
+/** `,"Name":value` for a decimal that is there; nothing when absent. */
+function optional(name: string, value: Decimal | undefined): string {
+  return value === undefined ? "" : `,"${name}":${value}`;
+}
+
+/** A checked invoice as JSON text, key for key as `JSON.stringify` writes it. */
+export function writeInvoice(invoice: InvoiceCreated): string {
+  let lines = "";
+  for (const line of invoice.Lines) {
+    lines += `${lines ? "," : ""}{"Sku":${
+      JSON.stringify(line.Sku)
+    },"Quantity":${line.Quantity}${optional("UnitPrice", line.UnitPrice)}${
+      optional("LineTotal", line.LineTotal)
+    }}`;
+  }
+  return `{"InvoiceNumber":${JSON.stringify(invoice.InvoiceNumber)},"StoreId":${
+    JSON.stringify(invoice.StoreId)
+  }${
+    invoice.TillId === undefined
+      ? ""
+      : `,"TillId":${JSON.stringify(invoice.TillId)}`
+  },"SaleId":${invoice.SaleId},"Lines":[${lines}]${
+    optional("Subtotal", invoice.Subtotal)
+  }${optional("TaxRate", invoice.TaxRate)}${
+    optional("Tax", invoice.Tax)
+  },"Total":${invoice.Total},"TotalAmount":${invoice.TotalAmount},"Mismatch":${invoice.Mismatch},"CreatedAt":${
+    JSON.stringify(invoice.CreatedAt)
+  }}`;
 }

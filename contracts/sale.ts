@@ -169,7 +169,24 @@ export function fastSale(value: unknown): SaleDetails | undefined {
  * @throws {ContractError} when the sale is not valid.
  */
 export function encodeSale(sale: SaleDetails): Buffer {
-  return encode(SaleDetailsSchema, sale, fastSale);
+  return encode(SaleDetailsSchema, sale, { fast: fastSale, write: writeSale });
+}
+
+/** A checked sale as JSON text, key for key as `JSON.stringify` writes it. */
+export function writeSale(sale: SaleDetails): string {
+  let items = "";
+  for (const item of sale.Items) {
+    items += `${items ? "," : ""}{"Sku":${
+      JSON.stringify(item.Sku)
+    },"Quantity":${item.Quantity}${
+      item.UnitPrice === undefined ? "" : `,"UnitPrice":${item.UnitPrice}`
+    }}`;
+  }
+  return `{"SaleId":${sale.SaleId},"StoreId":${JSON.stringify(sale.StoreId)}${
+    sale.TillId === undefined ? "" : `,"TillId":${JSON.stringify(sale.TillId)}`
+  },"Items":[${items}],"Timestamp":${
+    JSON.stringify(sale.Timestamp)
+  },"TotalAmount":${sale.TotalAmount}}`;
 }
 
 /**

@@ -166,7 +166,7 @@ export function fastStockChanged(value: unknown): StockChanged | undefined {
  * @throws {ContractError} when they are not valid.
  */
 export function encodeStockChanged(event: StockChanged): Buffer {
-  return encode(StockChangedSchema, event, fastStockChanged);
+  return encode(StockChangedSchema, event, { fast: fastStockChanged });
 }
 
 /** The routing key of a command to change a stock. */
