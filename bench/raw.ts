@@ -8,6 +8,7 @@
 import { Buffer } from "node:buffer";
 import type { ChannelModel, ConsumeMessage } from "amqplib";
 import { connectBroker } from "../lib/connection.ts";
+import { V8_FLAGS } from "../tools/launcher.ts";
 
 /** What a baseline run measured. */
 export interface BaselineResult {
@@ -17,6 +18,14 @@ export interface BaselineResult {
   seconds: number;
   /** Sales a second, end to end. */
   perSecond: number;
+  /** Each process's peak RSS, in MiB, where the baseline reports it. */
+  peakRssMiB?: Record<string, number>;
+}
+
+/** The peak RSS in a `done <ms> cpu <ms> hwm <KiB>` line, in MiB. */
+function hwmMiB(line: string): number {
+  const kib = Number(/\bhwm (\d+)/.exec(line)?.[1] ?? NaN);
+  return Math.round(kib / 102.4) / 10;
 }
 
 const EXCHANGE = "bench_exchange";
@@ -161,7 +170,8 @@ function handProcess(role: string, url: string, dir: string, sales: number) {
     args: [
       "run",
       "-A",
-      "--v8-flags=--max-semi-space-size=1,--max-old-space-size=48",
+      // The services' heap settings: the same runtime for the same work.
+      V8_FLAGS,
       new URL("./hand.ts", import.meta.url).pathname,
       role,
       url,
@@ -229,17 +239,23 @@ export async function handBaseline(
     await Promise.all(consumers.map((c) => c.line("ready")));
     const pos = handProcess("pos", url, dir, sales);
     const started = Number((await pos.line("start ")).split(" ")[1]);
-    await pos.line("done ");
+    const posDone = await pos.line("done ");
     await pos.stop();
+    const done = await Promise.all(consumers.map((c) => c.line("done ")));
     const finished = Math.max(
-      ...await Promise.all(
-        consumers.map(async (c) =>
-          Number((await c.line("done ")).split(" ")[1])
-        ),
-      ),
+      ...done.map((line) => Number(line.split(" ")[1])),
     );
     const seconds = (finished - started) / 1000;
-    return { sales, seconds, perSecond: sales / seconds };
+    return {
+      sales,
+      seconds,
+      perSecond: sales / seconds,
+      peakRssMiB: {
+        pos: hwmMiB(posDone),
+        billing: hwmMiB(done[0]),
+        inventory: hwmMiB(done[1]),
+      },
+    };
   } finally {
     for (const consumer of consumers) await consumer.stop();
     await Deno.remove(dir, { recursive: true });
