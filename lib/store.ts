@@ -155,6 +155,8 @@ export class SqliteStore implements Store {
   /** Durable commits so far, and how many of them are on disk. */
   #commits = 0;
   #synced = 0;
+  /** The sync asked for after the last durable commit: it covers them all. */
+  #lastSync: Promise<void> = Promise.resolve();
 
   /** Wraps an open database; `where` says where it is. */
   constructor(db: DatabaseSync, where = "(memory)") {
@@ -228,14 +230,24 @@ export class SqliteStore implements Store {
   async #durable(): Promise<void> {
     if (!this.#wal) return;
     const commit = ++this.#commits;
-    await this.#wal.sync();
+    const sync = this.#wal.sync();
+    this.#lastSync = sync;
+    await sync;
     if (commit > this.#synced) this.#synced = commit;
   }
 
   async synced(): Promise<void> {
     const commit = this.#commits;
-    if (!this.#wal || this.#synced >= commit) return;
-    await this.#wal.sync();
+    if (this.#synced >= commit) return;
+    try {
+      // Not a sync of its own: the one asked for since that commit covers it.
+      await this.#lastSync;
+    } catch {
+      // That one failed: another, which says so again if the store still fails.
+      const sync = this.#wal!.sync();
+      this.#lastSync = sync;
+      await sync;
+    }
     if (commit > this.#synced) this.#synced = commit;
   }
 
