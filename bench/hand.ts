@@ -3,8 +3,8 @@
  * clever and nothing checked: the yardstick the pipeline is measured
  * against. Three processes, as in the pipeline:
  *
- *     deno run -A bench/hand.ts pos <url> <dir> <count>
- *     deno run -A bench/hand.ts billing|inventory <url> <dir> <count>
+ *     deno run -A bench/hand.ts pos <url> <dir> <count> [rate]
+ *     deno run -A bench/hand.ts billing|inventory <url> <dir> <count> [rate]
  *
  * The POS commits each chunk of 500 sales to a SQLite outbox (WAL,
  * synchronous=FULL), publishes them persistent and mandatory with streamed
@@ -16,7 +16,9 @@
  * sent. Inventory: one transaction per batch (inbox, a stock upsert per
  * item, an outbox row with the new levels per sale), one `multiple` ack, and
  * each `inventory.stock.changed` published with confirms as Billing does. Each prints `ready`, and `done <epoch ms>` once
- * it has committed `count` sales (the POS: `start <epoch ms>` first).
+ * it has committed `count` sales (the POS: `start <epoch ms>` first). With
+ * a rate, the POS rings each sale up as it falls due, and each consumer
+ * prints, before `done`, `latency {saleId: ms}`: from rung up to its commit.
  *
  * @module
  */
@@ -25,8 +27,12 @@ import process from "node:process";
 import { DatabaseSync } from "node:sqlite";
 import { connect, type ConsumeMessage } from "amqplib";
 
-const [role, url, dir, countText] = Deno.args;
+const [role, url, dir, countText, rateText] = Deno.args;
 const count = Number(countText);
+/** Sales a second for a paced POS: each rung up as it falls due. */
+const rate = rateText === undefined ? undefined : Number(rateText);
+/** Now, in epoch milliseconds with a fraction: for latency. */
+const now = () => performance.timeOrigin + performance.now();
 const EXCHANGE = "hand_exchange";
 const QUEUES = { billing: "hand_billing", inventory: "hand_inventory" };
 
@@ -128,11 +134,21 @@ if (role === "pos") {
   const send = relay(db, "sale.created", true);
   console.log(`start ${Date.now()}`);
   let inFlight: Promise<unknown>[] = [];
-  for (let i = 0; i < count; i += 500) {
+  const started = performance.now();
+  for (let i = 0; i < count;) {
+    let chunk = Math.min(500, count - i);
+    if (rate !== undefined) {
+      // Paced: the sales that fall due together go in one commit.
+      const wait = started + (i * 1000) / rate - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const due = Math.floor((performance.now() - started) * rate / 1000) + 1;
+      chunk = Math.max(1, Math.min(count, due, i + 500) - i);
+    }
+    i += chunk;
     const rows = inTransaction(
       db,
       () =>
-        Array.from({ length: Math.min(500, count - i) }, () => {
+        Array.from({ length: chunk }, () => {
           const at = new Date().toISOString();
           const { id } = insertSale.get("NEPAL-01", "897.00", at) as {
             id: number;
@@ -148,6 +164,8 @@ if (role === "pos") {
             ],
             Timestamp: at,
             TotalAmount: 886.00,
+            // Rung up, to the fraction of a millisecond, for latency.
+            RungAt: now(),
           }));
           return {
             id: (insertOutbox.get(body) as { id: number }).id,
@@ -230,6 +248,8 @@ if (role === "pos") {
   }
   let batch: ConsumeMessage[] = [];
   let handled = 0;
+  /** Milliseconds from rung up to committed, by sale id. */
+  const latency: Record<number, number> = {};
   await channel.consume(queue, (message) => {
     if (!message) return;
     batch.push(message);
@@ -238,14 +258,17 @@ if (role === "pos") {
     setTimeout(() => {
       const messages = batch;
       batch = [];
-      inTransaction(
-        db,
-        () => handle(messages.map((m) => JSON.parse(m.content.toString()))),
-      );
+      const sales = messages.map((m) => JSON.parse(m.content.toString()));
+      inTransaction(db, () => handle(sales));
       channel.ack(messages[messages.length - 1], true);
       after();
+      const committed = now();
+      for (const sale of sales) latency[sale.SaleId] = committed - sale.RungAt;
       handled += messages.length;
       if (handled >= count) {
+        if (rate !== undefined) {
+          console.log(`latency ${JSON.stringify(latency)}`);
+        }
         console.log(doneLine());
       }
     }, 0);

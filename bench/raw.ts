@@ -20,6 +20,8 @@ export interface BaselineResult {
   perSecond: number;
   /** Each process's peak RSS, in MiB, where the baseline reports it. */
   peakRssMiB?: Record<string, number>;
+  /** Milliseconds from rung up to committed in both, per sale, when paced. */
+  latencies?: number[];
 }
 
 /** The peak RSS in a `done <ms> cpu <ms> hwm <KiB>` line, in MiB. */
@@ -165,7 +167,12 @@ export async function cleanBaselines(url: string): Promise<void> {
 }
 
 /** A process of bench/hand.ts, its lines read as they come. */
-function handProcess(role: string, url: string, dir: string, sales: number) {
+function handProcess(
+  role: string,
+  url: string,
+  dir: string,
+  options: { sales: number; rate?: number },
+) {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -176,7 +183,8 @@ function handProcess(role: string, url: string, dir: string, sales: number) {
       role,
       url,
       dir,
-      String(sales),
+      String(options.sales),
+      ...(options.rate === undefined ? [] : [String(options.rate)]),
     ],
     stdin: "null",
     stdout: "piped",
@@ -228,16 +236,20 @@ function handProcess(role: string, url: string, dir: string, sales: number) {
  */
 export async function handBaseline(
   url: string,
-  options: { sales: number },
+  options: {
+    sales: number;
+    /** Sales a second, rung up as they fall due; as fast as it goes without. */
+    rate?: number;
+  },
 ): Promise<BaselineResult> {
   const { sales } = options;
   const dir = await Deno.makeTempDir({ prefix: "shop-bench-hand-" });
   const consumers = ["billing", "inventory"].map((role) =>
-    handProcess(role, url, dir, sales)
+    handProcess(role, url, dir, options)
   );
   try {
     await Promise.all(consumers.map((c) => c.line("ready")));
-    const pos = handProcess("pos", url, dir, sales);
+    const pos = handProcess("pos", url, dir, options);
     const started = Number((await pos.line("start ")).split(" ")[1]);
     const posDone = await pos.line("done ");
     await pos.stop();
@@ -246,10 +258,26 @@ export async function handBaseline(
       ...done.map((line) => Number(line.split(" ")[1])),
     );
     const seconds = (finished - started) / 1000;
+    let latencies: number[] | undefined;
+    if (options.rate !== undefined) {
+      // A sale is done when the later of the two consumers has it.
+      const [billing, inventory] = await Promise.all(
+        consumers.map(async (c) =>
+          JSON.parse((await c.line("latency ")).slice(8)) as Record<
+            string,
+            number
+          >
+        ),
+      );
+      latencies = Object.entries(billing).map(([id, ms]) =>
+        Math.max(ms, inventory[id] ?? Infinity)
+      );
+    }
     return {
       sales,
       seconds,
       perSecond: sales / seconds,
+      latencies,
       peakRssMiB: {
         pos: hwmMiB(posDone),
         billing: hwmMiB(done[0]),
