@@ -42,6 +42,7 @@ import {
   type BaselineResult,
   cleanBaselines,
   handBaseline,
+  mibOfKiB,
   rawBaseline,
 } from "./raw.ts";
 
@@ -234,6 +235,12 @@ interface Latency {
   p99: number;
   p999: number;
   max: number;
+}
+
+/** The middle value (the upper of the two middle ones for an even count). */
+function median(values: number[]): number {
+  return values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)] ??
+    NaN;
 }
 
 function percentiles(samples: number[]): Latency {
@@ -1103,9 +1110,8 @@ async function main(): Promise<number> {
       const hand = await handBaseline(sandbox.url, { sales });
       pairs.push({ full, hand, ratio: full.run.perSecond / hand.perSecond });
     }
-    const { full, hand } = pairs.toSorted((a, b) => a.ratio - b.ratio)[
-      Math.floor(pairs.length / 2)
-    ];
+    const ratios = pairs.map((pair) => pair.ratio);
+    const { full, hand } = pairs[ratios.indexOf(median(ratios))];
     await billing.stop();
     await inventory.stop();
 
@@ -1140,27 +1146,23 @@ async function main(): Promise<number> {
     });
     await cleanBaselines(sandbox.url);
 
-    const p99s = latencyRuns.map((run) => run.latency.p99).sort((a, b) =>
-      a - b
-    );
-    const medianP99 = p99s[Math.floor(p99s.length / 2)] ?? NaN;
-    const worstP99 = p99s.at(-1) ?? NaN;
-    const handP99s = handLatencyRuns.map((run) => run.p99).sort((a, b) =>
-      a - b
-    );
-    const handMedianP99 = handP99s[Math.floor(handP99s.length / 2)] ?? NaN;
-    const handWorstP99 = handP99s.at(-1) ?? NaN;
-    const rssMiB = (kib: number) => Math.round(kib / 102.4) / 10;
+    const p99s = latencyRuns.map((run) => run.latency.p99);
+    const [medianP99, worstP99] = [median(p99s), Math.max(...p99s)];
+    const handP99s = handLatencyRuns.map((run) => run.p99);
+    const [handMedianP99, handWorstP99] = [
+      median(handP99s),
+      Math.max(...handP99s),
+    ];
     const services = {
-      pos: { peakRssMiB: rssMiB(posRss), readyMs: Math.round(posReady) },
+      pos: { peakRssMiB: mibOfKiB(posRss), readyMs: Math.round(posReady) },
       billing: {
-        peakRssMiB: rssMiB(billing.peakRssKiB),
-        chainPeakRssMiB: rssMiB(billing.chainPeakKiB),
+        peakRssMiB: mibOfKiB(billing.peakRssKiB),
+        chainPeakRssMiB: mibOfKiB(billing.chainPeakKiB),
         readyMs: Math.round(readyMs[0]),
       },
       inventory: {
-        peakRssMiB: rssMiB(inventory.peakRssKiB),
-        chainPeakRssMiB: rssMiB(inventory.chainPeakKiB),
+        peakRssMiB: mibOfKiB(inventory.peakRssKiB),
+        chainPeakRssMiB: mibOfKiB(inventory.chainPeakKiB),
         readyMs: Math.round(readyMs[1]),
       },
     };

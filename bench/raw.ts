@@ -24,10 +24,14 @@ export interface BaselineResult {
   latencies?: number[];
 }
 
+/** KiB as MiB, to a tenth. */
+export function mibOfKiB(kib: number): number {
+  return Math.round(kib / 102.4) / 10;
+}
+
 /** The peak RSS in a `done <ms> cpu <ms> hwm <KiB>` line, in MiB. */
 function hwmMiB(line: string): number {
-  const kib = Number(/\bhwm (\d+)/.exec(line)?.[1] ?? NaN);
-  return Math.round(kib / 102.4) / 10;
+  return mibOfKiB(Number(/\bhwm (\d+)/.exec(line)?.[1] ?? NaN));
 }
 
 const EXCHANGE = "bench_exchange";

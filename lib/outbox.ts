@@ -209,9 +209,6 @@ export class Outbox {
       messageId ?? null,
       messageId ?? null,
     );
-    // What the read saw is sent once it is on disk: a message published and
-    // then lost in a crash would leave its id to another.
-    await this.#store.synced();
     return rows.map((row) => ({
       id: Number(row.id),
       messageId: String(row.message_id),

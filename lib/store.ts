@@ -25,8 +25,9 @@ export interface Sql {
   /** Runs a statement; how many rows it changed. */
   run(sql: string, ...params: unknown[]): Promise<number>;
   /**
-   * Runs `fn` once the transaction has committed (at once outside one):
-   * for waking whoever reads what it wrote.
+   * Runs `fn` once the transaction has committed, and is on disk when it is
+   * durable (at once outside one): for waking whoever reads what it wrote,
+   * and for saying it is done.
    */
   onCommit(fn: () => void): void;
 }
@@ -69,10 +70,10 @@ export interface TransactionOptions {
   durable?: boolean;
   /**
    * Whether a durable transaction resolves only once its commit is on disk.
-   * With false it resolves at the commit, and whoever lets its effects out
-   * (an ack, a line that says it is done) waits for
-   * {@linkcode Store.synced} first: the next transaction need not wait
-   * for this one's sync.
+   * With false it resolves at the commit, and the next transaction need not
+   * wait for this one's sync; its `onCommit` callbacks still run only once
+   * it is on disk (never, when the sync fails), and whoever acks on its word
+   * waits for {@linkcode Store.synced}.
    *
    * @default {true}
    */
@@ -152,9 +153,6 @@ export class SqliteStore implements Store {
   readonly #wal: WalSync | undefined;
   /** Whether a statement outside a transaction writes, by its text. */
   readonly #writes = new Map<string, boolean>();
-  /** Durable commits so far, and how many of them are on disk. */
-  #commits = 0;
-  #synced = 0;
   /** The sync asked for after the last durable commit: it covers them all. */
   #lastSync: Promise<void> = Promise.resolve();
 
@@ -226,29 +224,22 @@ export class SqliteStore implements Store {
     return result;
   }
 
-  /** Counts a durable commit just made, and waits until it is on disk. */
+  /** Waits until a durable commit just made is on disk. */
   async #durable(): Promise<void> {
     if (!this.#wal) return;
-    const commit = ++this.#commits;
-    const sync = this.#wal.sync();
-    this.#lastSync = sync;
-    await sync;
-    if (commit > this.#synced) this.#synced = commit;
+    this.#lastSync = this.#wal.sync();
+    await this.#lastSync;
   }
 
   async synced(): Promise<void> {
-    const commit = this.#commits;
-    if (this.#synced >= commit) return;
     try {
-      // Not a sync of its own: the one asked for since that commit covers it.
+      // Not a sync of its own: the one asked for since the last commit
+      // covers every commit so far.
       await this.#lastSync;
     } catch {
       // That one failed: another, which says so again if the store still fails.
-      const sync = this.#wal!.sync();
-      this.#lastSync = sync;
-      await sync;
+      await this.#durable();
     }
-    if (commit > this.#synced) this.#synced = commit;
   }
 
   #isWrite(sql: string): boolean {
@@ -302,15 +293,14 @@ export class SqliteStore implements Store {
       release();
     }
     // Outside the lock: the next transaction runs while this one syncs.
-    if (durable) {
-      const synced = this.#durable();
-      if (options.waitForSync === false) {
-        synced.catch(() => {}); // Said again by whoever waits for synced().
-      } else {
-        await synced;
-      }
+    const done = (durable ? this.#durable() : Promise.resolve()).then(() => {
+      for (const fn of committed) fn();
+    });
+    if (options.waitForSync === false) {
+      done.catch(() => {}); // Said again by whoever waits for synced().
+    } else {
+      await done;
     }
-    for (const fn of committed) fn();
     return result;
   }
 

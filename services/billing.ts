@@ -258,12 +258,11 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
           });
           made.push({ invoice, traceId: traceIdFor(trace, delivery) });
         }
-        return made;
+        // Said once on disk, as the ack that follows: the next batch is
+        // handled meanwhile. A failing sync is the consumer's to say.
+        tx.onCommit(() => say(made));
       }, { waitForSync: false });
-    const invoices = trace ? await trace.commit(commit) : await commit();
-    // Said once on disk, as the ack that follows: the next batch is handled
-    // meanwhile. A failing sync is the consumer's to say.
-    store.synced().then(() => say(invoices), () => {});
+    await (trace ? trace.commit(commit) : commit());
   }
 
   function say(invoices: { invoice: InvoiceCreated; traceId?: string }[]) {

@@ -467,17 +467,15 @@ async function serve(config: Config): Promise<void> {
             headers: one ? trace?.headersOf(first) : undefined,
           });
         }
-        return { done, notices };
+        // Said once on disk, as the ack that follows: the next batch is
+        // handled meanwhile. One write for the batch: a line per sale costs a
+        // syscall.
+        tx.onCommit(() => {
+          log.lines("info", done);
+          log.lines("warn", notices);
+        });
       }, { waitForSync: false });
-    const { done, notices } = trace
-      ? await trace.commit(commit)
-      : await commit();
-    // Said once on disk, as the ack that follows: the next batch is handled
-    // meanwhile. One write for the batch: a line per sale costs a syscall.
-    store.synced().then(() => {
-      log.lines("info", done);
-      log.lines("warn", notices);
-    }, () => {});
+    await (trace ? trace.commit(commit) : commit());
   }
 
   async function handleAdjust(

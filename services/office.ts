@@ -46,6 +46,7 @@ import { SCRIPT, STYLE } from "../lib/office_assets.ts";
 import {
   decodeOfficeEvent,
   FEED_LINES,
+  type FeedEntry,
   OFFICE_EVENTS,
   type OfficeDelivery,
   OfficeModel,
@@ -244,25 +245,24 @@ async function serve(
   };
 
   async function handle(deliveries: OfficeDelivery[]): Promise<void> {
-    const applied = await store.transaction(async (tx) => {
-      const done = [];
+    await store.transaction(async (tx) => {
+      const applied: { delivery: OfficeDelivery; entry: FeedEntry }[] = [];
       for (const delivery of deliveries) {
         if (!await inbox.admit(tx, delivery.key, delivery.digest)) continue;
-        done.push({ delivery, entry: await model.apply(tx, delivery) });
+        applied.push({ delivery, entry: await model.apply(tx, delivery) });
       }
       await model.trim(tx);
-      return done;
+      // Shown once on disk, as the ack that follows: the next batch is
+      // handled meanwhile.
+      tx.onCommit(() => {
+        for (const { delivery, entry } of applied) {
+          stream.send("feed", entry);
+          const event = delivery.value;
+          if (event.kind === STOCK_CHANGED) stream.send("stock", event.value);
+        }
+        if (applied.length > 0) pushSummary();
+      });
     }, { waitForSync: false });
-    // Shown once on disk, as the ack that follows: the next batch is
-    // handled meanwhile.
-    store.synced().then(() => {
-      for (const { delivery, entry } of applied) {
-        stream.send("feed", entry);
-        const event = delivery.value;
-        if (event.kind === STOCK_CHANGED) stream.send("stock", event.value);
-      }
-      if (applied.length > 0) pushSummary();
-    }, () => {});
   }
 
   /** Runs `work` on a connection of its own, for the error queue pages. */
