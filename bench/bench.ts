@@ -285,11 +285,14 @@ async function runPipeline(
   const pos = new Timed("pos", sandbox, { args, sampleMs: 250 });
   const code = await pos.exited();
   if (code !== 0) throw new Error(`The POS exited with ${code}`);
+  // The outbox is read once the consumers are done: read while they work,
+  // its rows would take CPU from them on the same cores.
+  await Promise.all(
+    consumers.map((consumer) => consumer.waitFor(before + options.count)),
+  );
   const sales = readOutbox(outbox).slice(before).map((entry) =>
     JSON.parse(new TextDecoder().decode(entry.body))
   );
-  const expected = before + sales.length;
-  await Promise.all(consumers.map((consumer) => consumer.waitFor(expected)));
   const latencies: number[] = [];
   let first = Infinity;
   let last = 0;

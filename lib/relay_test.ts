@@ -143,6 +143,35 @@ Deno.test("relay: pendingAtMost resolves as confirms come in", async () => {
   await running;
 });
 
+Deno.test("relay: pendingAtMost counts again when others send the messages", async () => {
+  // Relays that share an outbox mark each other's messages: this relay's
+  // floor of the count then stays high, and only a later count sees them go.
+  const outbox = await outboxWith(10);
+  const publisher = new FakePublisher();
+  const relay = new Relay(outbox, { window: 1 });
+  let below = false;
+  await relay.pendingAtMost(20);
+  relay.pendingAtMost(5).then(() => below = true);
+  const stop = new AbortController();
+  const running = relay.run({
+    publisher: publisher as unknown as Publisher,
+    signal: stop.signal,
+  });
+  await until(() => publisher.waiting.length === 1);
+  const others = (await outbox.pending(10)).slice(1).map((entry) => entry.id);
+  await outbox.markSent(others);
+  publisher.confirmAll();
+  const started = performance.now();
+  await until(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return below;
+  });
+  assert.ok(performance.now() - started < 2000);
+  stop.abort();
+  publisher.confirmAll();
+  await running;
+});
+
 Deno.test("relay: a failed publish ends the run and leaves the message pending", async () => {
   const outbox = await outboxWith(3);
   const publisher = new FakePublisher();
