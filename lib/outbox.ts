@@ -14,6 +14,13 @@ import { addColumn, schema, type Sql, type Store } from "./store.ts";
 /** How long a relay's claim on a message lasts: longer than a confirm may take. */
 const CLAIM_MS = 60_000;
 
+/** Fresh messages kept in memory for the relay, at most. */
+const FRESH_MAX = 4096;
+
+const INSERT = `INSERT INTO outbox
+  (message_id, exchange, routing_key, body, created_at, mandatory, headers)
+  VALUES (?, ?, ?, ?, ?, ?, ?)`;
+
 /** A message waiting in the outbox. */
 export interface OutboxEntry extends Outgoing {
   /** Its place in the outbox: messages are published in this order. */
@@ -26,6 +33,8 @@ export class Outbox {
   /** Who this relay is, to claim messages in a shared database. */
   readonly #claimant = crypto.randomUUID();
   #added = Promise.withResolvers<void>();
+  /** Messages committed by this process, not yet taken: see {@linkcode Outbox.add}. */
+  #fresh: OutboxEntry[] = [];
 
   private constructor(store: Store) {
     this.#store = store;
@@ -79,10 +88,7 @@ export class Outbox {
       headers?: Record<string, string>;
     },
   ): Promise<void> {
-    await tx.run(
-      `INSERT INTO outbox
-      (message_id, exchange, routing_key, body, created_at, mandatory, headers)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    const values = [
       message.messageId,
       message.exchange,
       message.routingKey,
@@ -90,8 +96,59 @@ export class Outbox {
       new Date().toISOString(),
       message.mandatory === false ? 0 : 1,
       message.headers ? JSON.stringify(message.headers) : null,
-    );
-    tx.onCommit(() => this.#wake());
+    ];
+    if (!this.commitsInOrder) {
+      await tx.run(INSERT, ...values);
+      tx.onCommit(() => this.#wake());
+      return;
+    }
+    const entry: OutboxEntry = {
+      id: await tx.insert(`${INSERT} RETURNING id`, ...values),
+      messageId: message.messageId,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      body: message.body,
+      mandatory: message.mandatory !== false,
+      ...(message.headers ? { headers: message.headers } : {}),
+    };
+    tx.onCommit(() => {
+      this.#keepFresh(entry);
+      this.#wake();
+    });
+  }
+
+  /**
+   * Keeps a message just committed (and synced) for the relay, so that it
+   * is published without being read back. Bounded: while no relay takes
+   * them (the broker away) the oldest are let go, and read when due.
+   */
+  #keepFresh(entry: OutboxEntry): void {
+    if (this.#fresh.length >= FRESH_MAX) {
+      this.#fresh = this.#fresh.slice(FRESH_MAX / 2);
+    }
+    this.#fresh.push(entry);
+  }
+
+  /**
+   * The fresh messages that follow `afterId` without a gap, up to `limit`,
+   * if the first of them is `afterId + 1`: ids are given one after another,
+   * so nothing pending lies between. Otherwise (a first read, messages
+   * from an earlier run or from another process, some let go) undefined:
+   * the outbox is read.
+   */
+  #takeFresh(limit: number, afterId: number): OutboxEntry[] | undefined {
+    let skip = 0;
+    while (skip < this.#fresh.length && this.#fresh[skip].id <= afterId) skip++;
+    if (skip > 0) this.#fresh = this.#fresh.slice(skip);
+    if (afterId === 0 || this.#fresh[0]?.id !== afterId + 1) return undefined;
+    let end = 1;
+    while (
+      end < Math.min(limit, this.#fresh.length) &&
+      this.#fresh[end].id === this.#fresh[end - 1].id + 1
+    ) end++;
+    const taken = this.#fresh.slice(0, end);
+    this.#fresh = this.#fresh.slice(end);
+    return taken;
   }
 
   /**
@@ -116,6 +173,8 @@ export class Outbox {
    * a relay that dies leaves its claims to run out, and another takes them.
    */
   async pending(limit: number, afterId = 0): Promise<OutboxEntry[]> {
+    const fresh = this.#takeFresh(limit, afterId);
+    if (fresh) return fresh;
     const rows = this.#store.dialect === "postgres"
       ? (await this.#store.all(
         `UPDATE outbox SET claimed_by = ?, claimed_until = ?
@@ -165,6 +224,7 @@ export class Outbox {
 
   /** Marks confirmed messages sent, in one statement. */
   async markSent(ids: number[]): Promise<void> {
+    this.#forgetFresh(ids);
     const now = new Date().toISOString();
     // Not durable: a mark lost in a crash sends the message again, and its
     // consumers' inboxes drop the copy.
@@ -191,6 +251,7 @@ export class Outbox {
    * pending again.
    */
   async setAside(id: number, reason: string): Promise<void> {
+    this.#forgetFresh([id]);
     await this.#store.run(
       "UPDATE outbox SET set_aside_at = ?, set_aside_reason = ? WHERE id = ?",
       new Date().toISOString(),
@@ -230,6 +291,18 @@ export class Outbox {
     );
     if (changes > 0) this.#wake();
     return changes;
+  }
+
+  /**
+   * Lets go fresh messages that are no longer pending: a relay marks only
+   * what it took, which is no longer fresh, so this is rarely more than a
+   * comparison.
+   */
+  #forgetFresh(ids: number[]): void {
+    const first = this.#fresh[0]?.id;
+    if (first === undefined || !ids.some((id) => id >= first)) return;
+    const gone = new Set(ids);
+    this.#fresh = this.#fresh.filter((entry) => !gone.has(entry.id));
   }
 
   #wake(): void {

@@ -150,3 +150,57 @@ Deno.test("outbox: relays sharing a database each claim their own messages", asy
     );
   });
 });
+
+Deno.test("outbox: what this process committed is handed on as it was, and the rest is read", async (t) => {
+  await withStores(t, async (store) => {
+    const outbox = await Outbox.open(store);
+    await add(store, outbox, "a");
+    await add(store, outbox, "b");
+    // Another process's message, between this one's: only the file has it.
+    await store.run(
+      `INSERT INTO outbox (message_id, exchange, routing_key, body, created_at)
+      VALUES ('other', 'sales_exchange', 'sale.created', ?, ?)`,
+      Buffer.from("other"),
+      new Date().toISOString(),
+    );
+    await add(store, outbox, "c");
+    await add(store, outbox, "d");
+    const all = await outbox.pending(10);
+    assert.deepEqual(all.map((entry) => entry.messageId), [
+      "a",
+      "b",
+      "other",
+      "c",
+      "d",
+    ]);
+    // Read a window at a time after each id, nothing is missed or repeated.
+    const seen: string[] = [];
+    for (let after = all[0].id;;) {
+      const batch = await outbox.pending(2, after);
+      if (batch.length === 0) break;
+      seen.push(...batch.map((entry) => entry.messageId));
+      after = batch[batch.length - 1].id;
+    }
+    assert.deepEqual(seen, ["b", "other", "c", "d"]);
+    // Marked sent or set aside meanwhile, a kept message is not handed on.
+    await add(store, outbox, "e");
+    await add(store, outbox, "f");
+    await add(store, outbox, "g");
+    const [e, f, g] = (await outbox.pending(3, all[4].id)).map((x) => x.id);
+    await add(store, outbox, "h");
+    await add(store, outbox, "i");
+    await outbox.markSent([e, f]);
+    await outbox.setAside(g, "refused");
+    assert.deepEqual(
+      (await outbox.pending(10, g)).map((entry) => entry.messageId),
+      ["h", "i"],
+    );
+    const [h] = await outbox.pending(1, g);
+    await outbox.markSent([h.id]);
+    assert.deepEqual(
+      (await outbox.pending(10, g)).map((entry) => entry.messageId),
+      ["i"],
+    );
+    assert.equal((await outbox.pending(10, g))[0].body.toString(), "i");
+  });
+});

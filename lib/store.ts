@@ -25,6 +25,13 @@ export interface Sql {
   /** Runs a statement; how many rows it changed. */
   run(sql: string, ...params: unknown[]): Promise<number>;
   /**
+   * Runs an INSERT of one row that ends in `RETURNING <key>`, the table's
+   * integer primary key; the key it was given. SQLite runs it without the
+   * `RETURNING` (the key is the rowid it reports), which took twice the
+   * time of the insert itself.
+   */
+  insert(sql: string, ...params: unknown[]): Promise<number>;
+  /**
    * Runs `fn` once the transaction has committed, and is on disk when it is
    * durable (at once outside one): for waking whoever reads what it wrote,
    * and for saying it is done.
@@ -175,6 +182,22 @@ export class SqliteStore implements Store {
     return this.#db;
   }
 
+  /** An `INSERT … RETURNING <key>`, prepared without its `RETURNING`. */
+  #prepareInsert(sql: string) {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      const plain = sql.replace(/\s+RETURNING\s+\w+\s*$/i, "");
+      if (plain === sql) {
+        throw new TypeError(
+          `Insert "${sql}" does not end in RETURNING <key>`,
+        );
+      }
+      statement = this.#db.prepare(plain);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #prepare(sql: string) {
     let statement = this.#statements.get(sql);
     if (!statement) {
@@ -196,6 +219,13 @@ export class SqliteStore implements Store {
     run: (sql, ...params) =>
       Promise.resolve(
         Number(this.#prepare(sql).run(...params as SQLInputValue[]).changes),
+      ),
+    insert: (sql, ...params) =>
+      Promise.resolve(
+        Number(
+          this.#prepareInsert(sql).run(...params as SQLInputValue[])
+            .lastInsertRowid,
+        ),
       ),
     onCommit: (fn) => {
       if (this.#inTransaction) this.#committed.push(fn);
@@ -262,6 +292,10 @@ export class SqliteStore implements Store {
 
   run(sql: string, ...params: unknown[]): Promise<number> {
     return this.#outside(sql, () => this.#sql.run(sql, ...params));
+  }
+
+  insert(sql: string, ...params: unknown[]): Promise<number> {
+    return this.#outside(sql, () => this.#sql.insert(sql, ...params));
   }
 
   async transaction<T>(
@@ -400,6 +434,11 @@ export class PostgresStore implements Store {
         (await client.query(this.#text(sql), params)).rows[0],
       run: async (sql, ...params) =>
         (await client.query(this.#text(sql), params)).rowCount ?? 0,
+      insert: async (sql, ...params) => {
+        const row = (await client.query(this.#text(sql), params)).rows[0];
+        if (!row) throw new TypeError(`Insert "${sql}" returned no key`);
+        return Number(Object.values(row)[0]);
+      },
     };
   }
 
@@ -413,6 +452,10 @@ export class PostgresStore implements Store {
 
   run(sql: string, ...params: unknown[]): Promise<number> {
     return this.#on(this.#pool).run(sql, ...params);
+  }
+
+  insert(sql: string, ...params: unknown[]): Promise<number> {
+    return this.#on(this.#pool).insert(sql, ...params);
   }
 
   onCommit(fn: () => void): void {

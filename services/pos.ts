@@ -265,13 +265,12 @@ class Till {
         const { items, total } = priceItems(this.#catalog, basket);
         const storeId = basket.StoreId ?? this.#shop;
         const timestamp = new Date().toISOString();
-        const row = await tx.get(
+        const saleId = await tx.insert(
           "INSERT INTO sales (store_id, total, created_at) VALUES (?, ?, ?) RETURNING sale_id",
           storeId,
           total.toString(),
           timestamp,
         );
-        const saleId = Number(row?.sale_id);
         if (saleId > MAX_SALE_ID) {
           throw new RangeError(
             `Sale id ${saleId} does not fit a 32-bit SaleId: the id range is used up`,
