@@ -1000,7 +1000,7 @@ async function main(): Promise<number> {
           article: { type: "string", default: "200" },
           "scale-sales": { type: "string", default: "5000" },
           "latency-runs": { type: "string", default: "5" },
-          pairs: { type: "string", default: "3" },
+          pairs: { type: "string", default: "5" },
           out: { type: "string" },
           save: { type: "boolean" },
           check: { type: "boolean" },
