@@ -976,7 +976,7 @@ Options:
   --scale-sales <n>  sales per scale-out run, 0 for none; default 5000
   --latency-runs <n> runs at 1,000 sales/s for the p99 target; default 5
   --pairs <n>        full-speed runs, each followed by the hand-written one;
-                     the ratio is the median pair's; default 3
+                     the ratio is the median pair's; default 5
   --out <dir>        where to write latest.json and latest.svg; default data/bench/
   --save             write them to bench/results/, which the README shows
   --check            exit 1 unless every target is met
