@@ -33,6 +33,7 @@ export class Outbox {
   /** Who this relay is, to claim messages in a shared database. */
   readonly #claimant = crypto.randomUUID();
   #added = Promise.withResolvers<void>();
+  #committedAdds = 0;
   /** Messages committed by this process, not yet taken: see {@linkcode Outbox.add}. */
   #fresh: OutboxEntry[] = [];
 
@@ -99,7 +100,10 @@ export class Outbox {
     ];
     if (!this.commitsInOrder) {
       await tx.run(INSERT, ...values);
-      tx.onCommit(() => this.#wake());
+      tx.onCommit(() => {
+        this.#committedAdds++;
+        this.#wake();
+      });
       return;
     }
     const entry: OutboxEntry = {
@@ -112,6 +116,7 @@ export class Outbox {
       ...(message.headers ? { headers: message.headers } : {}),
     };
     tx.onCommit(() => {
+      this.#committedAdds++;
       this.#keepFresh(entry);
       this.#wake();
     });
@@ -149,6 +154,14 @@ export class Outbox {
     const taken = this.#fresh.slice(0, end);
     this.#fresh = this.#fresh.slice(end);
     return taken;
+  }
+
+  /**
+   * How many messages this process has made pending: each add once it is
+   * committed, and each replay.
+   */
+  get committedAdds(): number {
+    return this.#committedAdds;
   }
 
   /**
@@ -289,6 +302,7 @@ export class Outbox {
       messageId ?? null,
       messageId ?? null,
     );
+    this.#committedAdds += changes;
     if (changes > 0) this.#wake();
     return changes;
   }

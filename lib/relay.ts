@@ -99,6 +99,8 @@ export class Relay {
    */
   #pendingFloor = 0;
   #countedAt = -Infinity;
+  /** {@linkcode Outbox.committedAdds} when the count was taken. */
+  #addsAtCount = 0;
   #recount: ReturnType<typeof setTimeout> | undefined;
   #publisher: Publisher | undefined;
   #running: Promise<void> | undefined;
@@ -335,7 +337,7 @@ export class Relay {
       this.#recountLater();
       return;
     }
-    const pending = await this.#countPending();
+    const pending = this.#knownPending() ?? await this.#countPending();
     for (const waiter of this.#below) {
       if (pending > waiter.limit) continue;
       this.#below.delete(waiter);
@@ -344,7 +346,22 @@ export class Relay {
     if (this.#below.size === 0) {
       clearTimeout(this.#recount);
       this.#recount = undefined;
+    } else {
+      this.#recountLater();
     }
+  }
+
+  /**
+   * The pending count without counting, where this process is the one that
+   * writes the outbox (SQLite): the last count, less what was marked sent,
+   * plus what was added since. Another process adding to the same file
+   * would make it low for a while, letting a producer run a little ahead;
+   * one marking would make it high until the next count.
+   */
+  #knownPending(): number | undefined {
+    if (!this.#outbox.commitsInOrder) return undefined;
+    if (performance.now() - this.#countedAt >= RECOUNT_MS) return undefined;
+    return this.#pendingFloor + this.#outbox.committedAdds - this.#addsAtCount;
   }
 
   /** Counts once the floor is no longer trusted, if no confirm does first. */
@@ -371,6 +388,9 @@ export class Relay {
 
   async #countPending(): Promise<number> {
     this.#countedAt = performance.now();
+    // Taken first: an add that commits during the count is counted twice
+    // at worst, which only makes a producer wait for the next count.
+    this.#addsAtCount = this.#outbox.committedAdds;
     this.#pendingFloor = await this.#outbox.countPending();
     return this.#pendingFloor;
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { mock } from "node:test";
 import { DatabaseSync } from "node:sqlite";
 import { UnpublishableError, UnroutableError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
@@ -33,19 +34,27 @@ class FakePublisher {
   }
 }
 
-async function outboxWith(count: number): Promise<Outbox> {
-  const store = new SqliteStore(new DatabaseSync(":memory:"));
-  const outbox = await Outbox.open(store);
-  await store.transaction(async (tx) => {
+const stores = new WeakMap<Outbox, SqliteStore>();
+
+/** Adds `count` messages in one transaction, named from `prefix`. */
+async function add(outbox: Outbox, count: number, prefix = "m"): Promise<void> {
+  await stores.get(outbox)!.transaction(async (tx) => {
     for (let i = 0; i < count; i++) {
       await outbox.add(tx, {
         exchange: "sales_exchange",
         routingKey: "sale.created",
-        messageId: `m${i}`,
+        messageId: `${prefix}${i}`,
         body: Buffer.from(`{"n":${i}}`),
       });
     }
   });
+}
+
+async function outboxWith(count: number): Promise<Outbox> {
+  const store = new SqliteStore(new DatabaseSync(":memory:"));
+  const outbox = await Outbox.open(store);
+  stores.set(outbox, store);
+  await add(outbox, count);
   return outbox;
 }
 
@@ -140,6 +149,40 @@ Deno.test("relay: pendingAtMost resolves as confirms come in", async () => {
   await until(() => below);
   stop.abort();
   publisher.confirmAll();
+  await running;
+});
+
+Deno.test("relay: a producer of the outbox's one writer goes on without a count per confirm", async () => {
+  const outbox = await outboxWith(0);
+  const counts = mock.method(outbox, "countPending");
+  const publisher = new FakePublisher();
+  const relay = new Relay(outbox);
+  const stop = new AbortController();
+  const running = relay.run({
+    publisher: publisher as unknown as Publisher,
+    signal: stop.signal,
+  });
+  const rounds = 50;
+  for (let round = 0; round < rounds; round++) {
+    await add(outbox, 20, `r${round}-`);
+    let below = false;
+    relay.pendingAtMost(30).then(() => below = true);
+    await until(() => {
+      publisher.confirmAll();
+      return below;
+    });
+  }
+  // A count when the floor grows stale (every 250 ms), not one a round.
+  assert.ok(
+    counts.mock.callCount() < rounds / 2,
+    `${counts.mock.callCount()} counts`,
+  );
+  await until(() => {
+    publisher.confirmAll();
+    return publisher.order.length === rounds * 20;
+  });
+  await until(async () => await outbox.countPending() === 0);
+  stop.abort();
   await running;
 });
 
