@@ -57,18 +57,36 @@ export async function prune(
 ): Promise<number> {
   const before = new Date((options.now ?? Date.now()) - options.retentionMs)
     .toISOString();
+  // The outbox has no index of times: ids follow the order messages were
+  // made, so only those before the first one made since the cutoff are
+  // looked at, and that first one is found by reading the old ones, which
+  // are the ones to delete.
+  const firstNew = options.tables.includes("outbox")
+    ? Number(
+      (await store.get(
+        "SELECT id FROM outbox WHERE created_at >= ? ORDER BY id LIMIT 1",
+        before,
+      ))?.id ?? Number.MAX_SAFE_INTEGER,
+    )
+    : 0;
   const statements = {
-    inbox:
+    inbox: [
       `DELETE FROM inbox WHERE key IN (SELECT key FROM inbox WHERE handled_at < ? LIMIT ${CHUNK})`,
-    outbox:
-      `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? AND set_aside_at IS NULL LIMIT ${CHUNK})`,
-  };
+      before,
+    ],
+    outbox: [
+      `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE id < ? AND sent_at IS NOT NULL AND sent_at < ? AND set_aside_at IS NULL ORDER BY id LIMIT ${CHUNK})`,
+      firstNew,
+      before,
+    ],
+  } as const;
   let deleted = 0;
   for (const table of options.tables) {
+    const [sql, ...params] = statements[table];
     for (;;) {
       // Not durable: rows pruned again after a crash are no loss.
       const count = await store.transaction(
-        (tx) => tx.run(statements[table], before),
+        (tx) => tx.run(sql, ...params),
         { durable: false },
       );
       deleted += count;

@@ -46,6 +46,43 @@ Deno.test("prune: keys and sent messages older than the retention go, nothing el
   });
 });
 
+Deno.test("prune: the outbox is read in order of ids, up to the first message made since the cutoff", async (t) => {
+  await withStores(t, async (store) => {
+    const outbox = await Outbox.open(store);
+    const hour = 3_600_000;
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+    // Made and sent 3 hours ago; made 3 hours ago and sent 10 minutes ago;
+    // made 10 minutes ago and sent at once; made 3 hours ago (a clock that
+    // went back) after one made since, and sent then.
+    const rows = [
+      ["old", -3 * hour, -3 * hour],
+      ["sent late", -3 * hour, -hour / 6],
+      ["new", -hour / 6, -hour / 6],
+      ["old after new", -3 * hour, -3 * hour],
+    ] as const;
+    for (const [id, made, sent] of rows) {
+      await store.run(
+        `INSERT INTO outbox (message_id, exchange, routing_key, body, created_at, sent_at)
+        VALUES (?, 'x', 'k', ?, ?, ?)`,
+        id,
+        Buffer.from("{}"),
+        at(made),
+        at(sent),
+      );
+    }
+    assert.equal(
+      await prune(store, { retentionMs: hour, tables: ["outbox"] }),
+      1,
+    );
+    assert.deepEqual(
+      (await store.all("SELECT message_id FROM outbox ORDER BY id")).map((
+        row,
+      ) => row.message_id),
+      ["sent late", "new", "old after new"],
+    );
+  });
+});
+
 Deno.test("prune: a retention is a duration", () => {
   assert.equal(parseRetention("7d"), 7 * 86_400_000);
   assert.equal(parseRetention("30m"), 1_800_000);
