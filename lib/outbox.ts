@@ -36,9 +36,16 @@ export class Outbox {
   #committedAdds = 0;
   /** Messages committed by this process, not yet taken: see {@linkcode Outbox.add}. */
   #fresh: OutboxEntry[] = [];
+  /**
+   * The last id of what was there at the start or was since committed and
+   * synced here: past it, a read finds only this process's commits not yet
+   * synced (handed on once they are) or another process's messages.
+   */
+  #knownThrough: number;
 
-  private constructor(store: Store) {
+  private constructor(store: Store, knownThrough: number) {
     this.#store = store;
+    this.#knownThrough = knownThrough;
   }
 
   /** Creates the outbox table in the store if it is not there. */
@@ -75,7 +82,9 @@ export class Outbox {
     // times sent cost an entry for every message, and a table made before
     // kept one. (Its ids are unique by construction; a UNIQUE cost as much.)
     await store.exec("DROP INDEX IF EXISTS outbox_sent_at");
-    return new Outbox(store);
+    // What an earlier run left is read from the file, however far it goes.
+    const last = await store.get("SELECT max(id) AS id FROM outbox");
+    return new Outbox(store, Number(last?.id ?? 0));
   }
 
   /**
@@ -128,6 +137,7 @@ export class Outbox {
    * them (the broker away) the oldest are let go, and read when due.
    */
   #keepFresh(entry: OutboxEntry): void {
+    if (entry.id > this.#knownThrough) this.#knownThrough = entry.id;
     if (this.#fresh.length >= FRESH_MAX) {
       this.#fresh = this.#fresh.slice(FRESH_MAX / 2);
     }
@@ -179,7 +189,10 @@ export class Outbox {
   }
 
   /**
-   * Up to `limit` pending messages after `afterId`, oldest first. In a
+   * Up to `limit` pending messages after `afterId`, oldest first. On
+   * SQLite, a read after an id other than 0 sees only what was in the file
+   * at the start and what this process committed: another process's
+   * messages wait for a read from the first id. In a
    * PostgreSQL database that several instances share, each message is
    * claimed for one relay for a minute (`FOR UPDATE SKIP LOCKED`: relays
    * never wait for each other), so that each is published by one relay;
@@ -188,6 +201,12 @@ export class Outbox {
   async pending(limit: number, afterId = 0): Promise<OutboxEntry[]> {
     const fresh = this.#takeFresh(limit, afterId);
     if (fresh) return fresh;
+    // Read past what is known, the file would give what is being synced
+    // here, and come to memory once it is: a read for nothing. Messages of
+    // other processes are found by the reads from the first id.
+    if (this.commitsInOrder && afterId > 0 && afterId >= this.#knownThrough) {
+      return [];
+    }
     const rows = this.#store.dialect === "postgres"
       ? (await this.#store.all(
         `UPDATE outbox SET claimed_by = ?, claimed_until = ?

@@ -48,7 +48,7 @@ Deno.test("prune: keys and sent messages older than the retention go, nothing el
 
 Deno.test("prune: the outbox is read in order of ids, up to the first message made since the cutoff", async (t) => {
   await withStores(t, async (store) => {
-    const outbox = await Outbox.open(store);
+    await Outbox.open(store);
     const hour = 3_600_000;
     const at = (ms: number) => new Date(Date.now() + ms).toISOString();
     // Made and sent 3 hours ago; made 3 hours ago and sent 10 minutes ago;

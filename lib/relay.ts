@@ -30,6 +30,9 @@ import {
 /** How long a floor of the pending count stands in for a count, in ms. */
 const RECOUNT_MS = 250;
 
+/** How long a relay may go without reading its outbox from the first id, in ms. */
+const RESCAN_MS = 1000;
+
 /** Options of {@linkcode Relay}. */
 export interface RelayOptions {
   /**
@@ -102,6 +105,9 @@ export class Relay {
   /** {@linkcode Outbox.committedAdds} when the count was taken. */
   #addsAtCount = 0;
   #recount: ReturnType<typeof setTimeout> | undefined;
+  /** The last id of a pass that ended without a failure; 0 after one that did not. */
+  #resumeAfter = 0;
+  #scannedAt = -Infinity;
   #publisher: Publisher | undefined;
   #running: Promise<void> | undefined;
   #again = false;
@@ -246,7 +252,17 @@ export class Relay {
         await this.#settleSent(entries);
       });
     };
-    let lastId = 0;
+    // Where this process is the outbox's one writer (SQLite), a pass starts
+    // after what the one before published without a failure: every message
+    // up to there is confirmed. A pass from the first id, at least every
+    // RESCAN_MS, finds what others made pending again (a replay).
+    const now = performance.now();
+    const resume = this.#outbox.commitsInOrder &&
+      now - this.#scannedAt < RESCAN_MS;
+    if (!resume) this.#scannedAt = now;
+    let lastId = resume ? this.#resumeAfter : 0;
+    // Until this pass ends without a failure, the next starts from the first.
+    this.#resumeAfter = 0;
     while (failure === undefined) {
       // Refill when half the window is free: one query per many messages.
       if (inFlight.size > window / 2) {
@@ -316,6 +332,7 @@ export class Relay {
     markConfirmed();
     await writes;
     if (failure !== undefined) throw failure;
+    this.#resumeAfter = lastId;
   }
 
   async #settleSent(entries: OutboxEntry[]): Promise<void> {
