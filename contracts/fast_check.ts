@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { z } from "zod";
 import { Decimal } from "./decimal.ts";
 
 /** Most items on one sale, as the sale's schema says. */
@@ -60,4 +61,22 @@ export function priceOf(value: unknown): Decimal | undefined {
 /** Whether `value` is a plain object (not an array, not null). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Whether a string is of a zod string format (a date-time), by the format's
+ * own pattern when that is all the schema checks: zod's parse around the
+ * same test took four times as long.
+ */
+export function formatTest(
+  schema: z.ZodType<string>,
+): (value: string) => boolean {
+  const zod = (schema as unknown as {
+    _zod: { pattern?: RegExp; def: { checks?: unknown[] } };
+  })._zod;
+  const pattern = zod.pattern;
+  if (pattern && !zod.def.checks?.length) {
+    return (value) => pattern.test(value);
+  }
+  return (value) => schema.safeParse(value).success;
 }

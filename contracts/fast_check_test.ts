@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { decode } from "./codec.ts";
 import { Decimal } from "./decimal.ts";
+import { formatTest } from "./fast_check.ts";
 import { DOTNET_MESSAGE } from "./_fixtures.ts";
 import { fastInvoice, InvoiceCreatedSchema, writeInvoice } from "./invoice.ts";
 import { fastSale, SaleDetailsSchema, writeSale } from "./sale.ts";
@@ -194,4 +195,38 @@ Deno.test("fast checks: accept only what zod accepts, and make the same", () => 
   assert.ok(fastInvoice(invoice) !== undefined);
   assert.ok(salesTaken > 100, `only ${salesTaken} sales took the fast path`);
   assert.ok(invoicesTaken > 50, `only ${invoicesTaken} invoices did`);
+});
+
+Deno.test("fast check: a date-time is tested as zod tests it", () => {
+  const schema = SaleDetailsSchema.shape.Timestamp;
+  const test = formatTest(schema);
+  for (
+    const text of [
+      "2026-12-02T10:00:00Z",
+      "2026-12-02T10:00:00.1234567Z",
+      "2026-12-02T10:00:00+05:45",
+      "2026-12-02T10:00:00",
+      "2026-12-02T10:00",
+      "2024-02-29T00:00:00Z",
+      "2025-02-29T00:00:00Z",
+      "2026-13-01T00:00:00Z",
+      "2026-12-02 10:00:00Z",
+      "2026-12-02T24:00:00Z",
+      "2026-12-02T10:00:00+5:45",
+      "",
+      "2026-12-02T10:00:00Z\n",
+    ]
+  ) {
+    assert.equal(test(text), schema.safeParse(text).success, text);
+  }
+  // By the pattern, not by zod again.
+  const parse = schema.safeParse;
+  schema.safeParse = () => {
+    throw new Error("parsed by zod");
+  };
+  try {
+    assert.equal(formatTest(schema)("2026-12-02T10:00:00Z"), true);
+  } finally {
+    schema.safeParse = parse;
+  }
 });

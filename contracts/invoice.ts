@@ -9,6 +9,7 @@ import { z } from "zod";
 import { decode, encode } from "./codec.ts";
 import type { Decimal } from "./decimal.ts";
 import {
+  formatTest,
   isCode,
   isPositiveInt32,
   isRecord,
@@ -62,7 +63,7 @@ export function decodeInvoice(body: Uint8Array): InvoiceCreated {
   return decode(InvoiceCreatedSchema, body, fastInvoice);
 }
 
-const CreatedAtSchema = InvoiceCreatedSchema.shape.CreatedAt;
+const CreatedAtFormat = formatTest(InvoiceCreatedSchema.shape.CreatedAt);
 
 /** An optional price: absent, or a price; null when it is neither. */
 function optionalPrice(value: unknown): Decimal | undefined | null {
@@ -84,7 +85,7 @@ export function fastInvoice(value: unknown): InvoiceCreated | undefined {
     (TillId !== undefined && !isTillId(TillId)) || !isPositiveInt32(SaleId) ||
     !Array.isArray(Lines) || Lines.length < 1 ||
     typeof Mismatch !== "boolean" || typeof CreatedAt !== "string" ||
-    !CreatedAtSchema.safeParse(CreatedAt).success
+    !CreatedAtFormat(CreatedAt)
   ) return undefined;
   const Subtotal = optionalPrice(value.Subtotal);
   const TaxRate = optionalPrice(value.TaxRate);

@@ -11,6 +11,7 @@ import { decimal, decode, encode } from "./codec.ts";
 import { Decimal } from "./decimal.ts";
 import {
   CONTROL,
+  formatTest,
   isCode,
   isPositiveInt32,
   isRecord,
@@ -120,7 +121,7 @@ export function decodeSale(body: Uint8Array): SaleDetails {
   return decode(SaleDetailsSchema, body, fastSale);
 }
 
-const TimestampSchema = SaleDetailsSchema.shape.Timestamp;
+const TimestampFormat = formatTest(SaleDetailsSchema.shape.Timestamp);
 
 /**
  * The sale zod would make of `value`, by plain checks; undefined when that
@@ -134,7 +135,7 @@ export function fastSale(value: unknown): SaleDetails | undefined {
     (TillId !== undefined && !isTillId(TillId)) || !Array.isArray(Items) ||
     Items.length < 1 || Items.length > MAX_ITEMS ||
     typeof Timestamp !== "string" ||
-    !TimestampSchema.safeParse(Timestamp).success
+    !TimestampFormat(Timestamp)
   ) return undefined;
   const TotalAmount = priceOf(value.TotalAmount);
   if (!TotalAmount) return undefined;

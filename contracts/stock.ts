@@ -10,7 +10,13 @@
 import type { Buffer } from "node:buffer";
 import { z } from "zod";
 import { decode, encode } from "./codec.ts";
-import { isCode, isPositiveInt32, isRecord, isTillId } from "./fast_check.ts";
+import {
+  formatTest,
+  isCode,
+  isPositiveInt32,
+  isRecord,
+  isTillId,
+} from "./fast_check.ts";
 import { code, tillId } from "./sale.ts";
 
 /** The routing key of a low-stock event. */
@@ -113,7 +119,7 @@ export function decodeStockChanged(body: Uint8Array): StockChanged {
 }
 
 const CAUSES: readonly unknown[] = StockCauseSchema.options;
-const AtSchema = StockChangedSchema.shape.At;
+const AtFormat = formatTest(StockChangedSchema.shape.At);
 
 /** A threshold as the schema takes it: null, or a whole 32-bit number of zero or more. */
 function isThreshold(value: unknown): value is number | null {
@@ -133,7 +139,7 @@ export function fastStockChanged(value: unknown): StockChanged | undefined {
     (SaleId !== undefined && !isPositiveInt32(SaleId)) ||
     (TillId !== undefined && !isTillId(TillId)) ||
     (AdjustmentId !== undefined && typeof AdjustmentId !== "string") ||
-    typeof At !== "string" || !AtSchema.safeParse(At).success
+    typeof At !== "string" || !AtFormat(At)
   ) return undefined;
   const levels: StockLevel[] = [];
   for (const level of Levels) {
