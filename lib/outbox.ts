@@ -82,8 +82,11 @@ export class Outbox {
     // times sent cost an entry for every message, and a table made before
     // kept one. (Its ids are unique by construction; a UNIQUE cost as much.)
     await store.exec("DROP INDEX IF EXISTS outbox_sent_at");
-    // What an earlier run left is read from the file, however far it goes.
-    const last = await store.get("SELECT max(id) AS id FROM outbox");
+    // What an earlier run left is read from the file, however far it goes
+    // (where what is known bounds a read at all: SQLite).
+    const last = store.dialect === "sqlite"
+      ? await store.get("SELECT max(id) AS id FROM outbox")
+      : undefined;
     return new Outbox(store, Number(last?.id ?? 0));
   }
 
@@ -139,7 +142,7 @@ export class Outbox {
   #keepFresh(entry: OutboxEntry): void {
     if (entry.id > this.#knownThrough) this.#knownThrough = entry.id;
     if (this.#fresh.length >= FRESH_MAX) {
-      this.#fresh = this.#fresh.slice(FRESH_MAX / 2);
+      this.#fresh.splice(0, FRESH_MAX / 2);
     }
     this.#fresh.push(entry);
   }
@@ -152,18 +155,20 @@ export class Outbox {
    * the outbox is read.
    */
   #takeFresh(limit: number, afterId: number): OutboxEntry[] | undefined {
+    const fresh = this.#fresh;
     let skip = 0;
-    while (skip < this.#fresh.length && this.#fresh[skip].id <= afterId) skip++;
-    if (skip > 0) this.#fresh = this.#fresh.slice(skip);
-    if (afterId === 0 || this.#fresh[0]?.id !== afterId + 1) return undefined;
-    let end = 1;
+    while (skip < fresh.length && fresh[skip].id <= afterId) skip++;
+    if (afterId === 0 || fresh[skip]?.id !== afterId + 1) {
+      fresh.splice(0, skip);
+      return undefined;
+    }
+    let end = skip + 1;
     while (
-      end < Math.min(limit, this.#fresh.length) &&
-      this.#fresh[end].id === this.#fresh[end - 1].id + 1
+      end < Math.min(skip + limit, fresh.length) &&
+      fresh[end].id === fresh[end - 1].id + 1
     ) end++;
-    const taken = this.#fresh.slice(0, end);
-    this.#fresh = this.#fresh.slice(end);
-    return taken;
+    // Those passed over and those taken leave together.
+    return fresh.splice(0, end).slice(skip);
   }
 
   /**

@@ -350,11 +350,13 @@ export class Relay {
   async #releaseBelow(): Promise<void> {
     if (this.#below.size === 0) return;
     const highest = Math.max(...[...this.#below].map((w) => w.limit));
-    if (this.#surelyAbove(highest)) {
-      this.#recountLater();
-      return;
-    }
-    const pending = this.#knownPending() ?? await this.#countPending();
+    const known = this.#knownPending();
+    // A floor above every limit lets no one go; where adds are known too
+    // (SQLite), it stands for a count.
+    const pending = known !== undefined &&
+        (known > highest || this.#outbox.commitsInOrder)
+      ? known
+      : await this.#countPending();
     for (const waiter of this.#below) {
       if (pending > waiter.limit) continue;
       this.#below.delete(waiter);
@@ -369,16 +371,23 @@ export class Relay {
   }
 
   /**
-   * The pending count without counting, where this process is the one that
-   * writes the outbox (SQLite): the last count, less what was marked sent,
-   * plus what was added since. Another process adding to the same file
-   * would make it low for a while, letting a producer run a little ahead;
-   * one marking would make it high until the next count.
+   * What is known of the pending count without counting, while the last
+   * count is recent: a floor (that count, less what this relay marked sent
+   * since; others may mark rows too, as relays that share a PostgreSQL
+   * outbox do, so it is trusted only a while). A count reads every pending
+   * row: after each confirm round it was 6% of the POS's time at full
+   * speed. Where this process is the one that writes the outbox (SQLite),
+   * what it added since is known too, and the floor is the count: another
+   * process adding to the same file would make it low for a while, letting
+   * a producer run a little ahead; one marking would make it high until the
+   * next count.
    */
   #knownPending(): number | undefined {
-    if (!this.#outbox.commitsInOrder) return undefined;
     if (performance.now() - this.#countedAt >= RECOUNT_MS) return undefined;
-    return this.#pendingFloor + this.#outbox.committedAdds - this.#addsAtCount;
+    return this.#pendingFloor +
+      (this.#outbox.commitsInOrder
+        ? this.#outbox.committedAdds - this.#addsAtCount
+        : 0);
   }
 
   /** Counts once the floor is no longer trusted, if no confirm does first. */
@@ -390,17 +399,6 @@ export class Relay {
       // A store that fails now is tried again at the next confirm or count.
       this.#releaseBelow().catch(() => this.#recountLater());
     }, Math.max(0, wait));
-  }
-
-  /**
-   * Whether more than `limit` are pending without counting them. A count
-   * reads every pending row: after each confirm round it was 6% of the
-   * POS's time at full speed. Others may mark rows too (relays that share a
-   * PostgreSQL outbox), so the floor is trusted only a while.
-   */
-  #surelyAbove(limit: number): boolean {
-    return this.#pendingFloor > limit &&
-      performance.now() - this.#countedAt < RECOUNT_MS;
   }
 
   async #countPending(): Promise<number> {

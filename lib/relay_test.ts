@@ -58,6 +58,21 @@ async function outboxWith(count: number): Promise<Outbox> {
   return outbox;
 }
 
+/** Runs `relay` on the fake publisher until `stop` aborts. */
+function start(
+  relay: Relay,
+  publisher: FakePublisher,
+  options: { unroutableMs?: number } = {},
+): { running: Promise<void>; stop: AbortController } {
+  const stop = new AbortController();
+  const running = relay.run({
+    publisher: publisher as unknown as Publisher,
+    signal: stop.signal,
+    ...options,
+  });
+  return { running, stop };
+}
+
 /** Lets the relay's promises run until `done` holds. */
 async function until(done: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 1000 && !await done(); i++) {
@@ -74,11 +89,7 @@ Deno.test("relay: a sliding window, in order, marked sent only when confirmed", 
     window: 16,
     onSent: (entries) => sent.push(...entries.map((entry) => entry.messageId)),
   });
-  const stop = new AbortController();
-  const running = relay.run({
-    publisher: publisher as unknown as Publisher,
-    signal: stop.signal,
-  });
+  const { running, stop } = start(relay, publisher);
   await until(() => publisher.waiting.length === 16);
   assert.equal(await outbox.countPending(), 100, "nothing is sent unconfirmed");
   const drained = relay.drained();
@@ -107,12 +118,7 @@ Deno.test("relay: waiters hear of a confirm and of an unroutable message", async
   const first = relay.sent("m0");
   const second = relay.sent("m1");
   const drained = relay.drained();
-  const stop = new AbortController();
-  const running = relay.run({
-    publisher: publisher as unknown as Publisher,
-    signal: stop.signal,
-    unroutableMs: 10,
-  });
+  const { running, stop } = start(relay, publisher, { unroutableMs: 10 });
   await until(() => publisher.waiting.length === 2);
   publisher.waiting[0].resolve();
   publisher.waiting[1].reject(new UnroutableError("m1 went nowhere"));
@@ -135,11 +141,7 @@ Deno.test("relay: pendingAtMost resolves as confirms come in", async () => {
   const relay = new Relay(outbox, { window: 4 });
   let below = false;
   relay.pendingAtMost(5).then(() => below = true);
-  const stop = new AbortController();
-  const running = relay.run({
-    publisher: publisher as unknown as Publisher,
-    signal: stop.signal,
-  });
+  const { running, stop } = start(relay, publisher);
   while (await outbox.countPending() > 5) {
     assert.equal(below, false);
     await until(() => publisher.waiting.length > 0);
@@ -157,11 +159,7 @@ Deno.test("relay: a producer of the outbox's one writer goes on without a count 
   const counts = mock.method(outbox, "countPending");
   const publisher = new FakePublisher();
   const relay = new Relay(outbox);
-  const stop = new AbortController();
-  const running = relay.run({
-    publisher: publisher as unknown as Publisher,
-    signal: stop.signal,
-  });
+  const { running, stop } = start(relay, publisher);
   const rounds = 50;
   for (let round = 0; round < rounds; round++) {
     await add(outbox, 20, `r${round}-`);
@@ -195,11 +193,7 @@ Deno.test("relay: pendingAtMost counts again when others send the messages", asy
   let below = false;
   await relay.pendingAtMost(20);
   relay.pendingAtMost(5).then(() => below = true);
-  const stop = new AbortController();
-  const running = relay.run({
-    publisher: publisher as unknown as Publisher,
-    signal: stop.signal,
-  });
+  const { running, stop } = start(relay, publisher);
   await until(() => publisher.waiting.length === 1);
   const others = (await outbox.pending(10)).slice(1).map((entry) => entry.id);
   await outbox.markSent(others);
@@ -219,10 +213,7 @@ Deno.test("relay: a failed publish ends the run and leaves the message pending",
   const outbox = await outboxWith(3);
   const publisher = new FakePublisher();
   const relay = new Relay(outbox);
-  const running = relay.run({
-    publisher: publisher as unknown as Publisher,
-    signal: new AbortController().signal,
-  });
+  const { running } = start(relay, publisher);
   await until(() => publisher.waiting.length === 3);
   publisher.waiting[0].resolve();
   publisher.waiting[1].reject(new Error("Channel closed"));
@@ -243,11 +234,7 @@ Deno.test("relay: a message that can never be published is set aside, the rest g
       setAside.push(`${entry.messageId}: ${reason}`),
   });
   const lost = relay.sent("m1");
-  const stop = new AbortController();
-  const running = relay.run({
-    publisher: publisher as unknown as Publisher,
-    signal: stop.signal,
-  });
+  const { running, stop } = start(relay, publisher);
   await until(() => publisher.waiting.length === 3);
   const [first, second, third] = publisher.waiting.splice(0);
   first.resolve();
@@ -286,10 +273,7 @@ Deno.test("relay: a message the broker refuses alone three times is set aside", 
   // The first refusal comes with the whole window in flight; the next
   // three with the message alone.
   for (let run = 1; run <= 4; run++) {
-    const running = relay.run({
-      publisher: publisher as unknown as Publisher,
-      signal: new AbortController().signal,
-    });
+    const { running } = start(relay, publisher);
     await until(() => publisher.waiting.length > 0);
     if (run > 1) {
       assert.equal(publisher.waiting.length, 1, "one at a time once careful");
@@ -324,11 +308,7 @@ Deno.test("relay: a message added while others await their confirms goes out at 
   await add("first");
   const publisher = new FakePublisher();
   const relay = new Relay(outbox);
-  const stop = new AbortController();
-  const running = relay.run({
-    publisher: publisher as unknown as Publisher,
-    signal: stop.signal,
-  });
+  const { running, stop } = start(relay, publisher);
   await until(() => publisher.order.length === 1);
   await add("second");
   // The first is not confirmed yet: the second does not wait for it.

@@ -182,29 +182,20 @@ export class SqliteStore implements Store {
     return this.#db;
   }
 
-  /** An `INSERT … RETURNING <key>`, prepared without its `RETURNING`. */
-  #prepareInsert(sql: string) {
+  /** The statement for `sql`, made once from `text` (`sql` itself unless told). */
+  #prepare(sql: string, text = sql) {
     let statement = this.#statements.get(sql);
     if (!statement) {
-      const plain = sql.replace(/\s+RETURNING\s+\w+\s*$/i, "");
-      if (plain === sql) {
-        throw new TypeError(
-          `Insert "${sql}" does not end in RETURNING <key>`,
-        );
-      }
-      statement = this.#db.prepare(plain);
+      statement = this.#db.prepare(text);
       this.#statements.set(sql, statement);
     }
     return statement;
   }
 
-  #prepare(sql: string) {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+  /** An `INSERT … RETURNING <key>`, prepared without its `RETURNING`. */
+  #prepareInsert(sql: string) {
+    return this.#statements.get(sql) ??
+      this.#prepare(sql, withoutReturning(sql));
   }
 
   readonly #sql: Sql = {
@@ -349,6 +340,19 @@ export class SqliteStore implements Store {
     await this.#wal?.close();
     this.#db.close();
   }
+}
+
+/**
+ * An `INSERT … RETURNING <key>` without its `RETURNING`.
+ *
+ * @throws {TypeError} naming the statement when it does not end so.
+ */
+function withoutReturning(sql: string): string {
+  const plain = sql.replace(/\s+RETURNING\s+\w+\s*$/i, "");
+  if (plain === sql) {
+    throw new TypeError(`Insert "${sql}" does not end in RETURNING <key>`);
+  }
+  return plain;
 }
 
 /** The advisory lock the services take to change their schemas, one at a time. */

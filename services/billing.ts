@@ -229,55 +229,53 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
           }
         }
         // One bump of a store's counter for all its sales in the batch,
-        // numbered in the batch's order: a statement per store, not per sale.
-        for (let from = 0; from < admitted.length;) {
-          const storeId = admitted[from].value.StoreId;
-          let to = from + 1;
-          while (
-            to < admitted.length && admitted[to].value.StoreId === storeId
-          ) {
-            to++;
-          }
+        // in the order of the stores: a statement per store, not per sale.
+        const counts = new Map<string, number>();
+        for (const { value } of admitted) {
+          counts.set(value.StoreId, (counts.get(value.StoreId) ?? 0) + 1);
+        }
+        const next = new Map<string, number>();
+        for (const [storeId, count] of counts) {
           const row = await tx.get(
             `INSERT INTO invoice_sequence (store_id, last) VALUES (?, ?)
           ON CONFLICT (store_id) DO UPDATE SET last = invoice_sequence.last + ?
           RETURNING last`,
             storeId,
-            to - from,
-            to - from,
+            count,
+            count,
           );
-          const first = Number(row?.last) - (to - from) + 1;
-          for (let i = from; i < to; i++) {
-            const delivery = admitted[i];
-            const sale = delivery.value;
-            const seq = first + i - from;
-            const number = `${storeId}-${String(seq).padStart(6, "0")}`;
-            const invoice = makeInvoice(sale, { number, taxRate });
-            const body = encodeInvoice(invoice);
-            await tx.run(
-              `INSERT INTO invoice
+          next.set(storeId, Number(row?.last) - count + 1);
+        }
+        // Numbered in the batch's order.
+        for (const delivery of admitted) {
+          const sale = delivery.value;
+          const seq = next.get(sale.StoreId)!;
+          next.set(sale.StoreId, seq + 1);
+          const number = `${sale.StoreId}-${String(seq).padStart(6, "0")}`;
+          const invoice = makeInvoice(sale, { number, taxRate });
+          const body = encodeInvoice(invoice);
+          await tx.run(
+            `INSERT INTO invoice
           (number, store_id, till_id, seq, sale_id, mismatch, created_at, document)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-              number,
-              storeId,
-              sale.TillId ?? "",
-              seq,
-              sale.SaleId,
-              invoice.Mismatch ? 1 : 0,
-              invoice.CreatedAt,
-              body.toString("utf8"),
-            );
-            await outbox.add(tx, {
-              exchange: SALES_EXCHANGE,
-              routingKey: INVOICE_CREATED,
-              messageId: `invoice:${number}`,
-              body,
-              mandatory: false,
-              headers: trace?.headersOf(delivery),
-            });
-            made.push({ invoice, traceId: traceIdFor(trace, delivery) });
-          }
-          from = to;
+            number,
+            sale.StoreId,
+            sale.TillId ?? "",
+            seq,
+            sale.SaleId,
+            invoice.Mismatch ? 1 : 0,
+            invoice.CreatedAt,
+            body.toString("utf8"),
+          );
+          await outbox.add(tx, {
+            exchange: SALES_EXCHANGE,
+            routingKey: INVOICE_CREATED,
+            messageId: `invoice:${number}`,
+            body,
+            mandatory: false,
+            headers: trace?.headersOf(delivery),
+          });
+          made.push({ invoice, traceId: traceIdFor(trace, delivery) });
         }
         // Said once on disk, as the ack that follows: the next batch is
         // handled meanwhile. A failing sync is the consumer's to say.
