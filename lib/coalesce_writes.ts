@@ -6,14 +6,25 @@
  *
  * @module
  */
-import type { ChannelModel } from "amqplib";
+import type { Channel, ChannelModel } from "amqplib";
 
-/** What this module reaches inside amqplib (pinned in deno.json). */
-interface Internals {
-  connection?: {
-    stream?: { cork?(): void; uncork?(): void };
-    muxer?: { _readIncoming?(): void };
+/** The connection underneath, as amqplib 2.x makes it (pinned in deno.json). */
+interface Connection {
+  stream?: { cork?(): void; uncork?(): void };
+  muxer?: {
+    _readIncoming?(): void;
+    newStreams?: unknown[];
+    blocked?: boolean;
   };
+  /** Each channel's queue of frames, by channel number. */
+  channels?: ({ buffer?: { readableLength?: number } } | undefined)[];
+}
+
+/** What this module reaches inside amqplib. */
+interface Internals {
+  connection?: Connection;
+  /** A channel's number. */
+  ch?: number;
 }
 
 /**
@@ -35,5 +46,30 @@ export function coalesceWrites(model: ChannelModel): boolean {
       stream.uncork!();
     }
   };
+  return true;
+}
+
+/**
+ * Writes the frames a channel has queued now, not at the multiplexer's next
+ * round: amqplib hears of them a tick later and writes them at a
+ * `setImmediate`, after everything else the turn does. A POS that rang up
+ * the next sales in the same turn held each publish back by their commits
+ * (0.8 ms at the median at 1,000 sales/s, 2.8 at p99). The multiplexer's
+ * own round does the writing, with its fairness and backpressure.
+ *
+ * @returns whether the channel is one it knows how to reach into.
+ */
+export function writeNow(channel: Channel): boolean {
+  const { connection, ch } = channel as unknown as Internals;
+  const muxer = connection?.muxer;
+  const buffer = ch === undefined
+    ? undefined
+    : connection?.channels?.[ch]?.buffer;
+  if (!muxer?._readIncoming || !muxer.newStreams || !buffer) return false;
+  if (muxer.blocked || !buffer.readableLength) return true;
+  // Listed twice, when its own turn comes: a stream that reads empty is
+  // dropped from the round.
+  muxer.newStreams.push(buffer);
+  muxer._readIncoming();
   return true;
 }

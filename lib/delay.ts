@@ -11,6 +11,12 @@ export interface DelayOptions {
   /** Ends the wait early. */
   signal?: AbortSignal;
   /**
+   * Ends the wait early when it settles: a wake-up, without an
+   * AbortController to cancel the timer (whose abort makes a DOMException,
+   * stack and all, for every wait cut short).
+   */
+  until?: Promise<unknown>;
+  /**
    * Whether the timer keeps the process alive.
    *
    * @default {true}
@@ -20,7 +26,7 @@ export interface DelayOptions {
 
 /** Resolves after `ms` milliseconds, or as soon as `options.signal` aborts. */
 export function delay(ms: number, options: DelayOptions = {}): Promise<void> {
-  const { signal, persistent = true } = options;
+  const { signal, until, persistent = true } = options;
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const done = () => {
@@ -31,5 +37,6 @@ export function delay(ms: number, options: DelayOptions = {}): Promise<void> {
     const timer = setTimeout(done, ms);
     if (!persistent) Deno.unrefTimer(timer);
     signal?.addEventListener("abort", done, { once: true });
+    until?.then(done, done);
   });
 }

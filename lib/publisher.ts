@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { writeNow } from "./coalesce_writes.ts";
 import type { Buffer } from "node:buffer";
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
 import {
@@ -125,6 +126,15 @@ export class Publisher {
   /** The channel, to declare topology on. */
   get channel(): ConfirmChannel {
     return this.#channel;
+  }
+
+  /**
+   * Writes what was just published to the socket now, rather than once
+   * the rest of this turn's work is done: for a relay whose publishes
+   * someone waits for.
+   */
+  flush(): void {
+    writeNow(this.#channel);
   }
 
   /**

@@ -193,12 +193,7 @@ export class Relay {
         // Stopped during the flush: the listener below would never fire.
         if (signal.aborted) break;
         // Woken by an add, the idle timer is cancelled rather than left behind.
-        const idle = new AbortController();
-        const stop = () => idle.abort();
-        signal.addEventListener("abort", stop, { once: true });
-        await Promise.race([added, delay(wait, { signal: idle.signal })]);
-        idle.abort();
-        signal.removeEventListener("abort", stop);
+        await delay(wait, { signal, until: added });
       }
     } finally {
       if (this.#publisher === publisher) this.#publisher = undefined;
@@ -327,6 +322,8 @@ export class Relay {
         ).finally(() => inFlight.delete(sent));
         inFlight.add(sent);
       }
+      // Out before whatever else this turn does (the next sale rung up).
+      publisher.flush();
     }
     await Promise.all(inFlight);
     markConfirmed();

@@ -19,6 +19,13 @@ class FakePublisher {
   inFlight = 0;
   maxInFlight = 0;
 
+  /** Publishes written out by {@linkcode FakePublisher.flush}, in order. */
+  readonly flushed: number[] = [];
+
+  flush(): void {
+    this.flushed.push(this.order.length);
+  }
+
   publish(message: Outgoing): Promise<void> {
     this.order.push(message.messageId);
     this.inFlight++;
@@ -92,6 +99,8 @@ Deno.test("relay: a sliding window, in order, marked sent only when confirmed", 
   const { running, stop } = start(relay, publisher);
   await until(() => publisher.waiting.length === 16);
   assert.equal(await outbox.countPending(), 100, "nothing is sent unconfirmed");
+  // Each read's publishes are written out as soon as they are made.
+  assert.deepEqual(publisher.flushed, [16]);
   const drained = relay.drained();
   while (await outbox.countPending() > 0) {
     publisher.confirmAll();
