@@ -510,7 +510,7 @@ async function ringAndSend(
   },
 ): Promise<void> {
   const { count, rate } = options;
-  const started = performance.now();
+  let started = performance.now();
   if (rate === undefined) {
     // In chunks, a few ahead of the relay: it sends the first while the
     // next are rung up, and memory stays flat however many there are.
@@ -523,6 +523,10 @@ async function ringAndSend(
       await sender.pendingAtMost(4 * RING_CHUNK);
     }
   } else {
+    // The pace is the broker's: it starts once the broker answers (soon),
+    // not with the first sales held while the connection opens.
+    await readySoon(sender);
+    started = performance.now();
     // Made as they fall due, not all at first: memory stays flat however
     // many; the ones due at once (the till fell behind) go in one commit.
     for (let i = 0; i < count;) {
@@ -543,6 +547,11 @@ async function ringAndSend(
   );
 }
 
+/** Waits for the sender to be ready, for 2 s at most: it may be away for long. */
+async function readySoon(sender: Sender): Promise<void> {
+  await delay(2000, { until: sender.ready });
+}
+
 async function interactive(till: Till, sender: Sender): Promise<void> {
   const encoder = new TextEncoder();
   const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
@@ -559,12 +568,7 @@ async function interactive(till: Till, sender: Sender): Promise<void> {
   });
   // The ready line first, when the broker answers soon; selling works
   // without it all the same.
-  const wait = new AbortController();
-  await Promise.race([
-    sender.ready,
-    delay(2000, { signal: wait.signal }).catch(() => {}),
-  ]);
-  wait.abort();
+  await readySoon(sender);
   await prompt();
   try {
     for await (const key of keys()) {
