@@ -510,7 +510,10 @@ async function ringAndSend(
   },
 ): Promise<void> {
   const { count, rate } = options;
-  let started = performance.now();
+  // Rung up once the broker answers (soon): the sales are not held in the
+  // outbox while the connection opens, the first of them timed from then.
+  await readySoon(sender);
+  const started = performance.now();
   if (rate === undefined) {
     // In chunks, a few ahead of the relay: it sends the first while the
     // next are rung up, and memory stays flat however many there are.
@@ -523,10 +526,6 @@ async function ringAndSend(
       await sender.pendingAtMost(4 * RING_CHUNK);
     }
   } else {
-    // The pace is the broker's: it starts once the broker answers (soon),
-    // not with the first sales held while the connection opens.
-    await readySoon(sender);
-    started = performance.now();
     // Made as they fall due, not all at first: memory stays flat however
     // many; the ones due at once (the till fell behind) go in one commit.
     for (let i = 0; i < count;) {
