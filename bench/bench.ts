@@ -340,8 +340,9 @@ async function startConsumers(
 
 /**
  * Runs the POS for `count` sales and times each from the moment it was rung
- * up (its Timestamp, just before publishing) to its commit line in the later
- * of Billing and Inventory.
+ * up (its Timestamp, just before publishing) to the later of its commits in
+ * Billing and Inventory: the time its commit line says, where the lines are
+ * JSON, or the line's arrival here.
  */
 async function runPipeline(
   sandbox: Sandbox,
