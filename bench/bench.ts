@@ -116,6 +116,8 @@ class Timed {
    */
   readonly committedAt = new Map<number, number>();
   readyAt: number | undefined;
+  /** Whether its lines are JSON, each commit's with its time. */
+  readonly stamped: boolean;
   /** The service process's peak RSS. */
   peakRssKiB = 0;
   /** The sum of the peaks of the processes a user runs for it. */
@@ -140,6 +142,7 @@ class Timed {
       viaTask = false,
       jsonLines = false,
     } = options;
+    this.stamped = jsonLines;
     const env = jsonLines
       ? { ...sandbox.env, LOG_FORMAT: "json" }
       : sandbox.env;
@@ -158,7 +161,7 @@ class Timed {
       stderr: "inherit",
     }).spawn();
     this.#poll = setInterval(() => this.#sampleRss(), sampleMs);
-    this.#done = this.#read(jsonLines);
+    this.#done = this.#read();
   }
 
   /**
@@ -202,7 +205,7 @@ class Timed {
     }
   }
 
-  async #read(stamped: boolean): Promise<void> {
+  async #read(): Promise<void> {
     let rest = "";
     for await (
       const text of this.#child.stdout.pipeThrough(new TextDecoderStream())
@@ -210,7 +213,7 @@ class Timed {
       // Lines that carry their own time are read 50 times a second, once
       // the service is up, not as each is written: a wake-up for every
       // batch took the cores from the services it timed.
-      if (stamped && this.readyAt !== undefined) await delay(20);
+      if (this.stamped && this.readyAt !== undefined) await delay(20);
       const now = performance.now();
       const chunk = rest + text;
       const end = chunk.lastIndexOf("\n") + 1;
@@ -373,7 +376,7 @@ async function runPipeline(
   );
   // Timed at the commit where the consumers say when (JSON lines), as the
   // hand-written version is; at the line's arrival here otherwise.
-  const stamped = consumers.every((consumer) => consumer.committedAt.size > 0);
+  const stamped = consumers.every((consumer) => consumer.stamped);
   const latencies: number[] = [];
   let first = Infinity;
   let last = 0;
@@ -1143,9 +1146,10 @@ async function main(): Promise<number> {
     // Consumers' peaks are read when they stop: no sampling during runs.
     // Started as a user starts them: deno task, the launcher, the service.
     // The paced runs are timed at the commits, which JSON lines tell.
-    const paced = await startConsumers(sandbox, AS_USER_TIMED);
-    const { readyMs } = paced;
-    const consumers = paced.consumers;
+    const { consumers, readyMs } = await startConsumers(
+      sandbox,
+      AS_USER_TIMED,
+    );
 
     let posRss = probe.peakRssKiB;
     const loadRuns: PipelineRun[] = [];
@@ -1206,9 +1210,7 @@ async function main(): Promise<number> {
     for (const consumer of fast) await consumer.stop();
     // Each service's peak over both of its runs.
     const [billing, inventory] = [0, 1].map((i) =>
-      [consumers[i], fast[i]].reduce((a, b) =>
-        b.peakRssKiB > a.peakRssKiB ? b : a
-      )
+      fast[i].peakRssKiB > consumers[i].peakRssKiB ? fast[i] : consumers[i]
     );
 
     // The baselines carry a sale of the same shape the POS sends.

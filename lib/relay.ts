@@ -190,9 +190,8 @@ export class Relay {
             throw error;
           }
         }
-        // Stopped during the flush: the listener below would never fire.
-        if (signal.aborted) break;
-        // Woken by an add, the idle timer is cancelled rather than left behind.
+        // Woken by an add, the idle timer is cancelled rather than left
+        // behind; stopped during the flush, it does not start.
         await delay(wait, { signal, until: added });
       }
     } finally {
