@@ -912,6 +912,8 @@ interface BenchResult {
   baselines: {
     raw: BaselineResult;
     hand: BaselineResult;
+    /** The hand-written version with zod loaded and unused: for its memory. */
+    handWithZod: BaselineResult;
     article: BaselineResult;
   };
   ratios: {
@@ -928,7 +930,14 @@ interface BenchResult {
   /** Each target: what the pipeline measured, and the hand-written version where it compares. */
   targets: Record<
     string,
-    { value: number; target: string; met: boolean; hand?: number }
+    {
+      value: number;
+      target: string;
+      met: boolean;
+      hand?: number;
+      /** The hand-written version's with zod loaded, for memory. */
+      handWithZod?: number;
+    }
   >;
   scaleOut?: ScaleRun[];
 }
@@ -989,14 +998,15 @@ function table(result: BenchResult): string {
     } | | | |`,
   ];
   const handPeaks = result.baselines.hand.peakRssMiB ?? {};
+  const zodPeaks = result.baselines.handWithZod.peakRssMiB ?? {};
   const services = [
     "",
-    "| Service | Peak RSS MiB | With its deno task, MiB | Hand-written, MiB | Ready ms |",
-    "| --- | ---: | ---: | ---: | ---: |",
+    "| Service | Peak RSS MiB | With its deno task, MiB | Hand-written, MiB | Hand-written with zod, MiB | Ready ms |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
     ...Object.entries(result.services).map(([name, s]) =>
       `| ${name} | ${s.peakRssMiB} | ${s.chainPeakRssMiB ?? ""} | ${
         handPeaks[name] ?? ""
-      } | ${s.readyMs} |`
+      } | ${zodPeaks[name] ?? ""} | ${s.readyMs} |`
     ),
   ];
   const pairs = [
@@ -1012,9 +1022,9 @@ function table(result: BenchResult): string {
     "| Target | Measured | Hand-written | Met |",
     "| --- | ---: | ---: | :---: |",
     ...Object.entries(result.targets).map(([name, t]) =>
-      `| ${name} (${t.target}) | ${t.value} | ${t.hand ?? ""} | ${
-        t.met ? "yes" : "no"
-      } |`
+      `| ${name} (${t.target}) | ${t.value} | ${t.hand ?? ""}${
+        t.handWithZod === undefined ? "" : ` (with zod: ${t.handWithZod})`
+      } | ${t.met ? "yes" : "no"} |`
     ),
   ];
   return [
@@ -1205,6 +1215,15 @@ async function main(): Promise<number> {
       const hand = await handBaseline(sandbox.url, { sales });
       pairs.push({ full, hand, ratio: full.run.perSecond / hand.perSecond });
     }
+    // The plain version's memory with only zod added: what the services'
+    // validator costs by itself, beside the memory target.
+    console.error(
+      `The hand-written version with zod loaded, ${sales} sales ...`,
+    );
+    const handWithZod = await handBaseline(sandbox.url, {
+      sales,
+      loadZod: true,
+    });
     const ratios = pairs.map((pair) => pair.ratio);
     const { full, hand } = pairs[ratios.indexOf(median(ratios))];
     for (const consumer of fast) await consumer.stop();
@@ -1277,7 +1296,7 @@ async function main(): Promise<number> {
         hand: Math.round(pair.hand.perSecond),
         ratio: ratio(pair.full.run.perSecond, pair.hand.perSecond),
       })),
-      baselines: { raw, hand, article },
+      baselines: { raw, hand, handWithZod, article },
       ratios: {
         pipelineToRaw: ratio(full.run.perSecond, raw.perSecond),
         pipelineToHand: toHand,
@@ -1307,6 +1326,9 @@ async function main(): Promise<number> {
           target: "<= 80",
           met: Object.values(services).every((s) => s.peakRssMiB <= 80),
           hand: Math.max(...Object.values(hand.peakRssMiB ?? {})),
+          handWithZod: Math.max(
+            ...Object.values(handWithZod.peakRssMiB ?? {}),
+          ),
         },
         "peak RSS of deno task and its service together, MiB": {
           value: Math.max(
@@ -1362,6 +1384,10 @@ async function main(): Promise<number> {
           t.met ? "met    " : "NOT MET"
         }  ${name}: ${t.value} (target ${t.target}${
           t.hand === undefined ? "" : `; hand-written: ${t.hand}`
+        }${
+          t.handWithZod === undefined
+            ? ""
+            : `, with zod loaded: ${t.handWithZod}`
         })`
       ),
     ].join("\n"),

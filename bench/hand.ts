@@ -20,6 +20,9 @@
  * a rate, the POS rings each sale up as it falls due, and each consumer
  * prints, before `done`, `latency {saleId: ms}`: from rung up to its commit.
  *
+ * With `HAND_LOAD_ZOD=1` each process also loads zod, and uses none of it:
+ * what the validator the services must use costs in memory by itself.
+ *
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -28,6 +31,7 @@ import { DatabaseSync } from "node:sqlite";
 import { connect, type ConsumeMessage } from "amqplib";
 
 const [role, url, dir, countText, rateText] = Deno.args;
+if (Deno.env.get("HAND_LOAD_ZOD") === "1") await import("zod");
 const count = Number(countText);
 /** Sales a second for a paced POS: each rung up as it falls due. */
 const rate = rateText === undefined ? undefined : Number(rateText);

@@ -175,9 +175,10 @@ function handProcess(
   role: string,
   url: string,
   dir: string,
-  options: { sales: number; rate?: number },
+  options: { sales: number; rate?: number; loadZod?: boolean },
 ) {
   const child = new Deno.Command(Deno.execPath(), {
+    env: options.loadZod ? { HAND_LOAD_ZOD: "1" } : {},
     args: [
       "run",
       "-A",
@@ -244,6 +245,13 @@ export async function handBaseline(
     sales: number;
     /** Sales a second, rung up as they fall due; as fast as it goes without. */
     rate?: number;
+    /**
+     * Whether each process loads zod too, unused: the memory of the plain
+     * version with the validator the services are built on.
+     *
+     * @default {false}
+     */
+    loadZod?: boolean;
   },
 ): Promise<BaselineResult> {
   const { sales } = options;
