@@ -8,6 +8,9 @@
  * - publish-to-commit latency (p50, p95, p99) at fixed offered loads and at
  *   full speed;
  * - each service's peak RSS and its time from process start to ready;
+ * - the same durable work written by hand (bench/hand.ts), at full speed in
+ *   turns with the pipeline and at 1,000/s, and once more with zod loaded
+ *   for its memory;
  * - raw amqplib with the same durability, and the article's
  *   connection-per-sale pattern, and the pipeline's ratio to each.
  *
