@@ -27,7 +27,7 @@ import { parseArgs } from "node:util";
 import { delay } from "../lib/delay.ts";
 import { DEMO_CATALOG, parseCatalog } from "../contracts/catalog.ts";
 import { Decimal } from "../contracts/decimal.ts";
-import { encodeSale } from "../contracts/sale.ts";
+import { DEFAULT_STORE, encodeSale } from "../contracts/sale.ts";
 import { connectBroker } from "../lib/connection.ts";
 import { readEnv, resolveConfig } from "../lib/config.ts";
 import { ensureBroker } from "../lib/ensure_broker.ts";
@@ -328,6 +328,45 @@ interface PipelineRun {
   latency: Latency;
 }
 
+/**
+ * Stocks every SKU of the demo catalog deep in the store the POS sells
+ * from, as a shop opens with goods on its shelves: from empty, each fresh
+ * Inventory wrote a line per SKU as it went below zero, amid the results.
+ */
+async function stockUp(sandbox: Sandbox): Promise<void> {
+  const catalog = parseCatalog(
+    await Deno.readTextFile(DEMO_CATALOG),
+    "catalog.csv",
+  );
+  const file = join(sandbox.dataDir, "opening_stock.csv");
+  const rows = [...catalog.products.values()].map((product) =>
+    `${DEFAULT_STORE},${product.sku},1000000000`
+  );
+  await Deno.writeTextFile(
+    file,
+    ["store,sku,quantity", ...rows, ""].join("\n"),
+  );
+  const { args, env } = invocation("inventory", sandbox.env, [
+    "stock",
+    "load",
+    file,
+  ]);
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args,
+    env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) {
+    throw new Error(
+      `Loading the opening stock failed: ${
+        new TextDecoder().decode(stderr).trim()
+      }`,
+    );
+  }
+}
+
 /** Billing and Inventory, ready and warmed up (`warmUp` sales, not counted). */
 async function startConsumers(
   sandbox: Sandbox,
@@ -594,6 +633,7 @@ async function scaleRun(
           ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
         },
       };
+      await stockUp(sandbox);
       const consumers = Array.from(
         { length: config.instances },
         () => [
@@ -689,6 +729,7 @@ async function soakRun(minutes: number, rate: number): Promise<SoakResult> {
   let result: SoakResult | undefined;
   await withSandbox(async (base) => {
     const sandbox = { ...base, env: { ...base.env, RETENTION: retention } };
+    await stockUp(sandbox);
     const consumers = {
       billing: new Timed("billing", sandbox, AS_USER),
       inventory: new Timed("inventory", sandbox, AS_USER),
@@ -797,6 +838,7 @@ async function profileRun(
   const dir = await Deno.makeTempDir({ prefix: "shop-bench-profile-" });
   const result: Record<string, ProfiledProcess> = {};
   await withSandbox(async (sandbox) => {
+    await stockUp(sandbox);
     const dirs = {
       pos: join(dir, "pos"),
       billing: join(dir, "billing"),
@@ -1149,6 +1191,7 @@ async function main(): Promise<number> {
 
   let result: BenchResult | undefined;
   await withSandbox(async (sandbox) => {
+    await stockUp(sandbox);
     // Readiness: each service from process start to its first word of ready.
     const posStart = performance.now();
     const probe = new Timed("pos", sandbox, {
