@@ -12,8 +12,7 @@ import { Decimal } from "./decimal.ts";
 import { describeIssue } from "./issue_words.ts";
 import { code } from "./sale.ts";
 
-/** The shipped demo catalog: a small grocery in Kathmandu, in rupees. */
-export const DEMO_CATALOG = new URL("./catalog.csv", import.meta.url);
+export { DEMO_CATALOG } from "./names.ts";
 
 /** One product. */
 export const ProductSchema = z.object({

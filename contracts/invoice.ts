@@ -18,8 +18,7 @@ import {
 } from "./fast_check.ts";
 import { code, price, tillId } from "./sale.ts";
 
-/** The routing key of a new invoice. */
-export const INVOICE_CREATED = "invoice.created";
+export { INVOICE_CREATED } from "./names.ts";
 
 /** One line of an invoice; prices are absent for a sale that carried none. */
 export const InvoiceLineSchema = z.object({

@@ -21,27 +21,16 @@ import {
   priceOf,
 } from "./fast_check.ts";
 
-/** The durable topic exchange every sale is published to. */
-export const SALES_EXCHANGE = "sales_exchange";
-/** The routing key of a new sale. */
-export const SALE_CREATED = "sale.created";
-/** The article's Billing queue; the .NET Billing service consumes it too. */
-export const BILLING_QUEUE = "billing_queue";
-/** The article's Inventory queue; the .NET Inventory service consumes it too. */
-export const INVENTORY_QUEUE = "inventory_queue";
-/** Inventory's commands (`inventory.stock.adjust`), apart from the sales. */
-export const INVENTORY_COMMAND_QUEUE = "inventory_command_queue";
-/** The back office's queue: every event it shows. */
-export const OFFICE_QUEUE = "office_queue";
-/** The queues the services consume, each with its error queue. */
-export const CONSUMER_QUEUES: readonly string[] = [
+export {
   BILLING_QUEUE,
-  INVENTORY_QUEUE,
+  CONSUMER_QUEUES,
+  DEFAULT_STORE,
   INVENTORY_COMMAND_QUEUE,
+  INVENTORY_QUEUE,
   OFFICE_QUEUE,
-];
-/** The demo shop's store, where a command names none. */
-export const DEFAULT_STORE = "NEPAL-01";
+  SALE_CREATED,
+  SALES_EXCHANGE,
+} from "./names.ts";
 
 /**
  * Longest store id or SKU accepted, in UTF-8 bytes: room for real codes, and

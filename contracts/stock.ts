@@ -19,8 +19,7 @@ import {
 } from "./fast_check.ts";
 import { code, tillId } from "./sale.ts";
 
-/** The routing key of a low-stock event. */
-export const STOCK_LOW = "inventory.stock.low";
+export { STOCK_ADJUST, STOCK_CHANGED, STOCK_LOW } from "./names.ts";
 
 /** A stock level that crossed below its threshold. */
 export const StockLowSchema = z.object({
@@ -59,9 +58,6 @@ export function decodeStockLow(body: Uint8Array): StockLow {
 export function encodeStockLow(event: StockLow): Buffer {
   return encode(StockLowSchema, event);
 }
-
-/** The routing key of new stock levels. */
-export const STOCK_CHANGED = "inventory.stock.changed";
 
 /** What changed a stock: a sale, a delivery (add) or a count (set). */
 export const StockCauseSchema = z.enum(["sale", "delivery", "count"]);
@@ -174,9 +170,6 @@ export function fastStockChanged(value: unknown): StockChanged | undefined {
 export function encodeStockChanged(event: StockChanged): Buffer {
   return encode(StockChangedSchema, event, { fast: fastStockChanged });
 }
-
-/** The routing key of a command to change a stock. */
-export const STOCK_ADJUST = "inventory.stock.adjust";
 
 /** The largest count a command may set, either way. */
 const MAX_COUNT = 2 ** 31 - 1;

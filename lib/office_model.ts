@@ -29,16 +29,11 @@ import {
   type StockLow,
   type StoreStockLevel,
 } from "../contracts/stock.ts";
+import { OFFICE_EVENTS } from "../contracts/names.ts";
 import { type Delivery, delivery } from "./inbox.ts";
 import { schema, type Sql, type Store } from "./store.ts";
 
-/** The events the office shows, by routing key. */
-export const OFFICE_EVENTS: readonly string[] = [
-  SALE_CREATED,
-  INVOICE_CREATED,
-  STOCK_LOW,
-  STOCK_CHANGED,
-];
+export { OFFICE_EVENTS };
 
 /** An event the office consumes, read. */
 export type OfficeEvent =

@@ -8,26 +8,8 @@
 import { UsageError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
 import { printable } from "./printable.ts";
-import type { Command, CommandLine } from "./program.ts";
+import type { CommandLine } from "./program.ts";
 import { openStore } from "./store.ts";
-
-/** The `outbox` command of service `name`, for its program declaration. */
-export function outboxCommandOf(name: string): Command {
-  return {
-    settings: ["dataDir", "databaseUrl"],
-    options: { id: { type: "string" } },
-    help: `
-The outbox of ${name}: what its relay set aside as impossible to publish.
-
-Usage:
-  deno task ${name} -- outbox [list]        what was set aside, and why
-  deno task ${name} -- outbox replay        pending again (a running
-                                            service sends it)
-
-Options:
-  --id <m>           only the message with this id`,
-  };
-}
 
 /**
  * Runs `<name> outbox [list|replay] [--id <m>]`, as parsed, on the

@@ -1,8 +1,9 @@
 /**
  * A program's command line: what it takes (its own flags, the settings it
- * reads, the environment variables and files it needs), declared once next
- * to its code. The program parses its arguments with it, and the launcher
- * derives the program's permissions from the same declaration.
+ * reads, the environment variables and files it needs), declared once: a
+ * tool's in its own file, a service's in `lib/programs/`, apart from its
+ * code. The program parses its arguments with it, and the launcher derives
+ * the program's permissions from the same declaration.
  *
  * @module
  */

@@ -24,19 +24,6 @@ import type { Store } from "./store.ts";
 import { onShutdown } from "./shutdown.ts";
 import { bindingKeys, declareQueue, type QueueTopology } from "./topology.ts";
 
-/** The settings a consuming service reads, for its program declaration. */
-export const CONSUMER_SETTINGS: readonly (keyof Config)[] = [
-  "url",
-  "dataDir",
-  "databaseUrl",
-  "prefetch",
-  "maxMessageBytes",
-  "queueType",
-  "httpPort",
-  "httpHost",
-  "retentionMs",
-];
-
 /**
  * A queue a service consumes: its topology, how a body is read, and how a
  * batch of deliveries is committed.

@@ -33,68 +33,19 @@ import { jsonArrayLines, mapEach, writeLines } from "../lib/output.ts";
 import { printable } from "../lib/printable.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
 import { Monitor } from "../lib/monitor.ts";
-import { outboxCommand, outboxCommandOf } from "../lib/outbox_command.ts";
+import { outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox } from "../lib/outbox.ts";
-import { parseCommandLine, type Program } from "../lib/program.ts";
-import { CONSUMER_SETTINGS, runConsumer } from "../lib/run_consumer.ts";
+import { parseCommandLine } from "../lib/program.ts";
+import { program } from "../lib/programs/billing.ts";
+import { runConsumer } from "../lib/run_consumer.ts";
 import { openStore, schema, type Store } from "../lib/store.ts";
 import { type TraceBatch, traceIdFor } from "../lib/trace_batch.ts";
 
-const NAME = "billing";
+const NAME = program.name;
 const QUEUE = BILLING_QUEUE;
 
-/** Billing's command line, and what it may read: its folder and TAX_RATE. */
-export const program: Program = {
-  name: NAME,
-  script: "services/billing.ts",
-  settings: CONSUMER_SETTINGS,
-  env: ["TAX_RATE"],
-  service: true,
-  keepsData: true,
-  options: { "tax-rate": { type: "string" } },
-  help: `
-Billing: makes an invoice for every sale on "${QUEUE}" and publishes
-"${INVOICE_CREATED}".
-
-Usage:
-  deno task billing [-- options]            consume sales
-  deno task invoices [-- options]           print the stored invoices (--help)
-  deno task billing -- outbox [list|replay] what the relay set aside (--help)
-
-Options:
-  --tax-rate <r>     TAX_RATE  tax on each sale's total, e.g. 0.13; default none`,
-  commands: {
-    invoices: {
-      settings: ["dataDir", "databaseUrl"],
-      options: {
-        json: { type: "boolean" },
-        sale: { type: "string" },
-        store: { type: "string" },
-        till: { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-        limit: { type: "string" },
-      },
-      help: `
-Invoices: what Billing stored, in store and number order.
-
-Usage:
-  deno task invoices [-- options]           one line per invoice
-  deno task invoices -- --sale <id>         one invoice, readably
-  deno task invoices -- --json              JSON, for machines
-
-Options:
-  --sale <id>        only this sale's invoice (one per till that made it)
-  --store <s>        only this store's
-  --till <t>         only this till's
-  --from <time>      made at or after, e.g. 2026-11-27
-  --to <time>        made before
-  --limit <n>        at most n
-  --json             a JSON array of invoices, as on the wire (PascalCase)`,
-    },
-    outbox: outboxCommandOf(NAME),
-  },
-};
+/** Billing's command line, declared in `lib/programs/billing.ts`. */
+export { program };
 
 const INVOICE_TABLE = `CREATE TABLE IF NOT EXISTS invoice (
   number TEXT PRIMARY KEY,

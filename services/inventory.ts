@@ -47,12 +47,13 @@ import { jsonArrayLines, mapEach, writeLines } from "../lib/output.ts";
 import { printable } from "../lib/printable.ts";
 import type { LogLine } from "../lib/log.ts";
 import { Monitor } from "../lib/monitor.ts";
-import { outboxCommand, outboxCommandOf } from "../lib/outbox_command.ts";
+import { outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox } from "../lib/outbox.ts";
-import { parseCommandLine, type Program } from "../lib/program.ts";
+import { parseCommandLine } from "../lib/program.ts";
+import { program } from "../lib/programs/inventory.ts";
 import { readInput } from "../lib/read_input.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
-import { CONSUMER_SETTINGS, runConsumer } from "../lib/run_consumer.ts";
+import { runConsumer } from "../lib/run_consumer.ts";
 import {
   openStore,
   type Row,
@@ -63,57 +64,11 @@ import {
 } from "../lib/store.ts";
 import { type TraceBatch, traceIdFor } from "../lib/trace_batch.ts";
 
-const NAME = "inventory";
+const NAME = program.name;
 const QUEUE = INVENTORY_QUEUE;
 
-/** Inventory's command line, and what it may read: its folder and a stock file to load. */
-export const program: Program = {
-  name: NAME,
-  script: "services/inventory.ts",
-  settings: CONSUMER_SETTINGS,
-  service: true,
-  keepsData: true,
-  options: {},
-  help: `
-Inventory: takes every sale on "${QUEUE}" off the stock of its store,
-applies the deliveries and counts sent on "${INVENTORY_COMMAND_QUEUE}"
-("${STOCK_ADJUST}"), publishes "${STOCK_CHANGED}" with the new levels, and
-"${STOCK_LOW}" when a SKU falls below its threshold.
-
-Usage:
-  deno task inventory [-- options]          consume sales
-  deno task stock [-- options]              the stock; load, set, add (--help)
-  deno task inventory -- outbox [list|replay]   what the relay set aside (--help)`,
-  commands: {
-    stock: {
-      settings: ["dataDir", "databaseUrl"],
-      options: {
-        json: { type: "boolean" },
-        store: { type: "string" },
-        threshold: { type: "string" },
-        limit: { type: "string" },
-      },
-      reads: ({ positionals: [, action, file] }) =>
-        action === "load" ? [file] : [],
-      help: `
-Stock: the stock per store and SKU, and changes made by hand.
-
-Usage:
-  deno task stock [-- --json]               print the stock per store and SKU
-  deno task stock -- load <file.csv>        opening stock: store,sku,quantity[,threshold]
-  deno task stock -- set <sku> <qty>        a count: the stock is now <qty>
-  deno task stock -- add <sku> <qty>        a delivery: <qty> more
-
-Options:
-  --store <s>        with set and add: the store; default ${DEFAULT_STORE};
-                     when printing: only this store's
-  --threshold <t>    with set and add: the low-stock threshold of the SKU
-  --limit <n>        when printing: at most n lines
-  --json             when printing: a JSON array, PascalCase as on the wire`,
-    },
-    outbox: outboxCommandOf(NAME),
-  },
-};
+/** Inventory's command line, declared in `lib/programs/inventory.ts`. */
+export { program };
 
 /** A change of stock: a sale's item, a count or a delivery. */
 interface StockChange {

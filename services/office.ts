@@ -27,7 +27,6 @@ import {
   STOCK_CHANGED,
   type StockAdjust,
 } from "../contracts/stock.ts";
-import { joinHostPort } from "../lib/amqp_url.ts";
 import { type Config, readEnv } from "../lib/config.ts";
 import { connectBroker } from "../lib/connection.ts";
 import {
@@ -63,21 +62,18 @@ import {
   stockPage,
   todayPage,
 } from "../lib/office_pages.ts";
-import { outboxCommand, outboxCommandOf } from "../lib/outbox_command.ts";
+import { outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox } from "../lib/outbox.ts";
 import { printable } from "../lib/printable.ts";
-import { parseCommandLine, type Program } from "../lib/program.ts";
+import { parseCommandLine } from "../lib/program.ts";
+import { listenOf, program } from "../lib/programs/office.ts";
 import { Publisher } from "../lib/publisher.ts";
-import { CONSUMER_SETTINGS, runConsumer } from "../lib/run_consumer.ts";
+import { runConsumer } from "../lib/run_consumer.ts";
 import { openStore, type Store } from "../lib/store.ts";
 import { errorQueueOf } from "../lib/topology.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
 
-const NAME = "office";
-
-/** Where the back office listens unless told. */
-export const DEFAULT_PORT = 8000;
-const DEFAULT_HOST = "127.0.0.1";
+const NAME = program.name;
 
 /** The error queues the back office shows. */
 const ERROR_QUEUES = CONSUMER_QUEUES.map(errorQueueOf);
@@ -85,58 +81,8 @@ const ERROR_QUEUES = CONSUMER_QUEUES.map(errorQueueOf);
 /** Messages an error queue's page lists. */
 const LISTED = 50;
 
-/** Where to listen, from `--port`/PORT and `--host`. */
-function listenOf(
-  values: Record<string, unknown>,
-  env: (name: string) => string | undefined,
-): { hostname: string; port: number } {
-  const text = (values.port as string | undefined) ?? env("PORT");
-  return {
-    hostname: (values.host as string | undefined) ?? DEFAULT_HOST,
-    port: text === undefined
-      ? DEFAULT_PORT
-      : wholeNumber("port", text, { max: 65535 }),
-  };
-}
-
-/**
- * The back office's command line, and what it may reach: the broker, its
- * own listen address and its own folder.
- */
-export const program: Program = {
-  name: NAME,
-  script: "services/office.ts",
-  // Its pages, /health and /metrics share one address: no HTTP_PORT.
-  settings: CONSUMER_SETTINGS.filter((key) =>
-    key !== "httpPort" && key !== "httpHost"
-  ),
-  env: ["PORT"],
-  service: true,
-  keepsData: true,
-  options: { port: { type: "string" }, host: { type: "string" } },
-  connects: ({ values }, env) => {
-    try {
-      const { hostname, port } = listenOf(values, env);
-      return [joinHostPort(hostname, port)];
-    } catch {
-      return []; // The office says what is wrong with it.
-    }
-  },
-  help: `
-Office: the back office in a browser. Consumes the shop's events
-(${OFFICE_EVENTS.join(", ")})
-from "${OFFICE_QUEUE}" into its own read model, and serves the Today, Invoices,
-Stock, Error queues and Live pages, /api/summary, /health and /metrics.
-
-Usage:
-  deno task office [-- options]
-  deno task office -- outbox [list|replay]  what the relay set aside (--help)
-
-Options:
-  --port <n>         PORT  where to serve; default ${DEFAULT_PORT}
-  --host <h>         the address to serve on; default ${DEFAULT_HOST}`,
-  commands: { outbox: outboxCommandOf(NAME) },
-};
+/** The back office's command line, declared in `lib/programs/office.ts`. */
+export { program };
 
 /** Today, `2026-11-27`, in UTC as the read model's days are. */
 function today(): string {

@@ -11,14 +11,9 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import type { z } from "zod";
 import { type Basket, parseItems, priceItems } from "../contracts/basket.ts";
-import {
-  type Catalog,
-  DEMO_CATALOG,
-  parseCatalog,
-} from "../contracts/catalog.ts";
+import { type Catalog, parseCatalog } from "../contracts/catalog.ts";
 import {
   code,
   decodeSale,
@@ -49,9 +44,14 @@ import { keys } from "../lib/keys.ts";
 import { runMain } from "../lib/main.ts";
 import type { Log } from "../lib/log.ts";
 import { Monitor } from "../lib/monitor.ts";
-import { outboxCommand, outboxCommandOf } from "../lib/outbox_command.ts";
+import { outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox, type OutboxEntry } from "../lib/outbox.ts";
-import { parseCommandLine, type Program } from "../lib/program.ts";
+import { parseCommandLine } from "../lib/program.ts";
+import {
+  catalogPath,
+  DEFAULT_TIMEOUT_S,
+  program,
+} from "../lib/programs/pos.ts";
 import { readInput } from "../lib/read_input.ts";
 import { Relay, reportSetAside } from "../lib/relay.ts";
 import { runSession } from "../lib/session.ts";
@@ -70,91 +70,16 @@ import {
 } from "../lib/tracing.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
 
-const NAME = "pos";
+const NAME = program.name;
 /** The article's first sale id. */
 const FIRST_SALE_ID = 10000;
 const MAX_SALE_ID = 2_147_483_647;
 const PROMPT = "Press a to add new item and q to cancel/stop: ";
 /** Sales rung up in one transaction when many are made at once. */
 const RING_CHUNK = 500;
-/** Seconds a one-shot POS waits for a broker that does not answer. */
-const DEFAULT_TIMEOUT_S = 30;
 
-/** The POS's command line, and what it may read: its folder, the catalog, a file of sales. */
-export const program: Program = {
-  name: NAME,
-  script: "services/pos.ts",
-  settings: [
-    "url",
-    "dataDir",
-    "databaseUrl",
-    "httpPort",
-    "httpHost",
-    "retentionMs",
-  ],
-  env: ["CATALOG", "TILL_ID"],
-  service: true,
-  keepsData: true,
-  options: {
-    items: { type: "string" },
-    file: { type: "string" },
-    simulate: { type: "boolean" },
-    count: { type: "string" },
-    rate: { type: "string" },
-    store: { type: "string" },
-    till: { type: "string" },
-    catalog: { type: "string" },
-    quiet: { type: "boolean" },
-    timeout: { type: "string" },
-  },
-  reads: ({ values }, env) => [
-    values.file as string | undefined,
-    catalogPath(values, env),
-  ],
-  commands: { outbox: outboxCommandOf(NAME) },
-  help: `
-Point of Sale: prices sales from the catalog and publishes them to
-"${SALES_EXCHANGE}" with "${SALE_CREATED}".
-
-Usage:
-  deno task pos [-- options]                      press a to sell a random
-                                                  basket, q to stop
-  deno task pos -- --items "MILK-1L:2,EGGS-12:1"  one sale
-  deno task pos -- --file sales.csv               many sales: every row is
-  deno task pos -- --file sales.jsonl             checked first; bad rows are
-                                                  reported by line, not sent
-  deno task pos -- --simulate --count N [--rate R]
-                                                  N random sales, R a second
-Each exits once the broker has confirmed every sale it made.
-  deno task pos -- outbox [list|replay]           what the relay set aside
-                                                  (--help)
-
-Options:
-  --items <list>     SKU:quantity, comma-separated
-  --file <path>      CSV (receipt,sku,quantity[,store]: lines of a receipt
-                     are one sale) or JSON Lines ({"Items":[{"Sku","Quantity"}]})
-  --simulate         random baskets from the catalog (with --count)
-  --count <n>        how many; 0 sends what is waiting in the outbox and exits
-  --rate <r>         sales per second; default as fast as confirmed
-  --store <id>       the store's id; default ${DEFAULT_STORE}
-  --till <id>        TILL_ID   this till's id, part of each sale's key, so the
-                     tills of a store never clash; default: made at the
-                     first start (till-1a2b3c4d) and kept in the till's data
-  --catalog <path>   CATALOG   the catalog CSV; default contracts/catalog.csv
-  --timeout <s>      with --items, --file, --count: how long to wait for a
-                     broker that does not answer before exiting (code 75)
-                     with the sales kept for the next start; default ${DEFAULT_TIMEOUT_S}
-  --quiet            print only the summary`,
-};
-
-/** The catalog to price from: `--catalog`, else CATALOG, else the demo's. */
-function catalogPath(
-  values: Record<string, unknown>,
-  env: (name: string) => string | undefined,
-): string {
-  return (values.catalog as string | undefined) ?? env("CATALOG") ??
-    fileURLToPath(DEMO_CATALOG);
-}
+/** The POS's command line, declared in `lib/programs/pos.ts`. */
+export { program };
 
 /** A basket a shopper might bring: one to five products, mostly one or two of each. */
 function randomBasket(catalog: Catalog): Basket {

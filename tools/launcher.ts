@@ -1,6 +1,7 @@
 /**
  * Runs the programs under least privilege. Each program declares what it
- * takes (`program` in its own file); the launcher resolves the command line
+ * takes (`program`: a tool's in its own file, a service's in
+ * `lib/programs/`); the launcher resolves the command line
  * and environment once, as the program will, derives the permission flags
  * from that (`lib/permissions.ts`), and hands the settings to the program
  * through its environment.
@@ -16,28 +17,29 @@
  */
 import { delay } from "../lib/delay.ts";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { SETTINGS } from "../lib/config.ts";
 import { ensureBroker } from "../lib/ensure_broker.ts";
-import { LAUNCHER_PID } from "../lib/shutdown.ts";
 import { UsageError } from "../lib/errors.ts";
+import {
+  type Invocation,
+  invocationOf,
+  ROOT,
+  scriptOf,
+  V8_FLAGS,
+} from "../lib/invocation.ts";
 import { VERSION } from "../lib/version.ts";
 import { runMain } from "../lib/main.ts";
-import { envNeeds, permissionFlags } from "../lib/permissions.ts";
-import {
-  parseCommandLine,
-  type Program,
-  programFor,
-  withoutSettings,
-} from "../lib/program.ts";
-import { program as billing } from "../services/billing.ts";
-import { program as inventory } from "../services/inventory.ts";
-import { program as office } from "../services/office.ts";
-import { program as pos } from "../services/pos.ts";
+import { permissionFlags } from "../lib/permissions.ts";
+import { parseCommandLine } from "../lib/program.ts";
+import { program as billing } from "../lib/programs/billing.ts";
+import { program as inventory } from "../lib/programs/inventory.ts";
+import { program as office } from "../lib/programs/office.ts";
+import { program as pos } from "../lib/programs/pos.ts";
 import { SharedTerminal } from "./_shared_terminal.ts";
 import { program as errors } from "./errors.ts";
 import { program as status } from "./status.ts";
 import { program as watch } from "./watch.ts";
+
+export { ROOT, V8_FLAGS };
 
 /** The services, each `services/<name>.ts`. */
 export const SERVICES = ["pos", "billing", "inventory", "office"] as const;
@@ -56,36 +58,6 @@ export const PROGRAMS = {
 /** A program's name: a service's, or a tool's (`errors`, `watch`). */
 export type ProgramName = keyof typeof PROGRAMS;
 
-/** The project's root folder. */
-export const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-/**
- * A bounded heap: the services' live data is bounded by prefetch and the
- * confirm window (a few MB). The young generation is 4 MiB a half: at 1 MiB
- * a batch's short-lived objects were promoted and collected again as old
- * ones (GC was a quarter of each service's time); 4 MiB costs about 6 MiB of
- * peak RSS and took the full-speed ratio to the hand-written version, which
- * runs with the same flags, from 0.75 to 0.82 (bench, 3 pairs each).
- * Without allocation-site pretenuring: after a burst at full speed V8 went
- * on making each sale's objects in the old generation at 1,000/s, where
- * they filled it for a mark-compact every 2 s or so (pauses of 3 to 15 ms,
- * the tail of the latency); without it, GC took 40% less time in Billing
- * and Inventory at 1,000/s, and a third of the mark-compacts.
- */
-export const V8_FLAGS =
-  "--v8-flags=--max-semi-space-size=4,--max-old-space-size=48,--no-allocation-site-pretenuring";
-
-/** How to start a program: `deno` arguments and its environment. */
-export interface Invocation {
-  /** The arguments of `deno`. */
-  args: string[];
-  /**
-   * The variables the program reads, resolved, settings from flags
-   * included; set over the environment the launcher inherited.
-   */
-  env: Record<string, string>;
-}
-
 /**
  * How to run `name` with `args` in `env`: under its derived permissions,
  * with its settings resolved once here and passed in its environment, so
@@ -96,52 +68,7 @@ export function invocation(
   env: Record<string, string | undefined>,
   args: string[] = [],
 ): Invocation {
-  const program: Program = programFor(PROGRAMS[name], args);
-  const childEnv: Record<string, string> = {};
-  for (const variable of envNeeds(program)) {
-    const value = env[variable];
-    if (value) childEnv[variable] = value;
-  }
-  // Deno itself reads OpenTelemetry's variables (OTEL_DENO and the
-  // exporter's), before any permission applies.
-  for (const [variable, value] of Object.entries(env)) {
-    if (variable.startsWith("OTEL_") && value) childEnv[variable] = value;
-  }
-  childEnv[LAUNCHER_PID] = String(Deno.pid);
-  let programArgs = args;
-  let serving = false;
-  try {
-    const { config, positionals } = parseCommandLine(
-      program,
-      args,
-      (variable) => env[variable] || undefined,
-    );
-    for (const key of program.settings) {
-      const value = config[key];
-      const { env: variable, text = String } = SETTINGS[key];
-      if (value !== undefined) childEnv[variable] = text(value as never);
-      else delete childEnv[variable];
-    }
-    programArgs = withoutSettings(PROGRAMS[name], args);
-    serving = Boolean(program.service) && positionals.length === 0;
-  } catch {
-    // The program reads the same command line and says what is wrong.
-  }
-  return {
-    args: [
-      "run",
-      ...permissionFlags(PROGRAMS[name], env, args),
-      // Tools and listings read as much as they are asked to: no cap.
-      ...(serving ? [V8_FLAGS] : []),
-      script(program),
-      ...programArgs,
-    ],
-    env: childEnv,
-  };
-}
-
-function script(program: Program): string {
-  return join(ROOT, program.script);
+  return invocationOf(PROGRAMS[name], env, args);
 }
 
 function spawn(
@@ -180,30 +107,6 @@ function forwardSignals(children: Deno.ChildProcess[]): () => void {
       Deno.removeSignalListener(signal, listener);
     }
   };
-}
-
-/** `text` as one word of a POSIX shell. */
-function quoted(text: string): string {
-  return `'${text.replaceAll("'", "'\\''")}'`;
-}
-
-/**
- * Shell commands that run `name` in the shell's own process, for
- * `tools/exec.sh`: its settings exported (not on its command line, where a
- * password would show), then `exec` of Deno with the permission flags
- * derived from its command line.
- */
-export function commandLine(name: ProgramName, args: string[]): string {
-  const { args: deno, env } = invocation(name, Deno.env.toObject(), args);
-  // Without the launcher, there is no launcher's pid to watch.
-  const exports = Object.entries(env).filter(([variable]) =>
-    variable !== LAUNCHER_PID
-  ).map(([variable, value]) => `${variable}=${quoted(value)}`);
-  return [
-    ...(exports.length > 0 ? [`export ${exports.join(" ")}`] : []),
-    `unset ${LAUNCHER_PID}`,
-    `exec ${[Deno.execPath(), ...deno].map(quoted).join(" ")}`,
-  ].join("; ");
 }
 
 async function runOne(name: ProgramName, args: string[]): Promise<number> {
@@ -249,7 +152,7 @@ async function startAll(): Promise<number> {
 
 async function compileAll(): Promise<number> {
   const env = Deno.env.toObject();
-  const scripts = SERVICES.map((service) => script(PROGRAMS[service]));
+  const scripts = SERVICES.map((service) => scriptOf(PROGRAMS[service]));
   // Type-checked here, without the services' heap cap, which deno compile
   // would also apply to its own type check.
   const checked = await new Deno.Command(Deno.execPath(), {
@@ -268,7 +171,7 @@ async function compileAll(): Promise<number> {
         V8_FLAGS,
         "--output",
         output,
-        script(program),
+        scriptOf(program),
       ],
       stdin: "null",
     }).spawn().status;
@@ -355,10 +258,6 @@ async function main(): Promise<number> {
   );
   if (command === "run" && Object.hasOwn(PROGRAMS, rest[0])) {
     return await runOne(rest[0] as ProgramName, rest.slice(1));
-  }
-  if (command === "line" && Object.hasOwn(PROGRAMS, rest[0])) {
-    console.log(commandLine(rest[0] as ProgramName, rest.slice(1)));
-    return 0;
   }
   if (Object.hasOwn(HELP, command)) {
     // Asked for help or the version, a command does nothing else.

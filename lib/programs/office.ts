@@ -1,0 +1,69 @@
+/**
+ * The back office's command line and what it may reach (`services/office.ts`).
+ *
+ * @module
+ */
+import { OFFICE_EVENTS, OFFICE_QUEUE } from "../../contracts/names.ts";
+import { joinHostPort } from "../amqp_url.ts";
+import type { Program } from "../program.ts";
+import { wholeNumber } from "../whole_number.ts";
+import { CONSUMER_SETTINGS, outboxCommandOf } from "./_shared.ts";
+
+const NAME = "office";
+
+/** Where the back office listens unless told. */
+export const DEFAULT_PORT = 8000;
+const DEFAULT_HOST = "127.0.0.1";
+
+/** Where to listen, from `--port`/PORT and `--host`. */
+export function listenOf(
+  values: Record<string, unknown>,
+  env: (name: string) => string | undefined,
+): { hostname: string; port: number } {
+  const text = (values.port as string | undefined) ?? env("PORT");
+  return {
+    hostname: (values.host as string | undefined) ?? DEFAULT_HOST,
+    port: text === undefined
+      ? DEFAULT_PORT
+      : wholeNumber("port", text, { max: 65535 }),
+  };
+}
+
+/**
+ * The back office's command line, and what it may reach: the broker, its
+ * own listen address and its own folder.
+ */
+export const program: Program = {
+  name: NAME,
+  script: "services/office.ts",
+  // Its pages, /health and /metrics share one address: no HTTP_PORT.
+  settings: CONSUMER_SETTINGS.filter((key) =>
+    key !== "httpPort" && key !== "httpHost"
+  ),
+  env: ["PORT"],
+  service: true,
+  keepsData: true,
+  options: { port: { type: "string" }, host: { type: "string" } },
+  connects: ({ values }, env) => {
+    try {
+      const { hostname, port } = listenOf(values, env);
+      return [joinHostPort(hostname, port)];
+    } catch {
+      return []; // The office says what is wrong with it.
+    }
+  },
+  help: `
+Office: the back office in a browser. Consumes the shop's events
+(${OFFICE_EVENTS.join(", ")})
+from "${OFFICE_QUEUE}" into its own read model, and serves the Today, Invoices,
+Stock, Error queues and Live pages, /api/summary, /health and /metrics.
+
+Usage:
+  deno task office [-- options]
+  deno task office -- outbox [list|replay]  what the relay set aside (--help)
+
+Options:
+  --port <n>         PORT  where to serve; default ${DEFAULT_PORT}
+  --host <h>         the address to serve on; default ${DEFAULT_HOST}`,
+  commands: { outbox: outboxCommandOf(NAME) },
+};
