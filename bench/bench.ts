@@ -37,6 +37,7 @@ import { VERSION } from "../lib/version.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
 import { fileURLToPath } from "node:url";
 import { invocation, type ProgramName, ROOT } from "../tools/launcher.ts";
+import { runService } from "../tools/_process.ts";
 import { join } from "node:path";
 import { readOutbox } from "../lib/outbox.ts";
 import { type ProfileSummary, summarizeProfile } from "./cpu_profile.ts";
@@ -346,24 +347,13 @@ async function stockUp(sandbox: Sandbox): Promise<void> {
     file,
     ["store,sku,quantity", ...rows, ""].join("\n"),
   );
-  const { args, env } = invocation("inventory", sandbox.env, [
+  const { code, stderr } = await runService("inventory", sandbox, [
     "stock",
     "load",
     file,
   ]);
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args,
-    env,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
   if (code !== 0) {
-    throw new Error(
-      `Loading the opening stock failed: ${
-        new TextDecoder().decode(stderr).trim()
-      }`,
-    );
+    throw new Error(`Loading the opening stock failed: ${stderr.trim()}`);
   }
 }
 

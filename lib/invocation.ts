@@ -49,7 +49,8 @@ export interface Invocation {
 }
 
 /**
- * How to run `name` with `args` in `env`: under its derived permissions,
+ * How to run the program `declared` with `args` in `env`: under its derived
+ * permissions,
  * with its settings resolved once here and passed in its environment, so
  * that no secret of `--url` stays on a command line.
  */

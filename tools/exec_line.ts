@@ -14,23 +14,20 @@
 import { UsageError } from "../lib/errors.ts";
 import { shellCommandsOf } from "../lib/invocation.ts";
 import { runMain } from "../lib/main.ts";
-import { program as billing } from "../lib/programs/billing.ts";
-import { program as inventory } from "../lib/programs/inventory.ts";
-import { program as office } from "../lib/programs/office.ts";
-import { program as pos } from "../lib/programs/pos.ts";
-
-const SERVICES = { pos, billing, inventory, office } as const;
+import {
+  SERVICE_PROGRAMS,
+  type ServiceName,
+  SERVICES,
+} from "../lib/programs/mod.ts";
 
 function main(): void {
   const [name, ...args] = Deno.args;
-  if (!Object.hasOwn(SERVICES, name)) {
+  if (!Object.hasOwn(SERVICE_PROGRAMS, name)) {
     throw new UsageError(
-      `Unknown service "${name ?? ""}": use one of ${
-        Object.keys(SERVICES).join(", ")
-      }`,
+      `Unknown service "${name ?? ""}": use one of ${SERVICES.join(", ")}`,
     );
   }
-  const declared = SERVICES[name as keyof typeof SERVICES];
+  const declared = SERVICE_PROGRAMS[name as ServiceName];
   console.log(shellCommandsOf(declared, Deno.env.toObject(), args));
 }
 

@@ -30,26 +30,17 @@ import { VERSION } from "../lib/version.ts";
 import { runMain } from "../lib/main.ts";
 import { permissionFlags } from "../lib/permissions.ts";
 import { parseCommandLine } from "../lib/program.ts";
-import { program as billing } from "../lib/programs/billing.ts";
-import { program as inventory } from "../lib/programs/inventory.ts";
-import { program as office } from "../lib/programs/office.ts";
-import { program as pos } from "../lib/programs/pos.ts";
+import { SERVICE_PROGRAMS, SERVICES } from "../lib/programs/mod.ts";
 import { SharedTerminal } from "./_shared_terminal.ts";
 import { program as errors } from "./errors.ts";
 import { program as status } from "./status.ts";
 import { program as watch } from "./watch.ts";
 
-export { ROOT, V8_FLAGS };
-
-/** The services, each `services/<name>.ts`. */
-export const SERVICES = ["pos", "billing", "inventory", "office"] as const;
+export { ROOT, SERVICES, V8_FLAGS };
 
 /** Every program the launcher runs, by name. */
 export const PROGRAMS = {
-  pos,
-  billing,
-  inventory,
-  office,
+  ...SERVICE_PROGRAMS,
   errors,
   watch,
   status,
@@ -58,11 +49,7 @@ export const PROGRAMS = {
 /** A program's name: a service's, or a tool's (`errors`, `watch`). */
 export type ProgramName = keyof typeof PROGRAMS;
 
-/**
- * How to run `name` with `args` in `env`: under its derived permissions,
- * with its settings resolved once here and passed in its environment, so
- * that no secret of `--url` stays on a command line.
- */
+/** How to run the program `name` (see {@linkcode invocationOf}). */
 export function invocation(
   name: ProgramName,
   env: Record<string, string | undefined>,
@@ -118,7 +105,8 @@ async function runOne(name: ProgramName, args: string[]): Promise<number> {
 }
 
 function brokerUrl(): string {
-  return parseCommandLine(pos, [], (name) => Deno.env.get(name)).config.url;
+  return parseCommandLine(PROGRAMS.pos, [], (name) => Deno.env.get(name))
+    .config.url;
 }
 
 async function startAll(): Promise<number> {

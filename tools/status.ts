@@ -27,12 +27,10 @@ import { printable } from "../lib/printable.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { onShutdown } from "../lib/shutdown.ts";
 import { openStore, type Store } from "../lib/store.ts";
+import { type ServiceName, SERVICES } from "../lib/programs/mod.ts";
 import { errorQueueOf } from "../lib/topology.ts";
 
 const NAME = "status";
-
-/** The services whose stores and endpoints it reads. */
-const SERVICES = ["pos", "billing", "inventory", "office"] as const;
 
 /** The tool's command line: the brokers, the stores read-only, the services' endpoints. */
 export const program: Program = {
@@ -183,7 +181,7 @@ async function queues(
 /** A store's outbox and the last sale it made or handled. */
 async function service(
   config: Config,
-  name: (typeof SERVICES)[number],
+  name: ServiceName,
 ): Promise<ServiceStatus> {
   let store: Store;
   try {
