@@ -10,7 +10,7 @@ import { type Catalog, nearSkus } from "./catalog.ts";
 import { ContractError } from "./codec.ts";
 import { Decimal } from "./decimal.ts";
 import { describeIssues } from "./issue_words.ts";
-import { printable } from "../lib/printable.ts";
+import { printable } from "./text.ts";
 import { code, type SaleItem } from "./sale.ts";
 
 /** The checks of a basket: as for a sale's items, without prices. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseCsv } from "../lib/csv.ts";
+import { parseCsv } from "./csv.ts";
 import { ContractError } from "./codec.ts";
 import { Decimal } from "./decimal.ts";
 import { describeIssue } from "./issue_words.ts";

@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { z } from "zod";
-import { errorMessage } from "../lib/errors.ts";
+import { errorMessage } from "./text.ts";
 import { Decimal } from "./decimal.ts";
 import { ExactNumberError, parseExact } from "./exact_json.ts";
 

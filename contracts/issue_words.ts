@@ -6,7 +6,7 @@
  * @module
  */
 import type { z } from "zod";
-import { printable } from "../lib/printable.ts";
+import { printable } from "./text.ts";
 
 /** The words for the wire's field names. */
 const FIELD_WORDS: Record<string, string> = {

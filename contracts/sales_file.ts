@@ -7,8 +7,8 @@
  */
 import { type Basket, checkBasket, priceItems, quantityOf } from "./basket.ts";
 import type { Catalog } from "./catalog.ts";
-import { errorMessage } from "../lib/errors.ts";
-import { parseCsv } from "../lib/csv.ts";
+import { errorMessage } from "./text.ts";
+import { parseCsv } from "./csv.ts";
 import { ContractError } from "./codec.ts";
 
 /** A file of sales, checked row by row before anything is sent. */

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import type { ChannelModel } from "amqplib";
+import type { Channel, ChannelModel } from "amqplib";
 import { coalesceWrites, writeNow } from "./coalesce_writes.ts";
-import type { Channel } from "amqplib";
 
 Deno.test("coalesceWrites: each round of the multiplexer writes while corked", () => {
   const calls: string[] = [];

@@ -5,10 +5,7 @@
  * @module
  */
 
-/** An error's message, or the thing thrown as text. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { errorMessage } from "../contracts/text.ts";
 
 /**
  * AMQP reply codes after which trying again cannot help: 403 access refused,

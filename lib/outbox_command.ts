@@ -7,7 +7,7 @@
  */
 import { UsageError } from "./errors.ts";
 import { Outbox } from "./outbox.ts";
-import { printable } from "./printable.ts";
+import { printable } from "../contracts/text.ts";
 import type { CommandLine } from "./program.ts";
 import { openStore } from "./store.ts";
 

@@ -17,7 +17,7 @@ import {
 } from "./errors.ts";
 import type { Log } from "./log.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
-import { printable } from "./printable.ts";
+import { printable } from "../contracts/text.ts";
 import type { Publisher } from "./publisher.ts";
 import {
   contextOf,

@@ -30,7 +30,7 @@ import { UsageError } from "../lib/errors.ts";
 import { type Delivery, delivery, Inbox } from "../lib/inbox.ts";
 import { runMain } from "../lib/main.ts";
 import { jsonArrayLines, mapEach, writeLines } from "../lib/output.ts";
-import { printable } from "../lib/printable.ts";
+import { printable } from "../contracts/text.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
 import { Monitor } from "../lib/monitor.ts";
 import { outboxCommand } from "../lib/outbox_command.ts";

@@ -44,7 +44,7 @@ import { errorMessage, RejectedError, UsageError } from "../lib/errors.ts";
 import { type Delivery, delivery, Inbox } from "../lib/inbox.ts";
 import { runMain } from "../lib/main.ts";
 import { jsonArrayLines, mapEach, writeLines } from "../lib/output.ts";
-import { printable } from "../lib/printable.ts";
+import { printable } from "../contracts/text.ts";
 import type { LogLine } from "../lib/log.ts";
 import { Monitor } from "../lib/monitor.ts";
 import { outboxCommand } from "../lib/outbox_command.ts";
@@ -615,7 +615,7 @@ async function parseOpeningStock(
   path: string,
 ): Promise<StockChange[]> {
   // Loaded only here: a running Inventory does not carry the CSV reader.
-  const { parseCsv } = await import("../lib/csv.ts");
+  const { parseCsv } = await import("../contracts/csv.ts");
   const changes: StockChange[] = [];
   const problems: string[] = [];
   for (const { line, fields } of parseCsv(text, path)) {

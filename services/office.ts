@@ -64,7 +64,7 @@ import {
 } from "../lib/office_pages.ts";
 import { outboxCommand } from "../lib/outbox_command.ts";
 import { Outbox } from "../lib/outbox.ts";
-import { printable } from "../lib/printable.ts";
+import { printable } from "../contracts/text.ts";
 import { parseCommandLine } from "../lib/program.ts";
 import { listenOf, program } from "../lib/programs/office.ts";
 import { Publisher } from "../lib/publisher.ts";

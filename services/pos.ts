@@ -56,7 +56,7 @@ import { readInput } from "../lib/read_input.ts";
 import { Relay, reportSetAside } from "../lib/relay.ts";
 import { runSession } from "../lib/session.ts";
 import { openStore, type Store } from "../lib/store.ts";
-import { printable } from "../lib/printable.ts";
+import { printable } from "../contracts/text.ts";
 import { pruneEvery } from "../lib/prune.ts";
 import { onShutdown } from "../lib/shutdown.ts";
 import { declareExchange } from "../lib/topology.ts";

@@ -20,7 +20,7 @@ import {
   walkErrorQueue,
 } from "../lib/error_queue.ts";
 import { runMain } from "../lib/main.ts";
-import { printable } from "../lib/printable.ts";
+import { printable } from "../contracts/text.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { Publisher } from "../lib/publisher.ts";

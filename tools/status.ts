@@ -23,7 +23,7 @@ import { describeError, UsageError } from "../lib/errors.ts";
 import { SERVING_PREFIX } from "../lib/http_server.ts";
 import { runMain } from "../lib/main.ts";
 import type { HealthReport } from "../lib/monitor.ts";
-import { printable } from "../lib/printable.ts";
+import { printable } from "../contracts/text.ts";
 import { parseCommandLine, type Program } from "../lib/program.ts";
 import { onShutdown } from "../lib/shutdown.ts";
 import { openStore, type Store } from "../lib/store.ts";

@@ -1,7 +1,8 @@
 /**
- * What reaches a terminal from stored or received data: escaped, so that a
- * store id with ESC sequences cannot retitle the terminal and one with a
- * newline cannot print a fake line.
+ * Text for people: what reaches a terminal from stored or received data,
+ * escaped, so that a store id with ESC sequences cannot retitle the
+ * terminal and one with a newline cannot print a fake line; and what was
+ * thrown, in one line.
  *
  * @module
  */
@@ -21,4 +22,9 @@ export function printable(text: string): string {
     UNSAFE,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
+}
+
+/** An error's message, or the thing thrown as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

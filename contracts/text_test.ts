@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { printable } from "./printable.ts";
+import { printable } from "./text.ts";
 
 Deno.test("printable: controls, separators and lone surrogates are escaped", () => {
   assert.equal(printable("A\u0000B"), "A\\u0000B");
