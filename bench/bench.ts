@@ -41,7 +41,11 @@ import { runService } from "../tools/_process.ts";
 import { join } from "node:path";
 import { readOutbox } from "../lib/outbox.ts";
 import { type ProfileSummary, summarizeProfile } from "./cpu_profile.ts";
-import { type Sandbox, withDatabase, withSandbox } from "../lib/sandbox.ts";
+import {
+  type Sandbox,
+  withDatabase,
+  withSandbox,
+} from "../tests/support/sandbox.ts";
 import {
   articleBaseline,
   type BaselineResult,

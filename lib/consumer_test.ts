@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ConsumeMessage } from "amqplib";
-import { fakeConnection } from "./_fake_channel.ts";
+import { fakeConnection } from "../tests/support/fake_channel.ts";
 import { Consumer } from "./consumer.ts";
 import type { FailurePolicy } from "./failure_policy.ts";
 

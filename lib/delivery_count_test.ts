@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { ConsumeMessage } from "amqplib";
-import { withStores } from "./_test_stores.ts";
+import { withStores } from "../tests/support/stores.ts";
 import { DeliveryCount } from "./delivery_count.ts";
 
 function message(

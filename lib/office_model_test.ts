@@ -3,7 +3,7 @@ import type { ConsumeMessage } from "amqplib";
 import { Buffer } from "node:buffer";
 import { ContractError } from "../contracts/codec.ts";
 import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
-import { withStores } from "./_test_stores.ts";
+import { withStores } from "../tests/support/stores.ts";
 import { decodeOfficeEvent, OfficeModel } from "./office_model.ts";
 
 /** A delivery of `body` with `routingKey`, as amqplib gives it. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { withStores } from "./_test_stores.ts";
+import { withStores } from "../tests/support/stores.ts";
 import { Inbox } from "./inbox.ts";
 import { Outbox } from "./outbox.ts";
 import { parseRetention, prune } from "./prune.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { fakeConnection } from "./_fake_channel.ts";
+import { fakeConnection } from "../tests/support/fake_channel.ts";
 import { BrokerError, UnroutableError } from "./errors.ts";
 import { type Outgoing, Publisher } from "./publisher.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { withStores } from "./_test_stores.ts";
+import { withStores } from "../tests/support/stores.ts";
 import { openStore, SqliteStore } from "./store.ts";
 import { isStoreFailure } from "./database.ts";
 

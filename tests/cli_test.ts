@@ -10,8 +10,8 @@ import { SETTINGS } from "../lib/config.ts";
 import { helpText, type Program, programFor } from "../lib/program.ts";
 import { VERSION } from "../lib/version.ts";
 import { PROGRAMS } from "../tools/launcher.ts";
-import { command, projectPath } from "./_process.ts";
-import { processTest } from "./_options.ts";
+import { command, projectPath } from "./support/process.ts";
+import { processTest } from "./support/options.ts";
 
 /** The tasks of deno.json. */
 async function tasks(): Promise<string[]> {

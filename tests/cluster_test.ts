@@ -4,10 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { withDatabase } from "../lib/_test_stores.ts";
-import { reconcile } from "./_ledger.ts";
-import { processTest } from "./_options.ts";
-import { command, Running, startConsumers, waitForAll } from "./_process.ts";
+import { withDatabase } from "./support/stores.ts";
+import { reconcile } from "./support/ledger.ts";
+import { processTest } from "./support/options.ts";
+import {
+  command,
+  Running,
+  startConsumers,
+  waitForAll,
+} from "./support/process.ts";
 import {
   type ClusterLayout,
   clusterUrl,

@@ -4,9 +4,9 @@
  * zero).
  */
 import assert from "node:assert/strict";
-import { projectPath, runService, startConsumers } from "./_process.ts";
-import { withSandbox } from "../lib/sandbox.ts";
-import { processTest } from "./_options.ts";
+import { projectPath, runService, startConsumers } from "./support/process.ts";
+import { withSandbox } from "./support/sandbox.ts";
+import { processTest } from "./support/options.ts";
 
 Deno.test(
   "demo: a day in the shop, as the README tells it",

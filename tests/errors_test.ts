@@ -6,11 +6,11 @@ import {
   openClient,
   publishRaw,
   setAsideInBilling,
-} from "./_amqp.ts";
-import { invoices } from "./_ledger.ts";
-import { runService, startConsumers } from "./_process.ts";
-import { withSandbox } from "../lib/sandbox.ts";
-import { processTest } from "./_options.ts";
+} from "./support/amqp.ts";
+import { invoices } from "./support/ledger.ts";
+import { runService, startConsumers } from "./support/process.ts";
+import { withSandbox } from "./support/sandbox.ts";
+import { processTest } from "./support/options.ts";
 
 Deno.test(
   "errors: list, show, replay and purge an error queue",

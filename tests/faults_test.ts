@@ -4,12 +4,12 @@
  * error queues are empty and so is the outbox. Each prints its figures.
  */
 import assert from "node:assert/strict";
-import { atUrl, type Sandbox, withSandbox } from "../lib/sandbox.ts";
-import { BrokerProxy, OwnBroker, withOwnBroker } from "./_faults.ts";
-import { drain, eventually, openClient, sleep } from "./_amqp.ts";
-import { expectedStock, invoices, sentSales, stock } from "./_ledger.ts";
-import { Running, runService, startConsumers } from "./_process.ts";
-import { processTest } from "./_options.ts";
+import { atUrl, type Sandbox, withSandbox } from "./support/sandbox.ts";
+import { BrokerProxy, OwnBroker, withOwnBroker } from "./support/faults.ts";
+import { drain, eventually, openClient, sleep } from "./support/amqp.ts";
+import { expectedStock, invoices, sentSales, stock } from "./support/ledger.ts";
+import { Running, runService, startConsumers } from "./support/process.ts";
+import { processTest } from "./support/options.ts";
 
 /** Checks every effect against the POS's outbox and prints the figures. */
 async function reconcile(

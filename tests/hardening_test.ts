@@ -12,18 +12,18 @@ import { Outbox } from "../lib/outbox.ts";
 import { Relay } from "../lib/relay.ts";
 import { runSession } from "../lib/session.ts";
 import { SqliteStore } from "../lib/store.ts";
-import { withSandbox } from "../lib/sandbox.ts";
-import { drain, eventually, openClient, publishRaw } from "./_amqp.ts";
-import { invoices, sentSales, stock } from "./_ledger.ts";
-import { withOwnBroker } from "./_faults.ts";
-import { processTest } from "./_options.ts";
+import { withSandbox } from "./support/sandbox.ts";
+import { drain, eventually, openClient, publishRaw } from "./support/amqp.ts";
+import { invoices, sentSales, stock } from "./support/ledger.ts";
+import { withOwnBroker } from "./support/faults.ts";
+import { processTest } from "./support/options.ts";
 import {
   command,
   projectPath,
   Running,
   runService,
   startConsumers,
-} from "./_process.ts";
+} from "./support/process.ts";
 
 const base = JSON.parse(DOTNET_MESSAGE);
 

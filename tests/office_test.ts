@@ -7,12 +7,12 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { Decimal } from "../contracts/decimal.ts";
-import { type Sandbox, withSandbox } from "../lib/sandbox.ts";
+import { type Sandbox, withSandbox } from "./support/sandbox.ts";
 import { withBrowser } from "../tools/_browser.ts";
-import { eventually, openClient, setAsideInBilling } from "./_amqp.ts";
-import { invoices, stock } from "./_ledger.ts";
-import { processTest } from "./_options.ts";
-import { Running, runService, startConsumers } from "./_process.ts";
+import { eventually, openClient, setAsideInBilling } from "./support/amqp.ts";
+import { invoices, stock } from "./support/ledger.ts";
+import { processTest } from "./support/options.ts";
+import { Running, runService, startConsumers } from "./support/process.ts";
 
 /** The back office of the sandbox on a port of its own; its address. */
 async function startOffice(

@@ -4,12 +4,12 @@
  * up on an absent broker with its sales kept.
  */
 import assert from "node:assert/strict";
-import { Running, runService } from "./_process.ts";
-import { sentSales } from "./_ledger.ts";
-import { eventually } from "./_amqp.ts";
+import { Running, runService } from "./support/process.ts";
+import { sentSales } from "./support/ledger.ts";
+import { eventually } from "./support/amqp.ts";
 import { EXIT_DEFERRED } from "../lib/main.ts";
-import { atUrl, type Sandbox, withSandbox } from "../lib/sandbox.ts";
-import { processTest } from "./_options.ts";
+import { atUrl, type Sandbox, withSandbox } from "./support/sandbox.ts";
+import { processTest } from "./support/options.ts";
 
 /** A port nothing listens on now. */
 function freePort(): number {

@@ -11,9 +11,9 @@ import {
   PROGRAMS,
   SERVICES,
 } from "../tools/launcher.ts";
-import { command, projectPath } from "./_process.ts";
-import { withSandbox } from "../lib/sandbox.ts";
-import { processTest } from "./_options.ts";
+import { command, projectPath } from "./support/process.ts";
+import { withSandbox } from "./support/sandbox.ts";
+import { processTest } from "./support/options.ts";
 
 /** A program's flags where AMQP_URL, DATA_DIR and CATALOG are as `placement` says. */
 function permissionFlags(

@@ -3,12 +3,17 @@
  * own virtual host and data folder.
  */
 import assert from "node:assert/strict";
-import { command, Running, runService, startConsumers } from "./_process.ts";
+import {
+  command,
+  Running,
+  runService,
+  startConsumers,
+} from "./support/process.ts";
 import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
-import { drain, eventually, openClient, publishRaw } from "./_amqp.ts";
-import { expectedStock, invoices, sentSales, stock } from "./_ledger.ts";
-import { withSandbox } from "../lib/sandbox.ts";
-import { processTest } from "./_options.ts";
+import { drain, eventually, openClient, publishRaw } from "./support/amqp.ts";
+import { expectedStock, invoices, sentSales, stock } from "./support/ledger.ts";
+import { withSandbox } from "./support/sandbox.ts";
+import { processTest } from "./support/options.ts";
 
 Deno.test(
   "pipeline: N sales make N invoices and exact stock",

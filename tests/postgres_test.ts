@@ -5,13 +5,24 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Sandbox } from "../lib/sandbox.ts";
-import { withSandbox } from "../lib/sandbox.ts";
-import { testDatabaseServer, withDatabase } from "../lib/_test_stores.ts";
-import { drain, eventually, openClient, publishRaw, sleep } from "./_amqp.ts";
-import { reconcile, stock } from "./_ledger.ts";
-import { processTest } from "./_options.ts";
-import { Running, runService, startConsumers, waitForAll } from "./_process.ts";
+import type { Sandbox } from "./support/sandbox.ts";
+import { withSandbox } from "./support/sandbox.ts";
+import { testDatabaseServer, withDatabase } from "./support/stores.ts";
+import {
+  drain,
+  eventually,
+  openClient,
+  publishRaw,
+  sleep,
+} from "./support/amqp.ts";
+import { reconcile, stock } from "./support/ledger.ts";
+import { processTest } from "./support/options.ts";
+import {
+  Running,
+  runService,
+  startConsumers,
+  waitForAll,
+} from "./support/process.ts";
 
 const skip = testDatabaseServer() === undefined
   ? " (skipped: no PostgreSQL server to test on)"

@@ -5,13 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { atUrl, withSandbox } from "../lib/sandbox.ts";
-import { BrokerProxy } from "./_faults.ts";
+import { atUrl, withSandbox } from "./support/sandbox.ts";
+import { BrokerProxy } from "./support/faults.ts";
 import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
-import { drain, openClient, publishRaw, sleep } from "./_amqp.ts";
-import { invoices } from "./_ledger.ts";
-import { Running, runService, startConsumers } from "./_process.ts";
-import { processTest } from "./_options.ts";
+import { drain, openClient, publishRaw, sleep } from "./support/amqp.ts";
+import { invoices } from "./support/ledger.ts";
+import { Running, runService, startConsumers } from "./support/process.ts";
+import { processTest } from "./support/options.ts";
 
 function sale(id: number): string {
   return DOTNET_MESSAGE.replace('"SaleId":10001', `"SaleId":${id}`);

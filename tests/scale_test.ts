@@ -3,11 +3,11 @@
  * of a service.
  */
 import assert from "node:assert/strict";
-import { withSandbox } from "../lib/sandbox.ts";
-import { openClient, publishRaw } from "./_amqp.ts";
-import { invoices, stock } from "./_ledger.ts";
-import { processTest } from "./_options.ts";
-import { command, Running, runService } from "./_process.ts";
+import { withSandbox } from "./support/sandbox.ts";
+import { openClient, publishRaw } from "./support/amqp.ts";
+import { invoices, stock } from "./support/ledger.ts";
+import { processTest } from "./support/options.ts";
+import { command, Running, runService } from "./support/process.ts";
 import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
 
 /** `rabbitmqctl list_queues` of a virtual host: name, type and arguments. */

@@ -10,16 +10,16 @@ import { decodeInvoice } from "../contracts/invoice.ts";
 import { decodeSale } from "../contracts/sale.ts";
 import { decodeStockLow } from "../contracts/stock.ts";
 import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
-import { invoices, sentSales, stock } from "./_ledger.ts";
-import { openClient, publishRaw } from "./_amqp.ts";
+import { invoices, sentSales, stock } from "./support/ledger.ts";
+import { openClient, publishRaw } from "./support/amqp.ts";
 import {
   projectPath,
   Running,
   runService,
   startConsumers,
-} from "./_process.ts";
-import { type Sandbox, withCatalog, withSandbox } from "../lib/sandbox.ts";
-import { processTest } from "./_options.ts";
+} from "./support/process.ts";
+import { type Sandbox, withCatalog, withSandbox } from "./support/sandbox.ts";
+import { processTest } from "./support/options.ts";
 
 /** Prices chosen to trip binary floating point. */
 const AWKWARD = `sku,name,unit_price,currency

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { connect } from "amqplib";
 import { coalesceWrites } from "../lib/coalesce_writes.ts";
-import { withSandbox } from "../lib/sandbox.ts";
+import { withSandbox } from "./support/sandbox.ts";
 
 /** Counts the socket writes of a connection's publishes. */
 async function socketWrites(url: string, coalesced: boolean): Promise<number> {

@@ -5,9 +5,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { SERVICES } from "../tools/launcher.ts";
-import { command, projectPath, Running, runService } from "./_process.ts";
-import { type Sandbox, withSandbox } from "../lib/sandbox.ts";
-import { processTest } from "./_options.ts";
+import {
+  command,
+  projectPath,
+  Running,
+  runService,
+} from "./support/process.ts";
+import { type Sandbox, withSandbox } from "./support/sandbox.ts";
+import { processTest } from "./support/options.ts";
 
 Deno.test("cli: --help on every service", async () => {
   const sandbox: Sandbox = {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Sandbox } from "../lib/sandbox.ts";
+import type { Sandbox } from "../tests/support/sandbox.ts";
 import { invocation, type ProgramName } from "./launcher.ts";
 
 /** Runs a command to its end; its exit code and output. */

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError } from "../lib/errors.ts";
 import { runMain } from "../lib/main.ts";
-import { type Sandbox, withSandbox } from "../lib/sandbox.ts";
+import { type Sandbox, withSandbox } from "../tests/support/sandbox.ts";
 import { VERSION } from "../lib/version.ts";
 import { wholeNumber } from "../lib/whole_number.ts";
 import { withBrowser } from "./_browser.ts";

@@ -6,10 +6,10 @@
  */
 import { Buffer } from "node:buffer";
 import type { ChannelModel, GetMessage } from "amqplib";
-import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
-import { connectBroker } from "../lib/connection.ts";
-import { delay } from "../lib/delay.ts";
-import type { Sandbox } from "../lib/sandbox.ts";
+import { DOTNET_MESSAGE } from "../../contracts/_fixtures.ts";
+import { connectBroker } from "../../lib/connection.ts";
+import { delay } from "../../lib/delay.ts";
+import type { Sandbox } from "./sandbox.ts";
 
 /** Waits `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {

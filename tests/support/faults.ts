@@ -5,10 +5,10 @@
  * @module
  */
 import { join } from "node:path";
-import { connectBroker } from "../lib/connection.ts";
-import { baseUrl, type Sandbox } from "../lib/sandbox.ts";
-import { eventually } from "./_amqp.ts";
-import { command } from "./_process.ts";
+import { connectBroker } from "../../lib/connection.ts";
+import { baseUrl, type Sandbox } from "./sandbox.ts";
+import { eventually } from "./amqp.ts";
+import { command } from "./process.ts";
 
 /**
  * A TCP proxy in front of the broker, to cut every connection at once or to

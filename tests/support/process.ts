@@ -5,10 +5,10 @@
  * @module
  */
 import { join } from "node:path";
-import type { Sandbox } from "../lib/sandbox.ts";
-import { Running } from "../tools/_process.ts";
+import type { Sandbox } from "./sandbox.ts";
+import { Running } from "../../tools/_process.ts";
 
-export { command, Running, runService } from "../tools/_process.ts";
+export { command, Running, runService } from "../../tools/_process.ts";
 
 /**
  * Billing and Inventory of the sandbox, `instances` of each (the Billings
@@ -31,7 +31,7 @@ export async function startConsumers(
 
 /** A path in the project. */
 export function projectPath(...parts: string[]): string {
-  return join(new URL("..", import.meta.url).pathname, ...parts);
+  return join(new URL("../..", import.meta.url).pathname, ...parts);
 }
 
 /**

@@ -6,9 +6,9 @@
  * @module
  */
 import { join } from "node:path";
-import { DEFAULT_AMQP_URL } from "./amqp_url.ts";
+import { DEFAULT_AMQP_URL } from "../../lib/amqp_url.ts";
 import pg from "pg";
-import { readEnv } from "./config.ts";
+import { readEnv } from "../../lib/config.ts";
 
 /**
  * Creates or deletes a virtual host of the broker at `baseUrl`, giving its

@@ -6,11 +6,11 @@
  * @module
  */
 import { join } from "node:path";
-import { readOutbox } from "../lib/outbox.ts";
-import { PostgresStore } from "../lib/store.ts";
-import type { Sandbox } from "../lib/sandbox.ts";
-import type { ProgramName } from "../tools/launcher.ts";
-import { runService } from "./_process.ts";
+import { readOutbox } from "../../lib/outbox.ts";
+import { PostgresStore } from "../../lib/store.ts";
+import type { Sandbox } from "./sandbox.ts";
+import type { ProgramName } from "../../tools/launcher.ts";
+import { runService } from "./process.ts";
 
 async function printedJson<T>(
   service: ProgramName,
