@@ -24,22 +24,18 @@
  */
 import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
-import { delay } from "../lib/delay.ts";
+import { delay, errorMessage, UsageError } from "../lib/core/mod.ts";
 import { DEMO_CATALOG, parseCatalog } from "../contracts/catalog.ts";
 import { Decimal } from "../contracts/decimal.ts";
 import { DEFAULT_STORE, encodeSale } from "../contracts/sale.ts";
-import { connectBroker } from "../lib/connection.ts";
-import { readEnv, resolveConfig } from "../lib/config.ts";
-import { ensureBroker } from "../lib/ensure_broker.ts";
-import { errorMessage, UsageError } from "../lib/errors.ts";
-import { runMain } from "../lib/main.ts";
-import { VERSION } from "../lib/version.ts";
-import { wholeNumber } from "../lib/whole_number.ts";
+import { connectBroker, ensureBroker } from "../lib/messaging/mod.ts";
+import { readEnv, resolveConfig, wholeNumber } from "../lib/config/mod.ts";
+import { runMain, VERSION } from "../lib/cli/mod.ts";
 import { fileURLToPath } from "node:url";
 import { invocation, type ProgramName, ROOT } from "../tools/launcher.ts";
 import { runService } from "../tools/_process.ts";
 import { join } from "node:path";
-import { readOutbox } from "../lib/outbox.ts";
+import { readOutbox } from "../lib/store/mod.ts";
 import { type ProfileSummary, summarizeProfile } from "./cpu_profile.ts";
 import {
   type Sandbox,

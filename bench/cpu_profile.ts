@@ -39,7 +39,7 @@ export interface ProfileSummary {
   places: Hotspot[];
 }
 
-/** Where a frame lives: `npm:zod`, `lib/store.ts`, `(garbage collector)`. */
+/** Where a frame lives: `npm:zod`, `lib/store/store.ts`, `(garbage collector)`. */
 function placeOf(frame: ProfileNode["callFrame"]): string {
   const { url, functionName } = frame;
   if (!url) return `(${functionName || "native"})`;

@@ -7,7 +7,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { ChannelModel, ConsumeMessage } from "amqplib";
-import { connectBroker } from "../lib/connection.ts";
+import { connectBroker } from "../lib/messaging/mod.ts";
 import { V8_FLAGS } from "../tools/launcher.ts";
 
 /** What a baseline run measured. */

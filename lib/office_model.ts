@@ -30,8 +30,13 @@ import {
   type StoreStockLevel,
 } from "../contracts/stock.ts";
 import { OFFICE_EVENTS } from "../contracts/names.ts";
-import { type Delivery, delivery } from "./inbox.ts";
-import { schema, type Sql, type Store } from "./store.ts";
+import {
+  type Delivery,
+  delivery,
+  schema,
+  type Sql,
+  type Store,
+} from "./store/mod.ts";
 
 export { OFFICE_EVENTS };
 

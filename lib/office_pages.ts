@@ -7,7 +7,7 @@
  */
 import type { InvoiceCreated } from "../contracts/invoice.ts";
 import type { StoreStockLevel } from "../contracts/stock.ts";
-import type { ErroredMessage, ErrorQueueCount } from "./error_queue.ts";
+import type { ErroredMessage, ErrorQueueCount } from "./messaging/mod.ts";
 import { type Html, type HtmlValue, markup } from "./html.ts";
 import type {
   FeedEntry,

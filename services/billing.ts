@@ -25,21 +25,32 @@ import {
   saleSpanAttributes,
 } from "../contracts/sale.ts";
 import { decode } from "../contracts/codec.ts";
-import { type Config, readEnv } from "../lib/config.ts";
-import { UsageError } from "../lib/errors.ts";
-import { type Delivery, delivery, Inbox } from "../lib/inbox.ts";
-import { runMain } from "../lib/main.ts";
-import { jsonArrayLines, mapEach, writeLines } from "../lib/output.ts";
+import { type Config, readEnv, wholeNumber } from "../lib/config/mod.ts";
+import { UsageError } from "../lib/core/mod.ts";
+import {
+  type Delivery,
+  delivery,
+  Inbox,
+  openStore,
+  Outbox,
+  schema,
+  type Store,
+} from "../lib/store/mod.ts";
+import {
+  jsonArrayLines,
+  mapEach,
+  parseCommandLine,
+  runMain,
+  writeLines,
+} from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
-import { wholeNumber } from "../lib/whole_number.ts";
-import { Monitor } from "../lib/monitor.ts";
-import { outboxCommand } from "../lib/outbox_command.ts";
-import { Outbox } from "../lib/outbox.ts";
-import { parseCommandLine } from "../lib/program.ts";
+import {
+  Monitor,
+  type TraceBatch,
+  traceIdFor,
+} from "../lib/observability/mod.ts";
+import { outboxCommand, runConsumer } from "../lib/host/mod.ts";
 import { program } from "../lib/programs/billing.ts";
-import { runConsumer } from "../lib/run_consumer.ts";
-import { openStore, schema, type Store } from "../lib/store.ts";
-import { type TraceBatch, traceIdFor } from "../lib/trace_batch.ts";
 
 const NAME = program.name;
 const QUEUE = BILLING_QUEUE;

@@ -39,30 +39,38 @@ import {
   type StockLevel,
   type StoreStockLevel,
 } from "../contracts/stock.ts";
-import type { Config } from "../lib/config.ts";
-import { errorMessage, RejectedError, UsageError } from "../lib/errors.ts";
-import { type Delivery, delivery, Inbox } from "../lib/inbox.ts";
-import { runMain } from "../lib/main.ts";
-import { jsonArrayLines, mapEach, writeLines } from "../lib/output.ts";
-import { printable } from "../contracts/text.ts";
-import type { LogLine } from "../lib/log.ts";
-import { Monitor } from "../lib/monitor.ts";
-import { outboxCommand } from "../lib/outbox_command.ts";
-import { Outbox } from "../lib/outbox.ts";
-import { parseCommandLine } from "../lib/program.ts";
-import { program } from "../lib/programs/inventory.ts";
-import { readInput } from "../lib/read_input.ts";
-import { wholeNumber } from "../lib/whole_number.ts";
-import { runConsumer } from "../lib/run_consumer.ts";
+import type { Config } from "../lib/config/mod.ts";
+import { errorMessage, RejectedError, UsageError } from "../lib/core/mod.ts";
 import {
+  type Delivery,
+  delivery,
+  Inbox,
   openStore,
+  Outbox,
   type Row,
   schema,
   type Sql,
   SqliteStore,
   type Store,
-} from "../lib/store.ts";
-import { type TraceBatch, traceIdFor } from "../lib/trace_batch.ts";
+} from "../lib/store/mod.ts";
+import {
+  jsonArrayLines,
+  mapEach,
+  parseCommandLine,
+  readInput,
+  runMain,
+  writeLines,
+} from "../lib/cli/mod.ts";
+import { printable } from "../contracts/text.ts";
+import type { LogLine } from "../lib/log/mod.ts";
+import {
+  Monitor,
+  type TraceBatch,
+  traceIdFor,
+} from "../lib/observability/mod.ts";
+import { outboxCommand, runConsumer } from "../lib/host/mod.ts";
+import { program } from "../lib/programs/inventory.ts";
+import { wholeNumber } from "../lib/config/mod.ts";
 
 const NAME = program.name;
 const QUEUE = INVENTORY_QUEUE;

@@ -27,20 +27,25 @@ import {
   STOCK_CHANGED,
   type StockAdjust,
 } from "../contracts/stock.ts";
-import { type Config, readEnv } from "../lib/config.ts";
-import { connectBroker } from "../lib/connection.ts";
+import { type Config, readEnv, wholeNumber } from "../lib/config/mod.ts";
 import {
+  connectBroker,
   countErrorQueues,
   type ErroredMessage,
+  errorQueueOf,
+  Publisher,
   readErrored,
   walkErrorQueue,
-} from "../lib/error_queue.ts";
-import { errorMessage, UsageError } from "../lib/errors.ts";
+} from "../lib/messaging/mod.ts";
+import { errorMessage, UsageError } from "../lib/core/mod.ts";
 import { EventStream } from "../lib/event_stream.ts";
-import { markServing, serveMonitor } from "../lib/http_server.ts";
-import { Inbox } from "../lib/inbox.ts";
-import { runMain } from "../lib/main.ts";
-import { Monitor } from "../lib/monitor.ts";
+import {
+  markServing,
+  Monitor,
+  serveMonitor,
+} from "../lib/observability/mod.ts";
+import { Inbox, openStore, Outbox, type Store } from "../lib/store/mod.ts";
+import { parseCommandLine, runMain } from "../lib/cli/mod.ts";
 import { SCRIPT, STYLE } from "../lib/office_assets.ts";
 import {
   decodeOfficeEvent,
@@ -62,16 +67,9 @@ import {
   stockPage,
   todayPage,
 } from "../lib/office_pages.ts";
-import { outboxCommand } from "../lib/outbox_command.ts";
-import { Outbox } from "../lib/outbox.ts";
+import { outboxCommand, runConsumer } from "../lib/host/mod.ts";
 import { printable } from "../contracts/text.ts";
-import { parseCommandLine } from "../lib/program.ts";
 import { listenOf, program } from "../lib/programs/office.ts";
-import { Publisher } from "../lib/publisher.ts";
-import { runConsumer } from "../lib/run_consumer.ts";
-import { openStore, type Store } from "../lib/store.ts";
-import { errorQueueOf } from "../lib/topology.ts";
-import { wholeNumber } from "../lib/whole_number.ts";
 
 const NAME = program.name;
 

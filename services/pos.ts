@@ -27,48 +27,57 @@ import {
   tillId,
 } from "../contracts/sale.ts";
 import { parseSalesFile, type SalesFile } from "../contracts/sales_file.ts";
-import { type Config, readEnv } from "../lib/config.ts";
-import { serverVersion, stayConnected } from "../lib/connection.ts";
-import { serveIfAsked } from "../lib/http_server.ts";
-import { delay } from "../lib/delay.ts";
+import { type Config, readEnv, wholeNumber } from "../lib/config/mod.ts";
 import {
-  DeferredError,
-  describeError,
-  errorMessage,
-  UnroutableError,
-  UsageError,
-} from "../lib/errors.ts";
-import { backoff } from "../lib/backoff.ts";
-import { isStoreFailure } from "../lib/database.ts";
-import { keys } from "../lib/keys.ts";
-import { runMain } from "../lib/main.ts";
-import type { Log } from "../lib/log.ts";
-import { Monitor } from "../lib/monitor.ts";
-import { outboxCommand } from "../lib/outbox_command.ts";
-import { Outbox, type OutboxEntry } from "../lib/outbox.ts";
-import { parseCommandLine } from "../lib/program.ts";
-import {
-  catalogPath,
-  DEFAULT_TIMEOUT_S,
-  program,
-} from "../lib/programs/pos.ts";
-import { readInput } from "../lib/read_input.ts";
-import { Relay, reportSetAside } from "../lib/relay.ts";
-import { runSession } from "../lib/session.ts";
-import { openStore, type Store } from "../lib/store.ts";
-import { printable } from "../contracts/text.ts";
-import { pruneEvery } from "../lib/prune.ts";
-import { onShutdown } from "../lib/shutdown.ts";
-import { declareExchange } from "../lib/topology.ts";
+  declareExchange,
+  runSession,
+  serverVersion,
+  stayConnected,
+} from "../lib/messaging/mod.ts";
 import {
   endSpan,
+  Monitor,
+  serveIfAsked,
   type Span,
   startSpan,
   traceIdOf,
   TRACEPARENT,
   traceparentOf,
-} from "../lib/tracing.ts";
-import { wholeNumber } from "../lib/whole_number.ts";
+} from "../lib/observability/mod.ts";
+import {
+  backoff,
+  DeferredError,
+  delay,
+  describeError,
+  errorMessage,
+  UnroutableError,
+  UsageError,
+} from "../lib/core/mod.ts";
+import {
+  isStoreFailure,
+  openStore,
+  Outbox,
+  type OutboxEntry,
+  pruneEvery,
+  Relay,
+  reportSetAside,
+  type Store,
+} from "../lib/store/mod.ts";
+import {
+  keys,
+  onShutdown,
+  parseCommandLine,
+  readInput,
+  runMain,
+} from "../lib/cli/mod.ts";
+import type { Log } from "../lib/log/mod.ts";
+import { outboxCommand } from "../lib/host/mod.ts";
+import {
+  catalogPath,
+  DEFAULT_TIMEOUT_S,
+  program,
+} from "../lib/programs/pos.ts";
+import { printable } from "../contracts/text.ts";
 
 const NAME = program.name;
 /** The article's first sale id. */

@@ -6,9 +6,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { SETTINGS } from "../lib/config.ts";
-import { helpText, type Program, programFor } from "../lib/program.ts";
-import { VERSION } from "../lib/version.ts";
+import { SETTINGS } from "../lib/config/mod.ts";
+import { helpText, type Program, programFor, VERSION } from "../lib/cli/mod.ts";
 import { PROGRAMS } from "../tools/launcher.ts";
 import { command, projectPath } from "./support/process.ts";
 import { processTest } from "./support/options.ts";

@@ -7,11 +7,12 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Buffer } from "node:buffer";
 import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
-import { connectBroker, stayConnected } from "../lib/connection.ts";
-import { Outbox } from "../lib/outbox.ts";
-import { Relay } from "../lib/relay.ts";
-import { runSession } from "../lib/session.ts";
-import { SqliteStore } from "../lib/store.ts";
+import {
+  connectBroker,
+  runSession,
+  stayConnected,
+} from "../lib/messaging/mod.ts";
+import { Outbox, Relay, SqliteStore } from "../lib/store/mod.ts";
 import { withSandbox } from "./support/sandbox.ts";
 import { drain, eventually, openClient, publishRaw } from "./support/amqp.ts";
 import { invoices, sentSales, stock } from "./support/ledger.ts";

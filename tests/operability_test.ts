@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Running, runService } from "./support/process.ts";
 import { sentSales } from "./support/ledger.ts";
 import { eventually } from "./support/amqp.ts";
-import { EXIT_DEFERRED } from "../lib/main.ts";
+import { EXIT_DEFERRED } from "../lib/cli/mod.ts";
 import { atUrl, type Sandbox, withSandbox } from "./support/sandbox.ts";
 import { processTest } from "./support/options.ts";
 

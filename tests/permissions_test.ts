@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { permissionFlags as derive } from "../lib/permissions.ts";
+import { permissionFlags as derive } from "../lib/cli/mod.ts";
 import {
   invocation,
   type ProgramName,

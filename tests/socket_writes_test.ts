@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { connect } from "amqplib";
-import { coalesceWrites } from "../lib/coalesce_writes.ts";
+import { coalesceWrites } from "../lib/messaging/mod.ts";
 import { withSandbox } from "./support/sandbox.ts";
 
 /** Counts the socket writes of a connection's publishes. */

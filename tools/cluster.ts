@@ -17,12 +17,9 @@
  */
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { VERSION } from "../lib/version.ts";
-import { delay } from "../lib/delay.ts";
-import { errorMessage, UsageError } from "../lib/errors.ts";
-import { HelpRequested } from "../lib/program.ts";
-import { runMain } from "../lib/main.ts";
-import { wholeNumber } from "../lib/whole_number.ts";
+import { HelpRequested, runMain, VERSION } from "../lib/cli/mod.ts";
+import { delay, errorMessage, UsageError } from "../lib/core/mod.ts";
+import { wholeNumber } from "../lib/config/mod.ts";
 
 const NAME = "cluster";
 const BIN = "/usr/lib/rabbitmq/bin";

@@ -1,7 +1,7 @@
 /**
  * Tools for an error queue: see what failed and why, put messages back on
  * their original route (the queue they failed in), or drop them, through
- * `lib/error_queue.ts`.
+ * `lib/messaging/error_queue.ts`.
  *
  *     deno task errors -- list   --queue billing_queue_error
  *     deno task errors -- show   --queue billing_queue_error [--id <message-id>]
@@ -10,21 +10,20 @@
  *
  * @module
  */
-import { connectBroker } from "../lib/connection.ts";
-import { UsageError } from "../lib/errors.ts";
 import {
+  connectBroker,
   countErrorQueues,
   type ErroredMessage,
   type ErrorQueueAction,
+  errorQueueOf,
+  Publisher,
   readErrored,
   walkErrorQueue,
-} from "../lib/error_queue.ts";
-import { runMain } from "../lib/main.ts";
+} from "../lib/messaging/mod.ts";
+import { UsageError } from "../lib/core/mod.ts";
+import { parseCommandLine, type Program, runMain } from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
-import { wholeNumber } from "../lib/whole_number.ts";
-import { parseCommandLine, type Program } from "../lib/program.ts";
-import { Publisher } from "../lib/publisher.ts";
-import { errorQueueOf } from "../lib/topology.ts";
+import { wholeNumber } from "../lib/config/mod.ts";
 import { CONSUMER_QUEUES } from "../contracts/sale.ts";
 
 const NAME = "errors";

@@ -11,9 +11,8 @@
  *
  * @module
  */
-import { UsageError } from "../lib/errors.ts";
-import { shellCommandsOf } from "../lib/invocation.ts";
-import { runMain } from "../lib/main.ts";
+import { UsageError } from "../lib/core/mod.ts";
+import { runMain, shellCommandsOf } from "../lib/cli/mod.ts";
 import {
   SERVICE_PROGRAMS,
   type ServiceName,

@@ -3,7 +3,7 @@
  * takes (`program`: a tool's in its own file, a service's in
  * `lib/programs/`); the launcher resolves the command line
  * and environment once, as the program will, derives the permission flags
- * from that (`lib/permissions.ts`), and hands the settings to the program
+ * from that (`lib/cli/permissions.ts`), and hands the settings to the program
  * through its environment.
  *
  *     launcher.ts run <program> [args]   one program (deno task pos|billing|...)
@@ -15,21 +15,20 @@
  *
  * @module
  */
-import { delay } from "../lib/delay.ts";
+import { delay, UsageError } from "../lib/core/mod.ts";
 import { join } from "node:path";
-import { ensureBroker } from "../lib/ensure_broker.ts";
-import { UsageError } from "../lib/errors.ts";
+import { ensureBroker } from "../lib/messaging/mod.ts";
 import {
   type Invocation,
   invocationOf,
+  parseCommandLine,
+  permissionFlags,
   ROOT,
+  runMain,
   scriptOf,
   V8_FLAGS,
-} from "../lib/invocation.ts";
-import { VERSION } from "../lib/version.ts";
-import { runMain } from "../lib/main.ts";
-import { permissionFlags } from "../lib/permissions.ts";
-import { parseCommandLine } from "../lib/program.ts";
+  VERSION,
+} from "../lib/cli/mod.ts";
 import { SERVICE_PROGRAMS, SERVICES } from "../lib/programs/mod.ts";
 import { SharedTerminal } from "./_shared_terminal.ts";
 import { program as errors } from "./errors.ts";

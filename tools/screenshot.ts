@@ -14,11 +14,10 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { UsageError } from "../lib/errors.ts";
-import { runMain } from "../lib/main.ts";
+import { UsageError } from "../lib/core/mod.ts";
+import { runMain, VERSION } from "../lib/cli/mod.ts";
 import { type Sandbox, withSandbox } from "../tests/support/sandbox.ts";
-import { VERSION } from "../lib/version.ts";
-import { wholeNumber } from "../lib/whole_number.ts";
+import { wholeNumber } from "../lib/config/mod.ts";
 import { withBrowser } from "./_browser.ts";
 import { type ProgramName, ROOT } from "./launcher.ts";
 import { Running, runService } from "./_process.ts";

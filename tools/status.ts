@@ -15,20 +15,25 @@ import {
   CONSUMER_QUEUES as QUEUES,
   SALES_EXCHANGE,
 } from "../contracts/sale.ts";
-import { brokerUrls, redactUrl } from "../lib/amqp_url.ts";
-import type { Config } from "../lib/config.ts";
-import { connectBroker, serverVersion } from "../lib/connection.ts";
-import { delay } from "../lib/delay.ts";
-import { describeError, UsageError } from "../lib/errors.ts";
-import { SERVING_PREFIX } from "../lib/http_server.ts";
-import { runMain } from "../lib/main.ts";
-import type { HealthReport } from "../lib/monitor.ts";
+import { brokerUrls, redactUrl } from "../lib/config/mod.ts";
+import type { Config } from "../lib/config/mod.ts";
+import {
+  connectBroker,
+  errorQueueOf,
+  serverVersion,
+} from "../lib/messaging/mod.ts";
+import { delay, describeError, UsageError } from "../lib/core/mod.ts";
+import { SERVING_PREFIX } from "../lib/observability/mod.ts";
+import {
+  onShutdown,
+  parseCommandLine,
+  type Program,
+  runMain,
+} from "../lib/cli/mod.ts";
+import type { HealthReport } from "../lib/observability/mod.ts";
 import { printable } from "../contracts/text.ts";
-import { parseCommandLine, type Program } from "../lib/program.ts";
-import { onShutdown } from "../lib/shutdown.ts";
-import { openStore, type Store } from "../lib/store.ts";
+import { openStore, type Store } from "../lib/store/mod.ts";
 import { type ServiceName, SERVICES } from "../lib/programs/mod.ts";
-import { errorQueueOf } from "../lib/topology.ts";
 
 const NAME = "status";
 

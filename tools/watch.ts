@@ -9,13 +9,19 @@
  * @module
  */
 import { SALES_EXCHANGE } from "../contracts/sale.ts";
-import { reportRetry, stayConnected } from "../lib/connection.ts";
-import { createLog } from "../lib/log.ts";
-import { UsageError } from "../lib/errors.ts";
-import { runMain } from "../lib/main.ts";
-import { parseCommandLine, type Program } from "../lib/program.ts";
-import { onShutdown } from "../lib/shutdown.ts";
-import { declareExchange } from "../lib/topology.ts";
+import {
+  declareExchange,
+  reportRetry,
+  stayConnected,
+} from "../lib/messaging/mod.ts";
+import { createLog } from "../lib/log/mod.ts";
+import { UsageError } from "../lib/core/mod.ts";
+import {
+  onShutdown,
+  parseCommandLine,
+  type Program,
+  runMain,
+} from "../lib/cli/mod.ts";
 
 const NAME = "watch";
 

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Config } from "../config.ts";
-import type { Command } from "../program.ts";
+import type { Config } from "../config/mod.ts";
+import type { Command } from "../cli/mod.ts";
 
 /** The settings a consuming service reads, for its program declaration. */
 export const CONSUMER_SETTINGS: readonly (keyof Config)[] = [

@@ -4,7 +4,7 @@
  * @module
  */
 import { BILLING_QUEUE, INVOICE_CREATED } from "../../contracts/names.ts";
-import type { Program } from "../program.ts";
+import type { Program } from "../cli/mod.ts";
 import { CONSUMER_SETTINGS, outboxCommandOf } from "./_shared.ts";
 
 const NAME = "billing";

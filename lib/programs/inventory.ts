@@ -11,7 +11,7 @@ import {
   STOCK_CHANGED,
   STOCK_LOW,
 } from "../../contracts/names.ts";
-import type { Program } from "../program.ts";
+import type { Program } from "../cli/mod.ts";
 import { CONSUMER_SETTINGS, outboxCommandOf } from "./_shared.ts";
 
 const NAME = "inventory";

@@ -4,9 +4,8 @@
  * @module
  */
 import { OFFICE_EVENTS, OFFICE_QUEUE } from "../../contracts/names.ts";
-import { joinHostPort } from "../amqp_url.ts";
-import type { Program } from "../program.ts";
-import { wholeNumber } from "../whole_number.ts";
+import { joinHostPort, wholeNumber } from "../config/mod.ts";
+import type { Program } from "../cli/mod.ts";
 import { CONSUMER_SETTINGS, outboxCommandOf } from "./_shared.ts";
 
 const NAME = "office";

@@ -10,7 +10,7 @@ import {
   SALE_CREATED,
   SALES_EXCHANGE,
 } from "../../contracts/names.ts";
-import type { Program } from "../program.ts";
+import type { Program } from "../cli/mod.ts";
 import { outboxCommandOf } from "./_shared.ts";
 
 const NAME = "pos";

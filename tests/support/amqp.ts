@@ -7,8 +7,8 @@
 import { Buffer } from "node:buffer";
 import type { ChannelModel, GetMessage } from "amqplib";
 import { DOTNET_MESSAGE } from "../../contracts/_fixtures.ts";
-import { connectBroker } from "../../lib/connection.ts";
-import { delay } from "../../lib/delay.ts";
+import { connectBroker } from "../../lib/messaging/mod.ts";
+import { delay } from "../../lib/core/mod.ts";
 import type { Sandbox } from "./sandbox.ts";
 
 /** Waits `ms` milliseconds. */

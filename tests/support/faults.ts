@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { connectBroker } from "../../lib/connection.ts";
+import { connectBroker } from "../../lib/messaging/mod.ts";
 import { baseUrl, type Sandbox } from "./sandbox.ts";
 import { eventually } from "./amqp.ts";
 import { command } from "./process.ts";

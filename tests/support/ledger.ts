@@ -6,8 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { readOutbox } from "../../lib/outbox.ts";
-import { PostgresStore } from "../../lib/store.ts";
+import { PostgresStore, readOutbox } from "../../lib/store/mod.ts";
 import type { Sandbox } from "./sandbox.ts";
 import type { ProgramName } from "../../tools/launcher.ts";
 import { runService } from "./process.ts";

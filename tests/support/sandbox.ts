@@ -6,9 +6,8 @@
  * @module
  */
 import { join } from "node:path";
-import { DEFAULT_AMQP_URL } from "../../lib/amqp_url.ts";
+import { DEFAULT_AMQP_URL, readEnv } from "../../lib/config/mod.ts";
 import pg from "pg";
-import { readEnv } from "../../lib/config.ts";
 
 /**
  * Creates or deletes a virtual host of the broker at `baseUrl`, giving its

@@ -6,7 +6,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { testDatabaseServer, withDatabase } from "./sandbox.ts";
-import { PostgresStore, SqliteStore, type Store } from "../../lib/store.ts";
+import { PostgresStore, SqliteStore, type Store } from "../../lib/store/mod.ts";
 
 export { testDatabaseServer, withDatabase };
 

@@ -1,0 +1,121 @@
+/**
+ * Least privilege, derived: a program's Deno permission flags follow from
+ * what it declares (its settings, variables and the files its command line
+ * names) and from where its configuration points (the brokers of AMQP_URL,
+ * its own folder under DATA_DIR). Nothing else is granted.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import {
+  brokerUrls,
+  type Config,
+  hostAndPort,
+  joinHostPort,
+  POSTGRES_ENV,
+  resolveConfig,
+  SETTINGS,
+} from "../config/mod.ts";
+import {
+  type CommandLine,
+  parseCommandLine,
+  type Program,
+  programFor,
+} from "./program.ts";
+import { LOG_FORMAT } from "../log/mod.ts";
+import { LAUNCHER_PID } from "./shutdown.ts";
+
+/**
+ * The command line as the program will read it; when it cannot be parsed,
+ * the defaults, and the program itself will say what is wrong.
+ */
+function readCommandLine(
+  program: Program,
+  args: string[],
+  env: (name: string) => string | undefined,
+): CommandLine {
+  try {
+    return parseCommandLine(program, args, env);
+  } catch {
+    let config: Config;
+    try {
+      config = resolveConfig({}, env);
+    } catch {
+      config = resolveConfig({}, () => undefined);
+    }
+    return { values: {}, positionals: [], config };
+  }
+}
+
+/** The environment variables a program may read. */
+export function envNeeds(program: Program): string[] {
+  return [
+    ...program.settings.map((key) => SETTINGS[key].env),
+    ...(program.env ?? []),
+    // Every program stops when the launcher that started it is gone, and
+    // writes its lines as LOG_FORMAT says.
+    LAUNCHER_PID,
+    LOG_FORMAT,
+  ];
+}
+
+/**
+ * The Deno permission flags of a program run with `args` in `env`: network
+ * access to the broker hosts and ports of its AMQP URL, read and write to
+ * its own folder of DATA_DIR, read of the files it is told to read, its
+ * environment variables, and `--no-prompt` so that anything else fails at
+ * once instead of asking.
+ */
+export function permissionFlags(
+  whole: Program,
+  env: Record<string, string | undefined>,
+  args: string[] = [],
+): string[] {
+  const program = programFor(whole, args);
+  const lookup = (name: string) => env[name] || undefined;
+  const command = readCommandLine(program, args, lookup);
+  const flags = ["--no-prompt"];
+  const database = databaseHost(command.config.databaseUrl);
+  try {
+    const { httpPort, httpHost } = command.config;
+    const hosts = [
+      ...brokerUrls(command.config.url).map(hostAndPort),
+      ...(database ? [database] : []),
+      // Its own listen address, when it serves /health and /metrics.
+      ...(httpPort && program.settings.includes("httpPort")
+        ? [joinHostPort(httpHost, httpPort)]
+        : []),
+      ...(program.connects?.(command, lookup) ?? []),
+    ];
+    // An empty --allow-net= would allow every host: leave it out instead.
+    if (hosts.length > 0) flags.push(`--allow-net=${hosts.join(",")}`);
+  } catch {
+    // An invalid URL: no network at all; the program says why.
+  }
+  flags.push(
+    `--allow-env=${
+      [...envNeeds(program), ...(database ? POSTGRES_ENV : [])].join(",")
+    }`,
+  );
+  const folder = program.keepsData
+    ? join(command.config.dataDir, program.name)
+    : undefined;
+  const files = (program.reads?.(command, lookup) ?? []).filter(
+    (file): file is string => Boolean(file),
+  );
+  const reads = folder ? [folder, ...files] : files;
+  if (reads.length > 0) flags.push(`--allow-read=${reads.join(",")}`);
+  if (folder) flags.push(`--allow-write=${folder}`);
+  return flags;
+}
+
+/** The `host:port` of a PostgreSQL URL, as `--allow-net` takes it. */
+function databaseHost(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || "5432"}`;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * AMQP_URL: one broker or several (the nodes of a cluster), comma-separated,
+ * each a full `amqp://` or `amqps://` URL; and how to print one safely.
+ *
+ * @module
+ */
+import { BrokerError } from "../core/mod.ts";
+
+/** Where the services find the broker unless AMQP_URL says otherwise. */
+export const DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672";
+
+/** The URL as it is safe to print: no password, no query. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const user = parsed.username ? `${parsed.username}@` : "";
+    const port = parsed.port ? `:${parsed.port}` : "";
+    const vhost = parsed.pathname === "/" ? "" : parsed.pathname;
+    return `${parsed.protocol}//${user}${parsed.hostname}${port}${vhost}`;
+  } catch {
+    return "(an invalid URL)";
+  }
+}
+
+/**
+ * The brokers listed in an AMQP URL.
+ *
+ * @throws {BrokerError} when an entry is not an AMQP URL.
+ */
+export function brokerUrls(url: string): URL[] {
+  return url.split(",").map((entry) => entry.trim()).filter(Boolean).map(
+    (entry) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(entry);
+      } catch {
+        throw new BrokerError(`Invalid AMQP URL "${redactUrl(entry)}"`, {
+          permanent: true,
+        });
+      }
+      if (parsed.protocol !== "amqp:" && parsed.protocol !== "amqps:") {
+        throw new BrokerError(
+          `Invalid AMQP URL "${redactUrl(entry)}": use amqp:// or amqps://`,
+          { permanent: true },
+        );
+      }
+      const heartbeat = parsed.searchParams.get("heartbeat");
+      if (
+        heartbeat !== null &&
+        !(/^\d{1,5}$/.test(heartbeat) && Number(heartbeat) <= 65535)
+      ) {
+        throw new BrokerError(
+          `Invalid AMQP URL "${
+            redactUrl(entry)
+          }": heartbeat "${heartbeat}" is not a whole number of seconds from 0 to 65535`,
+          { permanent: true },
+        );
+      }
+      return parsed;
+    },
+  );
+}
+
+/** `host:port`, an IPv6 address in brackets, as URLs and `--allow-net` write it. */
+export function joinHostPort(host: string, port: string | number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/** The `host:port` a broker URL connects to, as `--allow-net` takes it. */
+export function hostAndPort(url: URL): string {
+  const port = url.port || (url.protocol === "amqps:" ? "5671" : "5672");
+  return `${url.hostname}:${port}`;
+}

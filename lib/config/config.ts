@@ -1,0 +1,231 @@
+/**
+ * The settings every service reads, each from a flag or else an environment
+ * variable or else a default, resolved by one function that the services
+ * and the launcher both call, so that they cannot disagree.
+ *
+ * @module
+ */
+import { DEFAULT_AMQP_URL } from "./amqp_url.ts";
+import { UsageError } from "../core/mod.ts";
+import { DEFAULT_RETENTION, parseRetention } from "./retention.ts";
+
+/** Where the services keep their data unless DATA_DIR says otherwise. */
+export const DEFAULT_DATA_DIR = "./data";
+/** Where /health and /metrics are served unless HTTP_HOST says otherwise. */
+export const DEFAULT_HTTP_HOST = "127.0.0.1";
+/** Unacked deliveries per consumer unless PREFETCH says otherwise. */
+export const DEFAULT_PREFETCH = 200;
+/**
+ * The largest message body a consumer reads unless MAX_MESSAGE_BYTES says
+ * otherwise: a sale of 1,000 items is about 60 KiB.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
+
+/** The configuration a service runs with. */
+export interface Config {
+  /** AMQP_URL or `--url`: one broker or several, comma-separated. */
+  url: string;
+  /** DATA_DIR or `--data-dir`: the folder holding each service's own folder. */
+  dataDir: string;
+  /** PREFETCH or `--prefetch`. */
+  prefetch: number;
+  /** MAX_MESSAGE_BYTES or `--max-message-bytes`. */
+  maxMessageBytes: number;
+  /** QUEUE_TYPE or `--queue-type`: how the services' queues are declared. */
+  queueType: QueueType;
+  /**
+   * DATABASE_URL or `--database-url`: a PostgreSQL database the service
+   * keeps its state in, in a schema of its own; unset, a SQLite file under
+   * DATA_DIR.
+   */
+  databaseUrl?: string;
+  /**
+   * HTTP_PORT or `--http-port`: serve `/health` and `/metrics` on this
+   * port; unset, nothing is served.
+   */
+  httpPort?: number;
+  /** HTTP_HOST or `--http-host`: the address to serve on. */
+  httpHost: string;
+  /**
+   * RETENTION or `--retention`: how long inbox keys and sent outbox
+   * messages are kept, in milliseconds.
+   */
+  retentionMs: number;
+}
+
+/**
+ * Classic queues (one node; the .NET services declare them so), or quorum
+ * queues (replicated over a cluster's nodes).
+ */
+export type QueueType = "classic" | "quorum";
+
+/** A setting of {@linkcode Config}: its flag, its variable, its help. */
+export interface Setting {
+  /** The flag, without dashes. */
+  flag: string;
+  /** The environment variable. */
+  env: string;
+  /** What the flag takes, for help: `<url>`. */
+  value: string;
+  /** One line of help. */
+  help: string;
+  /**
+   * The value as its variable takes it, for handing it on.
+   *
+   * @default {String}
+   */
+  text?(value: never): string;
+}
+
+/** The settings, by their {@linkcode Config} key. */
+export const SETTINGS: Record<keyof Config, Setting> = {
+  url: {
+    flag: "url",
+    env: "AMQP_URL",
+    value: "url",
+    help: `broker(s), comma-separated; default ${DEFAULT_AMQP_URL}`,
+  },
+  dataDir: {
+    flag: "data-dir",
+    env: "DATA_DIR",
+    value: "dir",
+    help: `where data files are kept; default ${DEFAULT_DATA_DIR}`,
+  },
+  prefetch: {
+    flag: "prefetch",
+    env: "PREFETCH",
+    value: "n",
+    help: `unacked deliveries per consumer; default ${DEFAULT_PREFETCH}`,
+  },
+  maxMessageBytes: {
+    flag: "max-message-bytes",
+    env: "MAX_MESSAGE_BYTES",
+    value: "n",
+    help:
+      `larger messages are set aside unread; default ${DEFAULT_MAX_MESSAGE_BYTES}`,
+  },
+  databaseUrl: {
+    flag: "database-url",
+    env: "DATABASE_URL",
+    value: "url",
+    help: "postgres://… to keep state in PostgreSQL; default a SQLite file",
+  },
+  httpPort: {
+    flag: "http-port",
+    env: "HTTP_PORT",
+    value: "port",
+    help: "serve /health and /metrics on this port; default none",
+  },
+  httpHost: {
+    flag: "http-host",
+    env: "HTTP_HOST",
+    value: "host",
+    help: `the address to serve on; default ${DEFAULT_HTTP_HOST}`,
+  },
+  retentionMs: {
+    flag: "retention",
+    env: "RETENTION",
+    value: "time",
+    help:
+      `inbox keys and sent outbox messages are kept this long; default ${DEFAULT_RETENTION}`,
+    text: (ms: number) => `${ms / 1000}s`,
+  },
+  queueType: {
+    flag: "queue-type",
+    env: "QUEUE_TYPE",
+    value: "type",
+    help: "classic or quorum; default classic",
+  },
+};
+
+/**
+ * The configuration from parsed flags and the environment: a flag wins
+ * over its variable, a variable over the default.
+ *
+ * @throws {UsageError} naming a value that cannot be used.
+ */
+export function resolveConfig(
+  flags: Record<string, unknown>,
+  env: (name: string) => string | undefined,
+): Config {
+  const read = (key: keyof Config) => {
+    const { flag, env: variable } = SETTINGS[key];
+    const value = flags[flag];
+    return typeof value === "string" ? value : env(variable) || undefined;
+  };
+  const whole = (
+    key: "prefetch" | "maxMessageBytes" | "httpPort",
+    min: number,
+    max: number,
+    fallback: number,
+  ) => {
+    const text = read(key) ?? String(fallback);
+    const value = Number(text);
+    if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
+      throw new UsageError(
+        `Invalid ${
+          SETTINGS[key].flag.replaceAll("-", " ")
+        } "${text}": use ${min} to ${max}`,
+      );
+    }
+    return value;
+  };
+  const queueType = read("queueType") ?? "classic";
+  if (queueType !== "classic" && queueType !== "quorum") {
+    throw new UsageError(
+      `Invalid queue type "${queueType}": use classic or quorum`,
+    );
+  }
+  const databaseUrl = read("databaseUrl");
+  if (
+    databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^/]/.test(databaseUrl)
+  ) {
+    throw new UsageError(
+      `Invalid database URL "${
+        databaseUrl.replace(/:[^:@/]*@/, ":***@")
+      }": use postgres://user@host:port/database`,
+    );
+  }
+  const httpPort = read("httpPort") === undefined
+    ? undefined
+    : whole("httpPort", 1, 65535, 0);
+  return {
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
+    ...(httpPort === undefined ? {} : { httpPort }),
+    httpHost: read("httpHost") ?? DEFAULT_HTTP_HOST,
+    retentionMs: parseRetention(read("retentionMs") ?? DEFAULT_RETENTION),
+    queueType,
+    url: read("url") ?? DEFAULT_AMQP_URL,
+    dataDir: read("dataDir") ?? DEFAULT_DATA_DIR,
+    prefetch: whole("prefetch", 1, 65535, DEFAULT_PREFETCH),
+    // RabbitMQ's own ceiling is 512 MiB.
+    maxMessageBytes: whole(
+      "maxMessageBytes",
+      1024,
+      512 * 1024 * 1024,
+      DEFAULT_MAX_MESSAGE_BYTES,
+    ),
+  };
+}
+
+/**
+ * An environment variable, or undefined when it is not set or this
+ * process's permissions do not let it read that one.
+ */
+export function readEnv(name: string): string | undefined {
+  const { state } = Deno.permissions.querySync({ name: "env", variable: name });
+  return state === "granted" ? Deno.env.get(name) || undefined : undefined;
+}
+
+/**
+ * The variables node-postgres reads for what we do not give it ourselves:
+ * a service on PostgreSQL may read these and no others of the PG* family.
+ */
+export const POSTGRES_ENV: readonly string[] = [
+  "PGBINARY",
+  "PGCLIENT_ENCODING",
+  "PGREPLICATION",
+  "PGSSLMODE",
+  "PGSSLNEGOTIATION",
+  "PGCONNECT_TIMEOUT",
+];

@@ -1,0 +1,115 @@
+/**
+ * What a consumer does with a message it cannot handle: how often and how
+ * patiently it tries again, and where the message goes when it gives up. The
+ * consumer takes the policy as a parameter, so the rule is data, apart from
+ * the consuming.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { ConsumeMessage } from "amqplib";
+import { backoff, type BackoffOptions } from "../core/mod.ts";
+import type { Publisher } from "./publisher.ts";
+import { errorQueueOf } from "./topology.ts";
+
+/** A consumer's rule for messages that fail. */
+export interface FailurePolicy {
+  /** Tries of a message whose handling fails, the first included. */
+  readonly maxAttempts: number;
+  /**
+   * Deliveries of a message before it is set aside unhandled: one that
+   * stops the process each time would otherwise come back forever.
+   */
+  readonly maxDeliveries: number;
+  /** Milliseconds to wait before try `attempt` + 1 (`attempt` is 1, 2 ...). */
+  retryDelay(attempt: number): number;
+  /**
+   * Keeps a message that failed, with its reason, somewhere safe;
+   * resolves once it is (the broker confirmed it), so that it may be acked.
+   */
+  setAside(
+    message: ConsumeMessage,
+    reason: string,
+    attempts: number,
+  ): Promise<void>;
+}
+
+/** Options of {@linkcode errorQueuePolicy}. */
+export interface ErrorQueuePolicyOptions {
+  /** Publishes to the error queue, with confirms. */
+  publisher: Publisher;
+  /** The consumer's queue; failures go to `<queue>_error`. */
+  queue: string;
+  /**
+   * Tries of a message whose handling fails, the first included.
+   *
+   * @default {5}
+   */
+  maxAttempts?: number;
+  /**
+   * Deliveries of a message before it is set aside unhandled.
+   *
+   * @default {10}
+   */
+  maxDeliveries?: number;
+  /**
+   * The backoff between tries.
+   *
+   * @default {{ initial: 100, max: 2000 }}
+   */
+  retry?: BackoffOptions;
+  /** Told of each message set aside. */
+  onSetAside?(reason: string, message: ConsumeMessage): void;
+}
+
+/** Headers a message set aside carries, saying why and where from. */
+export const ERROR_HEADERS = [
+  "x-error-reason",
+  "x-attempts",
+  "x-original-exchange",
+  "x-original-routing-key",
+  "x-original-queue",
+  "x-failed-at",
+] as const;
+
+/**
+ * Retries with backoff, then sets the message aside in `<queue>_error`,
+ * byte for byte, with its reason and origin in the headers.
+ */
+export function errorQueuePolicy(
+  options: ErrorQueuePolicyOptions,
+): FailurePolicy {
+  const {
+    publisher,
+    queue,
+    maxAttempts = 5,
+    maxDeliveries = 10,
+    retry = { initial: 100, max: 2000 },
+    onSetAside,
+  } = options;
+  return {
+    maxAttempts,
+    maxDeliveries,
+    retryDelay: (attempt) => backoff(attempt - 1, retry),
+    async setAside(message, reason, attempts) {
+      const { properties, fields } = message;
+      await publisher.publish({
+        exchange: "",
+        routingKey: errorQueueOf(queue),
+        body: Buffer.from(message.content),
+        messageId: properties.messageId ?? crypto.randomUUID(),
+        contentType: properties.contentType,
+        headers: {
+          ...properties.headers,
+          "x-error-reason": reason.slice(0, 1000),
+          "x-attempts": attempts,
+          "x-original-exchange": fields.exchange,
+          "x-original-routing-key": fields.routingKey,
+          "x-original-queue": queue,
+          "x-failed-at": new Date().toISOString(),
+        },
+      });
+      onSetAside?.(reason, message);
+    },
+  };
+}
