@@ -16,7 +16,6 @@ import type { ChannelModel } from "amqplib";
 import { ContractError } from "../contracts/codec.ts";
 import {
   CONSUMER_QUEUES,
-  DEFAULT_STORE,
   INVENTORY_COMMAND_QUEUE,
   OFFICE_QUEUE,
   SALES_EXCHANGE,
@@ -30,15 +29,23 @@ import {
 import { type Config, readEnv, wholeNumber } from "../lib/config/mod.ts";
 import {
   connectBroker,
-  countErrorQueues,
-  type ErroredMessage,
   errorQueueOf,
   Publisher,
-  readErrored,
-  walkErrorQueue,
 } from "../lib/messaging/mod.ts";
 import { errorMessage, UsageError } from "../lib/core/mod.ts";
-import { EventStream } from "../lib/event_stream.ts";
+import {
+  type AdjustForm,
+  decodeOfficeEvent,
+  EventStream,
+  type FeedEntry,
+  OFFICE_EVENTS,
+  type OfficeDelivery,
+  officeHandler,
+  OfficeModel,
+  page,
+  problemPage,
+  today,
+} from "./office/mod.ts";
 import {
   markServing,
   Monitor,
@@ -46,27 +53,6 @@ import {
 } from "../lib/observability/mod.ts";
 import { Inbox, openStore, Outbox, type Store } from "../lib/store/mod.ts";
 import { parseCommandLine, runMain } from "../lib/cli/mod.ts";
-import { SCRIPT, STYLE } from "../lib/office_assets.ts";
-import {
-  decodeOfficeEvent,
-  FEED_LINES,
-  type FeedEntry,
-  OFFICE_EVENTS,
-  type OfficeDelivery,
-  OfficeModel,
-} from "../lib/office_model.ts";
-import {
-  type AdjustForm,
-  confirmPage,
-  errorQueuePage,
-  errorQueuesPage,
-  invoicePage,
-  invoicesPage,
-  livePage,
-  problemPage,
-  stockPage,
-  todayPage,
-} from "../lib/office_pages.ts";
 import { outboxCommand, runConsumer } from "../lib/host/mod.ts";
 import { printable } from "../contracts/text.ts";
 import { listenOf, program } from "../lib/programs/office.ts";
@@ -76,65 +62,8 @@ const NAME = program.name;
 /** The error queues the back office shows. */
 const ERROR_QUEUES = CONSUMER_QUEUES.map(errorQueueOf);
 
-/** Messages an error queue's page lists. */
-const LISTED = 50;
-
 /** The back office's command line, declared in `lib/programs/office.ts`. */
 export { program };
-
-/** Today, `2026-11-27`, in UTC as the read model's days are. */
-function today(): string {
-  return new Date().toISOString().slice(0, 10);
-}
-
-/** A day given in a query, `2026-11-27`, or undefined when none is given. */
-function dayParam(name: string, text: string | null): string | undefined {
-  if (text === null || text === "") return undefined;
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(text) ||
-    Number.isNaN(new Date(text).getTime())
-  ) {
-    throw new UsageError(
-      `Invalid ${name} "${text}": use a day, e.g. 2026-11-27`,
-    );
-  }
-  return text;
-}
-
-/** A part of a path, decoded. */
-function pathPart(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw new UsageError(`Invalid path part "${text}": a % that is not UTF-8`);
-  }
-}
-
-const htmlHeaders = {
-  "content-type": "text/html; charset=utf-8",
-  "cache-control": "no-store",
-  "content-security-policy":
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-  "x-content-type-options": "nosniff",
-};
-
-function page(body: string, status = 200): Response {
-  return new Response(body, { status, headers: htmlHeaders });
-}
-
-function redirect(location: string): Response {
-  return new Response(null, { status: 303, headers: { location } });
-}
-
-/**
- * Whether a form was posted from another site: a page elsewhere cannot
- * make the office restock or drop messages.
- */
-function crossSite(request: Request): boolean {
-  const origin = request.headers.get("origin");
-  if (origin !== null && origin !== new URL(request.url).origin) return true;
-  return request.headers.get("sec-fetch-site") === "cross-site";
-}
 
 /** The command a Stock form asks for. */
 function adjustmentOf(form: AdjustForm): StockAdjust {
@@ -254,223 +183,20 @@ async function serve(
     return command.AdjustmentId;
   }
 
-  async function route(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    const { pathname, searchParams: query } = url;
-    const method = request.method === "HEAD" ? "GET" : request.method;
-    if (method === "POST" && crossSite(request)) {
-      return page(
-        problemPage(
-          "Refused",
-          "A form from another site cannot change the shop.",
-        ),
-        403,
-      );
-    }
-    if (method === "GET") {
-      if (pathname === "/favicon.ico") {
-        return new Response(null, { status: 204 });
-      }
-      if (pathname === "/app.css") {
-        return new Response(STYLE, {
-          headers: { "content-type": "text/css; charset=utf-8" },
-        });
-      }
-      if (pathname === "/app.js") {
-        return new Response(SCRIPT, {
-          headers: { "content-type": "text/javascript; charset=utf-8" },
-        });
-      }
-      if (pathname === "/events") {
-        const after = query.get("after");
-        return stream.response([
-          { event: "summary", data: await model.summary(today()) },
-          // What came since the page was made.
-          ...(after
-            ? (await model.feed(FEED_LINES, wholeNumber("after", after)))
-              .toReversed().map((entry) => ({ event: "feed", data: entry }))
-            : []),
-        ]);
-      }
-      const adjustment = /^\/api\/adjustments\/([^/]+)$/.exec(pathname);
-      if (adjustment) {
-        const applied = await model.adjustment(
-          pathPart(adjustment[1]),
-        );
-        return applied
-          ? Response.json(applied, { headers: { "cache-control": "no-store" } })
-          : Response.json({ Applied: false }, { status: 404 });
-      }
-      if (pathname === "/" || pathname === "/api/summary") {
-        const summary = await model.summary(
-          dayParam("day", query.get("day")) ?? today(),
-        );
-        return pathname === "/"
-          ? page(todayPage(summary))
-          : Response.json(summary, {
-            headers: { "cache-control": "no-store" },
-          });
-      }
-      if (pathname === "/api/stock") {
-        return Response.json(
-          await model.stock(query.get("store") || undefined),
-          { headers: { "cache-control": "no-store" } },
-        );
-      }
-      if (pathname === "/invoices") {
-        const sale = query.get("sale");
-        const search = {
-          store: query.get("store")?.trim() || undefined,
-          sale: sale ? wholeNumber("sale id", sale, { min: 1 }) : undefined,
-          from: dayParam("from", query.get("from")),
-          to: dayParam("to", query.get("to")),
-          page: query.get("page")
-            ? wholeNumber("page", query.get("page") ?? "", { min: 1 })
-            : 1,
-        };
-        return page(invoicesPage(search, await model.invoices(search)));
-      }
-      const invoice = /^\/invoices\/([^/]+)$/.exec(pathname);
-      if (invoice) {
-        const number = pathPart(invoice[1]);
-        const found = await model.invoice(number);
-        return found ? page(invoicePage(found)) : page(
-          problemPage(
-            "No such invoice",
-            `No invoice "${number}" has reached the back office.`,
-          ),
-          404,
-        );
-      }
-      if (pathname === "/stock") {
-        const filter = query.get("store")?.trim() || undefined;
-        const sent = query.get("sent");
-        return page(stockPage(await model.stock(filter), {
-          store: filter,
-          defaultStore: DEFAULT_STORE,
-          sent: sent === null
-            ? undefined
-            : { id: sent, applied: await model.adjustment(sent) },
-        }));
-      }
-      if (pathname === "/errors") {
-        return page(
-          errorQueuesPage(
-            await withBroker((connection) =>
-              countErrorQueues(connection, ERROR_QUEUES)
-            ),
-          ),
-        );
-      }
-      if (pathname === "/live") return page(livePage(await model.feed(100)));
-    }
-    const errorQueue = /^\/errors\/([^/]+)(?:\/(confirm|replay|purge))?$/
-      .exec(pathname);
-    if (errorQueue) {
-      const queue = pathPart(errorQueue[1]);
-      if (!ERROR_QUEUES.includes(queue)) {
-        return page(
-          problemPage(
-            "No such error queue",
-            `"${queue}" is not an error queue of the shop: ${
-              ERROR_QUEUES.join(", ")
-            }`,
-          ),
-          404,
-        );
-      }
-      return await errorQueueRoute(request, queue, errorQueue[2]);
-    }
-    if (method === "POST" && pathname === "/stock/adjust") {
-      const form = Object.fromEntries(
-        await request.formData(),
-      ) as Record<string, string>;
-      try {
-        const id = await sendAdjustment(form);
-        return redirect(`/stock?sent=${encodeURIComponent(id)}`);
-      } catch (error) {
-        if (!(error instanceof UsageError)) throw error;
-        return page(
-          stockPage(await model.stock(), {
-            defaultStore: DEFAULT_STORE,
-            error: `Nothing was sent: ${error.message}`,
-            form,
-          }),
-          400,
-        );
-      }
-    }
-    return page(
-      problemPage("Not found", `Nothing at ${pathname}: see the pages above.`),
-      404,
-    );
-  }
-
-  async function errorQueueRoute(
-    request: Request,
-    queue: string,
-    action: string | undefined,
-  ): Promise<Response> {
-    const query = new URL(request.url).searchParams;
-    const base = `/errors/${encodeURIComponent(queue)}`;
-    if (request.method === "GET" && action === undefined) {
-      const messages: ErroredMessage[] = [];
-      await withBroker((connection, publisher) =>
-        walkErrorQueue(connection, {
-          queue,
-          action: "list",
-          publisher,
-          limit: LISTED + 1,
-          onMessage: (message) => messages.push(readErrored(message)),
-        })
-      );
-      return page(errorQueuePage(queue, messages.slice(0, LISTED), {
-        done: query.get("done") ?? undefined,
-        more: messages.length > LISTED,
-      }));
-    }
-    if (request.method === "GET" && action === "confirm") {
-      const verb = query.get("action");
-      if (verb !== "replay" && verb !== "purge") {
-        throw new UsageError(`Invalid action "${verb}": use replay or purge`);
-      }
-      const [{ Messages = 0 }] = await withBroker((connection) =>
-        countErrorQueues(connection, [queue])
-      );
-      return page(confirmPage(queue, {
-        action: verb,
-        id: query.get("id") ?? undefined,
-        count: Messages,
-      }));
-    }
-    if (
-      request.method === "POST" && (action === "replay" || action === "purge")
-    ) {
-      const form = await request.formData();
-      const id = form.get("id");
-      const taken = await withBroker((connection, publisher) =>
-        walkErrorQueue(connection, {
-          queue,
-          action,
-          publisher,
-          id: typeof id === "string" && id !== "" ? id : undefined,
-        })
-      );
-      const done = `${
-        action === "replay" ? "Replayed" : "Dropped"
-      } ${taken} message(s).`;
-      log.info(`office: ${done.toLowerCase()} from "${queue}"`);
-      return redirect(`${base}?done=${encodeURIComponent(done)}`);
-    }
-    return page(problemPage("Not found", `Nothing at ${base}/${action}.`), 404);
-  }
-
+  const answer = officeHandler({
+    model,
+    stream,
+    log,
+    errorQueues: ERROR_QUEUES,
+    withBroker,
+    sendAdjustment,
+  });
   const server = serveMonitor(monitor, {
     port: listen.port,
     hostname: listen.hostname,
     handler: async (request) => {
       try {
-        return await route(request);
+        return await answer(request);
       } catch (error) {
         if (error instanceof UsageError) {
           return page(problemPage("Not understood", error.message), 400);

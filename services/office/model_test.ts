@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import type { ConsumeMessage } from "amqplib";
 import { Buffer } from "node:buffer";
-import { ContractError } from "../contracts/codec.ts";
-import { DOTNET_MESSAGE } from "../contracts/_fixtures.ts";
-import { withStores } from "../tests/support/stores.ts";
-import { decodeOfficeEvent, OfficeModel } from "./office_model.ts";
+import { ContractError } from "../../contracts/codec.ts";
+import { DOTNET_MESSAGE } from "../../contracts/_fixtures.ts";
+import { withStores } from "../../tests/support/stores.ts";
+import { decodeOfficeEvent } from "./events.ts";
+import { OfficeModel } from "./model.ts";
 
 /** A delivery of `body` with `routingKey`, as amqplib gives it. */
 function message(

@@ -1,0 +1,14 @@
+/**
+ * The back office's parts, beside its entry `services/office.ts`: the read
+ * model it keeps from the events it consumes, the pages it renders, the
+ * routes that serve them, and the live stream to open pages.
+ *
+ * @module
+ */
+export * from "./events.ts";
+export * from "./model.ts";
+export * from "./pages/mod.ts";
+export * from "./assets.ts";
+export * from "./html.ts";
+export * from "./event_stream.ts";
+export * from "./routes.ts";

@@ -1,0 +1,403 @@
+/**
+ * The back office's routes: each page, the live stream, the JSON API, the
+ * Stock form and the error queues' actions, as a table the router walks.
+ *
+ * @module
+ */
+import type { ChannelModel } from "amqplib";
+import { DEFAULT_STORE } from "../../contracts/sale.ts";
+import { wholeNumber } from "../../lib/config/mod.ts";
+import { UsageError } from "../../lib/core/mod.ts";
+import type { Log } from "../../lib/log/mod.ts";
+import {
+  countErrorQueues,
+  type ErroredMessage,
+  type Publisher,
+  readErrored,
+  walkErrorQueue,
+} from "../../lib/messaging/mod.ts";
+import { SCRIPT, STYLE } from "./assets.ts";
+import type { EventStream } from "./event_stream.ts";
+import { FEED_LINES, type OfficeModel } from "./model.ts";
+import {
+  type AdjustForm,
+  confirmPage,
+  errorQueuePage,
+  errorQueuesPage,
+  invoicePage,
+  invoicesPage,
+  livePage,
+  problemPage,
+  stockPage,
+  todayPage,
+} from "./pages/mod.ts";
+import { type Route, route } from "./router.ts";
+
+/** Messages an error queue's page lists. */
+const LISTED = 50;
+
+/** What the routes work with. */
+export interface OfficeContext {
+  /** The read model the pages show. */
+  model: OfficeModel;
+  /** The open pages' live stream. */
+  stream: EventStream;
+  /** The office's log. */
+  log: Log;
+  /** The error queues it shows. */
+  errorQueues: string[];
+  /** Runs `work` on a broker connection of its own. */
+  withBroker<T>(
+    work: (connection: ChannelModel, publisher: Publisher) => Promise<T>,
+  ): Promise<T>;
+  /**
+   * Sends Inventory the adjustment a Stock form asks for; its id.
+   *
+   * @throws {UsageError} for a form that says nothing Inventory can do.
+   */
+  sendAdjustment(form: AdjustForm): Promise<string>;
+}
+
+/** Today, `2026-11-27`, in UTC as the read model's days are. */
+export function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+/** A day given in a query, `2026-11-27`, or undefined when none is given. */
+function dayParam(name: string, text: string | null): string | undefined {
+  if (text === null || text === "") return undefined;
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(text) ||
+    Number.isNaN(new Date(text).getTime())
+  ) {
+    throw new UsageError(
+      `Invalid ${name} "${text}": use a day, e.g. 2026-11-27`,
+    );
+  }
+  return text;
+}
+
+/** A part of a path, decoded. */
+function pathPart(text: string | undefined): string {
+  try {
+    return decodeURIComponent(text ?? "");
+  } catch {
+    throw new UsageError(`Invalid path part "${text}": a % that is not UTF-8`);
+  }
+}
+
+const htmlHeaders = {
+  "content-type": "text/html; charset=utf-8",
+  "cache-control": "no-store",
+  "content-security-policy":
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+};
+
+/** An HTML page. */
+export function page(body: string, status = 200): Response {
+  return new Response(body, { status, headers: htmlHeaders });
+}
+
+function redirect(location: string): Response {
+  return new Response(null, { status: 303, headers: { location } });
+}
+
+const noStore = { headers: { "cache-control": "no-store" } };
+
+/**
+ * Whether a form was posted from another site: a page elsewhere cannot
+ * make the office restock or drop messages.
+ */
+function crossSite(request: Request): boolean {
+  const origin = request.headers.get("origin");
+  if (origin !== null && origin !== new URL(request.url).origin) return true;
+  return request.headers.get("sec-fetch-site") === "cross-site";
+}
+
+/** The pages, the stream and the API, read-only. */
+function readRoutes(context: OfficeContext): Route[] {
+  const { model, stream } = context;
+  const summary = async (request: Request) =>
+    await model.summary(
+      dayParam("day", new URL(request.url).searchParams.get("day")) ?? today(),
+    );
+  return [
+    {
+      method: "GET",
+      path: "/favicon.ico",
+      handle: () => new Response(null, { status: 204 }),
+    },
+    {
+      method: "GET",
+      path: "/app.css",
+      handle: () =>
+        new Response(STYLE, {
+          headers: { "content-type": "text/css; charset=utf-8" },
+        }),
+    },
+    {
+      method: "GET",
+      path: "/app.js",
+      handle: () =>
+        new Response(SCRIPT, {
+          headers: { "content-type": "text/javascript; charset=utf-8" },
+        }),
+    },
+    {
+      method: "GET",
+      path: "/events",
+      handle: async (request) => {
+        const after = new URL(request.url).searchParams.get("after");
+        return stream.response([
+          { event: "summary", data: await model.summary(today()) },
+          // What came since the page was made.
+          ...(after
+            ? (await model.feed(FEED_LINES, wholeNumber("after", after)))
+              .toReversed().map((entry) => ({ event: "feed", data: entry }))
+            : []),
+        ]);
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/adjustments/:id",
+      handle: async (_request, { id }) => {
+        const applied = await model.adjustment(pathPart(id));
+        return applied
+          ? Response.json(applied, noStore)
+          : Response.json({ Applied: false }, { status: 404 });
+      },
+    },
+    {
+      method: "GET",
+      path: "/",
+      handle: async (request) => page(todayPage(await summary(request))),
+    },
+    {
+      method: "GET",
+      path: "/api/summary",
+      handle: async (request) => Response.json(await summary(request), noStore),
+    },
+    {
+      method: "GET",
+      path: "/api/stock",
+      handle: async (request) =>
+        Response.json(
+          await model.stock(
+            new URL(request.url).searchParams.get("store") || undefined,
+          ),
+          noStore,
+        ),
+    },
+    {
+      method: "GET",
+      path: "/invoices",
+      handle: async (request) => {
+        const query = new URL(request.url).searchParams;
+        const sale = query.get("sale");
+        const search = {
+          store: query.get("store")?.trim() || undefined,
+          sale: sale ? wholeNumber("sale id", sale, { min: 1 }) : undefined,
+          from: dayParam("from", query.get("from")),
+          to: dayParam("to", query.get("to")),
+          page: query.get("page")
+            ? wholeNumber("page", query.get("page") ?? "", { min: 1 })
+            : 1,
+        };
+        return page(invoicesPage(search, await model.invoices(search)));
+      },
+    },
+    {
+      method: "GET",
+      path: "/invoices/:number",
+      handle: async (_request, params) => {
+        const number = pathPart(params.number);
+        const found = await model.invoice(number);
+        return found ? page(invoicePage(found)) : page(
+          problemPage(
+            "No such invoice",
+            `No invoice "${number}" has reached the back office.`,
+          ),
+          404,
+        );
+      },
+    },
+    {
+      method: "GET",
+      path: "/stock",
+      handle: async (request) => {
+        const query = new URL(request.url).searchParams;
+        const filter = query.get("store")?.trim() || undefined;
+        const sent = query.get("sent");
+        return page(stockPage(await model.stock(filter), {
+          store: filter,
+          defaultStore: DEFAULT_STORE,
+          sent: sent === null
+            ? undefined
+            : { id: sent, applied: await model.adjustment(sent) },
+        }));
+      },
+    },
+    {
+      method: "GET",
+      path: "/errors",
+      handle: async () =>
+        page(
+          errorQueuesPage(
+            await context.withBroker((connection) =>
+              countErrorQueues(connection, context.errorQueues)
+            ),
+          ),
+        ),
+    },
+    {
+      method: "GET",
+      path: "/live",
+      handle: async () => page(livePage(await model.feed(100))),
+    },
+  ];
+}
+
+/** One error queue's page, its confirmation, and its replay and purge. */
+async function errorQueueRoute(
+  context: OfficeContext,
+  request: Request,
+  queue: string,
+  action: string | undefined,
+): Promise<Response> {
+  const { withBroker } = context;
+  const query = new URL(request.url).searchParams;
+  const base = `/errors/${encodeURIComponent(queue)}`;
+  if (request.method === "GET" && action === undefined) {
+    const messages: ErroredMessage[] = [];
+    await withBroker((connection, publisher) =>
+      walkErrorQueue(connection, {
+        queue,
+        action: "list",
+        publisher,
+        limit: LISTED + 1,
+        onMessage: (message) => messages.push(readErrored(message)),
+      })
+    );
+    return page(errorQueuePage(queue, messages.slice(0, LISTED), {
+      done: query.get("done") ?? undefined,
+      more: messages.length > LISTED,
+    }));
+  }
+  if (request.method === "GET" && action === "confirm") {
+    const verb = query.get("action");
+    if (verb !== "replay" && verb !== "purge") {
+      throw new UsageError(`Invalid action "${verb}": use replay or purge`);
+    }
+    const [{ Messages = 0 }] = await withBroker((connection) =>
+      countErrorQueues(connection, [queue])
+    );
+    return page(confirmPage(queue, {
+      action: verb,
+      id: query.get("id") ?? undefined,
+      count: Messages,
+    }));
+  }
+  if (
+    request.method === "POST" && (action === "replay" || action === "purge")
+  ) {
+    const form = await request.formData();
+    const id = form.get("id");
+    const taken = await withBroker((connection, publisher) =>
+      walkErrorQueue(connection, {
+        queue,
+        action,
+        publisher,
+        id: typeof id === "string" && id !== "" ? id : undefined,
+      })
+    );
+    const done = `${
+      action === "replay" ? "Replayed" : "Dropped"
+    } ${taken} message(s).`;
+    context.log.info(`office: ${done.toLowerCase()} from "${queue}"`);
+    return redirect(`${base}?done=${encodeURIComponent(done)}`);
+  }
+  return page(problemPage("Not found", `Nothing at ${base}/${action}.`), 404);
+}
+
+/** The forms that change the shop. */
+function actionRoutes(context: OfficeContext): Route[] {
+  const { model, errorQueues } = context;
+  return [
+    {
+      method: "*",
+      path: "/errors/:queue{/:action(confirm|replay|purge)}?",
+      handle: (request, params) => {
+        const queue = pathPart(params.queue);
+        if (!errorQueues.includes(queue)) {
+          return page(
+            problemPage(
+              "No such error queue",
+              `"${queue}" is not an error queue of the shop: ${
+                errorQueues.join(", ")
+              }`,
+            ),
+            404,
+          );
+        }
+        return errorQueueRoute(context, request, queue, params.action);
+      },
+    },
+    {
+      method: "POST",
+      path: "/stock/adjust",
+      handle: async (request) => {
+        const form = Object.fromEntries(
+          await request.formData(),
+        ) as Record<string, string>;
+        try {
+          const id = await context.sendAdjustment(form);
+          return redirect(`/stock?sent=${encodeURIComponent(id)}`);
+        } catch (error) {
+          if (!(error instanceof UsageError)) throw error;
+          return page(
+            stockPage(await model.stock(), {
+              defaultStore: DEFAULT_STORE,
+              error: `Nothing was sent: ${error.message}`,
+              form,
+            }),
+            400,
+          );
+        }
+      },
+    },
+  ];
+}
+
+/**
+ * The office's answer to every request: a form from another site is
+ * refused before any route; what no route takes is a 404 page.
+ */
+export function officeHandler(
+  context: OfficeContext,
+): (request: Request) => Promise<Response> {
+  const routed = route(
+    [...readRoutes(context), ...actionRoutes(context)],
+    (request) =>
+      page(
+        problemPage(
+          "Not found",
+          `Nothing at ${new URL(request.url).pathname}: see the pages above.`,
+        ),
+        404,
+      ),
+  );
+  return (request) => {
+    if (request.method === "POST" && crossSite(request)) {
+      return Promise.resolve(page(
+        problemPage(
+          "Refused",
+          "A form from another site cannot change the shop.",
+        ),
+        403,
+      ));
+    }
+    return routed(request);
+  };
+}
