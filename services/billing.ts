@@ -28,9 +28,7 @@ import { decode } from "../contracts/codec.ts";
 import { type Config, readEnv, wholeNumber } from "../lib/config/mod.ts";
 import { UsageError } from "../lib/core/mod.ts";
 import {
-  type Delivery,
   delivery,
-  Inbox,
   openStore,
   Outbox,
   schema,
@@ -44,12 +42,15 @@ import {
   writeLines,
 } from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
+import { Monitor, traceIdFor } from "../lib/observability/mod.ts";
 import {
-  Monitor,
-  type TraceBatch,
-  traceIdFor,
-} from "../lib/observability/mod.ts";
-import { outboxCommand, runConsumer } from "../lib/host/mod.ts";
+  type ConsumedQueue,
+  type Middleware,
+  outboxCommand,
+  runConsumer,
+  type Work,
+} from "../lib/host/mod.ts";
+import type { Log } from "../lib/log/mod.ts";
 import { program } from "../lib/programs/billing.ts";
 
 const NAME = program.name;
@@ -159,130 +160,137 @@ function invoiceLine(invoice: InvoiceCreated): string {
   return `Generating invoice for Sale #${invoice.SaleId} - Total: Rs.${invoice.TotalAmount}${due}`;
 }
 
-async function serve(config: Config, taxRate?: Decimal): Promise<void> {
-  const monitor = new Monitor(NAME);
-  const { log } = monitor;
-  const store = await openInvoices(config);
-  const inbox = await Inbox.open(store);
-  const outbox = await Outbox.open(store);
-
-  async function handle(
-    deliveries: Delivery<SaleDetails>[],
-    trace: TraceBatch<Delivery<SaleDetails>> | undefined,
-  ): Promise<void> {
-    // Store by store: two instances lock the stores' counters in the same
-    // order, so neither waits for the other forever.
-    const sorted = deliveries.toSorted((a, b) =>
+/** Store by store: two instances lock the stores' counters in the same order, so neither waits for the other forever. */
+const byStore: Middleware<SaleDetails> = (next) => (batch) =>
+  next({
+    ...batch,
+    deliveries: batch.deliveries.toSorted((a, b) =>
       a.value.StoreId < b.value.StoreId
         ? -1
         : a.value.StoreId > b.value.StoreId
         ? 1
         : 0
-    );
-    // Numbers come from the same transaction as the invoices: a rollback
-    // takes both back, so a store's numbers have no gaps.
-    const commit = () =>
-      store.transaction(async (tx) => {
-        const made: { invoice: InvoiceCreated; traceId?: string }[] = [];
-        const admitted: Delivery<SaleDetails>[] = [];
-        for (const delivery of sorted) {
-          if (await inbox.admit(tx, saleKey(delivery.value), delivery.digest)) {
-            admitted.push(delivery);
-          }
-        }
-        // One bump of a store's counter for all its sales in the batch,
-        // in the order of the stores: a statement per store, not per sale.
-        const counts = new Map<string, number>();
-        for (const { value } of admitted) {
-          counts.set(value.StoreId, (counts.get(value.StoreId) ?? 0) + 1);
-        }
-        const next = new Map<string, number>();
-        for (const [storeId, count] of counts) {
-          const row = await tx.get(
-            `INSERT INTO invoice_sequence (store_id, last) VALUES (?, ?)
-          ON CONFLICT (store_id) DO UPDATE SET last = invoice_sequence.last + ?
-          RETURNING last`,
-            storeId,
-            count,
-            count,
-          );
-          next.set(storeId, Number(row?.last) - count + 1);
-        }
-        // Numbered in the batch's order.
-        for (const delivery of admitted) {
-          const sale = delivery.value;
-          const seq = next.get(sale.StoreId)!;
-          next.set(sale.StoreId, seq + 1);
-          const number = `${sale.StoreId}-${String(seq).padStart(6, "0")}`;
-          const invoice = makeInvoice(sale, { number, taxRate });
-          const body = encodeInvoice(invoice);
-          await tx.run(
-            `INSERT INTO invoice
-          (number, store_id, till_id, seq, sale_id, mismatch, created_at, document)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-            number,
-            sale.StoreId,
-            sale.TillId ?? "",
-            seq,
-            sale.SaleId,
-            invoice.Mismatch ? 1 : 0,
-            invoice.CreatedAt,
-            body.toString("utf8"),
-          );
-          await outbox.add(tx, {
-            exchange: SALES_EXCHANGE,
-            routingKey: INVOICE_CREATED,
-            messageId: `invoice:${number}`,
-            body,
-            mandatory: false,
-            headers: trace?.headersOf(delivery),
-          });
-          made.push({ invoice, traceId: traceIdFor(trace, delivery) });
-        }
-        // Said once on disk, as the ack that follows: the next batch is
-        // handled meanwhile. A failing sync is the consumer's to say.
-        tx.onCommit(() => say(made));
-      }, { waitForSync: false });
-    await (trace ? trace.commit(commit) : commit());
-  }
+    ),
+  });
 
-  function say(invoices: { invoice: InvoiceCreated; traceId?: string }[]) {
-    // One write for the batch: a line per sale costs a syscall each.
-    log.lines(
-      "info",
-      invoices.map(({ invoice, traceId }) => ({
-        message: invoiceLine(invoice),
-        saleId: invoice.SaleId,
-        store: invoice.StoreId,
-        traceId,
-      })),
+/**
+ * Invoices the sales the inbox admitted, in `tx`: numbers come from the same
+ * transaction as the invoices, so a rollback takes both back and a store's
+ * numbers have no gaps. Each invoice goes into the outbox as
+ * `invoice.created`.
+ */
+export async function invoiceSales(
+  { tx, deliveries, trace }: Work<SaleDetails>,
+  options: { outbox: Outbox; taxRate?: Decimal; log: Log },
+): Promise<void> {
+  const made: { invoice: InvoiceCreated; traceId?: string }[] = [];
+  // One bump of a store's counter for all its sales in the batch, in the
+  // order of the stores: a statement per store, not per sale.
+  const counts = new Map<string, number>();
+  for (const { value } of deliveries) {
+    counts.set(value.StoreId, (counts.get(value.StoreId) ?? 0) + 1);
+  }
+  const next = new Map<string, number>();
+  for (const [storeId, count] of counts) {
+    const row = await tx.get(
+      `INSERT INTO invoice_sequence (store_id, last) VALUES (?, ?)
+      ON CONFLICT (store_id) DO UPDATE SET last = invoice_sequence.last + ?
+      RETURNING last`,
+      storeId,
+      count,
+      count,
     );
-    for (const { invoice, traceId } of invoices) {
-      if (invoice.Mismatch) {
-        log.warn(
-          `Invoice ${
-            printable(invoice.InvoiceNumber)
-          } is flagged: its lines add up to Rs.${invoice.Subtotal}, the sale says Rs.${invoice.TotalAmount}`,
-          { saleId: invoice.SaleId, store: invoice.StoreId, traceId },
-        );
-      }
+    next.set(storeId, Number(row?.last) - count + 1);
+  }
+  // Numbered in the batch's order.
+  for (const delivery of deliveries) {
+    const sale = delivery.value;
+    const seq = next.get(sale.StoreId)!;
+    next.set(sale.StoreId, seq + 1);
+    const number = `${sale.StoreId}-${String(seq).padStart(6, "0")}`;
+    const invoice = makeInvoice(sale, { number, taxRate: options.taxRate });
+    const body = encodeInvoice(invoice);
+    await tx.run(
+      `INSERT INTO invoice
+      (number, store_id, till_id, seq, sale_id, mismatch, created_at, document)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      number,
+      sale.StoreId,
+      sale.TillId ?? "",
+      seq,
+      sale.SaleId,
+      invoice.Mismatch ? 1 : 0,
+      invoice.CreatedAt,
+      body.toString("utf8"),
+    );
+    await options.outbox.add(tx, {
+      exchange: SALES_EXCHANGE,
+      routingKey: INVOICE_CREATED,
+      messageId: `invoice:${number}`,
+      body,
+      mandatory: false,
+      headers: trace?.headersOf(delivery),
+    });
+    made.push({ invoice, traceId: traceIdFor(trace, delivery) });
+  }
+  // Said once on disk, as the ack that follows: the next batch is handled
+  // meanwhile. A failing sync is the consumer's to say.
+  tx.onCommit(() => say(options.log, made));
+}
+
+function say(
+  log: Log,
+  invoices: { invoice: InvoiceCreated; traceId?: string }[],
+): void {
+  // One write for the batch: a line per sale costs a syscall each.
+  log.lines(
+    "info",
+    invoices.map(({ invoice, traceId }) => ({
+      message: invoiceLine(invoice),
+      saleId: invoice.SaleId,
+      store: invoice.StoreId,
+      traceId,
+    })),
+  );
+  for (const { invoice, traceId } of invoices) {
+    if (invoice.Mismatch) {
+      log.warn(
+        `Invoice ${
+          printable(invoice.InvoiceNumber)
+        } is flagged: its lines add up to Rs.${invoice.Subtotal}, the sale says Rs.${invoice.TotalAmount}`,
+        { saleId: invoice.SaleId, store: invoice.StoreId, traceId },
+      );
     }
   }
+}
 
+/** Billing's queue: sales, by their key, invoiced in order of their stores. */
+export function billingQueue(
+  options: { outbox: Outbox; taxRate?: Decimal; log: Log },
+): ConsumedQueue<SaleDetails> {
+  return {
+    exchange: SALES_EXCHANGE,
+    queue: QUEUE,
+    routingKey: SALE_CREATED,
+    decode: (body, message) => delivery(body, decodeSale, message),
+    keyOf: ({ value }) => saleKey(value),
+    middleware: [byStore],
+    handle: (work) => invoiceSales(work, options),
+    spanAttributes: ({ value }) => saleSpanAttributes(value),
+  };
+}
+
+async function serve(config: Config, taxRate?: Decimal): Promise<void> {
+  const monitor = new Monitor(NAME);
+  const store = await openInvoices(config);
+  const outbox = await Outbox.open(store);
   await runConsumer({
     name: NAME,
     monitor,
     config,
     store,
     outbox,
-    exchange: SALES_EXCHANGE,
-    queue: QUEUE,
-    routingKey: SALE_CREATED,
-    decode: (body, message) => delivery(body, decodeSale, message),
-    handle,
-    spanAttributes: ({ value }) => saleSpanAttributes(value),
-    onSetAside: (reason) =>
-      log.error(`Rejected a message: ${printable(reason)}`),
+    queues: [billingQueue({ outbox, taxRate, log: monitor.log })],
   });
 }
 

@@ -44,7 +44,6 @@ import { errorMessage, RejectedError, UsageError } from "../lib/core/mod.ts";
 import {
   type Delivery,
   delivery,
-  Inbox,
   openStore,
   Outbox,
   type Row,
@@ -62,13 +61,18 @@ import {
   writeLines,
 } from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
-import type { LogLine } from "../lib/log/mod.ts";
+import type { Log, LogLine } from "../lib/log/mod.ts";
 import {
   Monitor,
   type TraceBatch,
   traceIdFor,
 } from "../lib/observability/mod.ts";
-import { outboxCommand, runConsumer } from "../lib/host/mod.ts";
+import {
+  type ConsumedQueue,
+  outboxCommand,
+  runConsumer,
+  type Work,
+} from "../lib/host/mod.ts";
 import { program } from "../lib/programs/inventory.ts";
 import { wholeNumber } from "../lib/config/mod.ts";
 
@@ -117,7 +121,7 @@ interface Cause {
 }
 
 /** The stock table and the rule for low-stock events. */
-class Stock {
+export class Stock {
   readonly #store: Store;
   /** Where events wait to be published. */
   readonly outbox: Outbox;
@@ -368,143 +372,158 @@ function stockNotice(
   return undefined;
 }
 
+/** A sale's changes of the stock: each item taken off its store's level. */
+function changesOf(
+  delivery: Delivery<SaleDetails>,
+  trace?: TraceBatch<Delivery<SaleDetails>>,
+): StockChange[] {
+  return delivery.value.Items.map((item) => ({
+    storeId: delivery.value.StoreId,
+    sku: item.Sku,
+    quantity: -item.Quantity,
+    saleId: delivery.value.SaleId,
+    tillId: delivery.value.TillId,
+    headers: trace?.headersOf(delivery),
+  }));
+}
+
+/**
+ * Takes the sales the inbox admitted off the stock, in `tx`, and announces
+ * each store's levels after the batch.
+ */
+export async function takeSales(
+  { tx, deliveries: sales, trace }: Work<SaleDetails>,
+  options: { stock: Stock; log: Log },
+): Promise<void> {
+  const { stock, log } = options;
+  const done: LogLine[] = [];
+  const notices: LogLine[] = [];
+  const applied: { change: StockChange; applied: Applied }[] = [];
+  for (const delivery of sales) {
+    const sale = delivery.value;
+    const fields = {
+      saleId: sale.SaleId,
+      store: sale.StoreId,
+      traceId: traceIdFor(trace, delivery),
+    };
+    for (const change of changesOf(delivery, trace)) {
+      const result = await stock.apply(tx, change);
+      applied.push({ change, applied: result });
+      const notice = stockNotice(change, result);
+      if (notice) notices.push({ message: notice, ...fields });
+    }
+    done.push({
+      message:
+        `Inventory update for Sale #${sale.SaleId}, Items: ${sale.Items.length}`,
+      ...fields,
+    });
+  }
+  // One announcement per store for the batch, with each SKU's level after
+  // all of it: an event per sale would double what Inventory publishes, and
+  // a reader wants the levels, not the steps.
+  if (sales.length > 0) {
+    const [first] = sales;
+    const one = sales.length === 1;
+    await stock.announce(tx, applied, {
+      key: one ? saleKey(first.value) : crypto.randomUUID(),
+      cause: "sale",
+      saleId: one ? first.value.SaleId : undefined,
+      tillId: one ? first.value.TillId : undefined,
+      headers: one ? trace?.headersOf(first) : undefined,
+    });
+  }
+  // Said once on disk, as the ack that follows: the next batch is handled
+  // meanwhile. One write for the batch: a line per sale costs a syscall.
+  tx.onCommit(() => {
+    log.lines("info", done);
+    log.lines("warn", notices);
+  });
+}
+
+/** Applies the deliveries and counts the inbox admitted, in `tx`, each announced. */
+export async function applyAdjustments(
+  { tx, deliveries, trace }: Work<StockAdjust>,
+  options: { stock: Stock; log: Log },
+): Promise<void> {
+  const { stock, log } = options;
+  const done: LogLine[] = [];
+  for (const delivery of deliveries) {
+    const command = delivery.value;
+    const change = changeOf(command);
+    const applied = await stock.apply(tx, change);
+    await stock.announce(tx, [{ change, applied }], {
+      key: `adjust:${command.AdjustmentId}`,
+      cause: command.Mode === "set" ? "count" : "delivery",
+      adjustmentId: command.AdjustmentId,
+      headers: trace?.headersOf(delivery),
+    });
+    done.push({
+      message: `Stock of ${printable(command.Sku)} in ${
+        printable(command.StoreId)
+      } is ${applied.quantity} after a ${
+        command.Mode === "set" ? "count" : "delivery"
+      } of ${command.Quantity}${
+        command.RequestedBy ? ` from ${printable(command.RequestedBy)}` : ""
+      } (${command.AdjustmentId})`,
+      store: command.StoreId,
+      traceId: traceIdFor(trace, delivery),
+    });
+  }
+  tx.onCommit(() => log.lines("info", done));
+}
+
+/**
+ * Inventory's queues: sales, and the adjustments sent to it. The levels a
+ * batch changes are locked before the inbox's keys, in one order, so that
+ * two Inventories never wait on each other.
+ */
+export function inventoryQueues(
+  options: { stock: Stock; log: Log },
+): [ConsumedQueue<SaleDetails>, ConsumedQueue<StockAdjust>] {
+  const { stock } = options;
+  return [{
+    exchange: SALES_EXCHANGE,
+    queue: QUEUE,
+    routingKey: SALE_CREATED,
+    decode: (body, message) => delivery(body, decodeSale, message),
+    keyOf: ({ value }) => saleKey(value),
+    beforeInbox: [(next) => async (work) => {
+      await stock.lock(work.tx, work.deliveries.flatMap((d) => changesOf(d)));
+      await next(work);
+    }],
+    handle: (work) => takeSales(work, options),
+    spanAttributes: ({ value }) => saleSpanAttributes(value),
+  }, {
+    exchange: SALES_EXCHANGE,
+    queue: INVENTORY_COMMAND_QUEUE,
+    routingKey: STOCK_ADJUST,
+    decode: (body, message) => delivery(body, decodeStockAdjust, message),
+    keyOf: ({ value }) => `adjust:${value.AdjustmentId}`,
+    beforeInbox: [(next) => async (work) => {
+      await stock.lock(work.tx, work.deliveries.map((d) => changeOf(d.value)));
+      await next(work);
+    }],
+    // A person waits for it: its line once the commit is on disk.
+    transaction: { waitForSync: true },
+    handle: (work) => applyAdjustments(work, options),
+    spanAttributes: ({ value }) => ({
+      "shoppingapp.store_id": value.StoreId,
+      "shoppingapp.adjustment_id": value.AdjustmentId,
+    }),
+  }];
+}
+
 async function serve(config: Config): Promise<void> {
   const monitor = new Monitor(NAME);
-  const { log } = monitor;
   const store = await openStock(config);
-  const inbox = await Inbox.open(store);
   const stock = await Stock.open(store);
-
-  async function handle(
-    deliveries: Delivery<SaleDetails>[],
-    trace: TraceBatch<Delivery<SaleDetails>> | undefined,
-  ): Promise<void> {
-    const changesOf = (delivery: Delivery<SaleDetails>): StockChange[] =>
-      delivery.value.Items.map((item) => ({
-        storeId: delivery.value.StoreId,
-        sku: item.Sku,
-        quantity: -item.Quantity,
-        saleId: delivery.value.SaleId,
-        tillId: delivery.value.TillId,
-        headers: trace?.headersOf(delivery),
-      }));
-    const commit = () =>
-      store.transaction(async (tx) => {
-        await stock.lock(tx, deliveries.flatMap(changesOf));
-        const done: LogLine[] = [];
-        const notices: LogLine[] = [];
-        const applied: { change: StockChange; applied: Applied }[] = [];
-        const sales: Delivery<SaleDetails>[] = [];
-        for (const delivery of deliveries) {
-          const { value: sale, digest } = delivery;
-          if (!await inbox.admit(tx, saleKey(sale), digest)) continue;
-          sales.push(delivery);
-          const fields = {
-            saleId: sale.SaleId,
-            store: sale.StoreId,
-            traceId: traceIdFor(trace, delivery),
-          };
-          for (const change of changesOf(delivery)) {
-            const result = await stock.apply(tx, change);
-            applied.push({ change, applied: result });
-            const notice = stockNotice(change, result);
-            if (notice) notices.push({ message: notice, ...fields });
-          }
-          done.push({
-            message:
-              `Inventory update for Sale #${sale.SaleId}, Items: ${sale.Items.length}`,
-            ...fields,
-          });
-        }
-        // One announcement per store for the batch, with each SKU's level
-        // after all of it: an event per sale would double what Inventory
-        // publishes, and a reader wants the levels, not the steps.
-        if (sales.length > 0) {
-          const [first] = sales;
-          const one = sales.length === 1;
-          await stock.announce(tx, applied, {
-            key: one ? saleKey(first.value) : crypto.randomUUID(),
-            cause: "sale",
-            saleId: one ? first.value.SaleId : undefined,
-            tillId: one ? first.value.TillId : undefined,
-            headers: one ? trace?.headersOf(first) : undefined,
-          });
-        }
-        // Said once on disk, as the ack that follows: the next batch is
-        // handled meanwhile. One write for the batch: a line per sale costs a
-        // syscall.
-        tx.onCommit(() => {
-          log.lines("info", done);
-          log.lines("warn", notices);
-        });
-      }, { waitForSync: false });
-    await (trace ? trace.commit(commit) : commit());
-  }
-
-  async function handleAdjust(
-    deliveries: Delivery<StockAdjust>[],
-    trace: TraceBatch<Delivery<StockAdjust>> | undefined,
-  ): Promise<void> {
-    const commit = () =>
-      store.transaction(async (tx) => {
-        await stock.lock(tx, deliveries.map(({ value }) => changeOf(value)));
-        const done: LogLine[] = [];
-        for (const delivery of deliveries) {
-          const { value: command, digest } = delivery;
-          const key = `adjust:${command.AdjustmentId}`;
-          if (!await inbox.admit(tx, key, digest)) continue;
-          const change = changeOf(command);
-          const applied = await stock.apply(tx, change);
-          await stock.announce(tx, [{ change, applied }], {
-            key,
-            cause: command.Mode === "set" ? "count" : "delivery",
-            adjustmentId: command.AdjustmentId,
-            headers: trace?.headersOf(delivery),
-          });
-          done.push({
-            message: `Stock of ${printable(command.Sku)} in ${
-              printable(command.StoreId)
-            } is ${applied.quantity} after a ${
-              command.Mode === "set" ? "count" : "delivery"
-            } of ${command.Quantity}${
-              command.RequestedBy
-                ? ` from ${printable(command.RequestedBy)}`
-                : ""
-            } (${command.AdjustmentId})`,
-            store: command.StoreId,
-            traceId: traceIdFor(trace, delivery),
-          });
-        }
-        return done;
-      });
-    log.lines("info", trace ? await trace.commit(commit) : await commit());
-  }
-
   await runConsumer({
     name: NAME,
     monitor,
     config,
     store,
-    also: [{
-      exchange: SALES_EXCHANGE,
-      queue: INVENTORY_COMMAND_QUEUE,
-      routingKey: STOCK_ADJUST,
-      decode: (body, message) => delivery(body, decodeStockAdjust, message),
-      handle: handleAdjust,
-      spanAttributes: ({ value }: Delivery<StockAdjust>) => ({
-        "shoppingapp.store_id": value.StoreId,
-        "shoppingapp.adjustment_id": value.AdjustmentId,
-      }),
-    }],
     outbox: stock.outbox,
-    exchange: SALES_EXCHANGE,
-    queue: QUEUE,
-    routingKey: SALE_CREATED,
-    decode: (body, message) => delivery(body, decodeSale, message),
-    handle,
-    spanAttributes: ({ value }) => saleSpanAttributes(value),
-    onSetAside: (reason) =>
-      log.error(`Rejected a message: ${printable(reason)}`),
+    queues: inventoryQueues({ stock, log: monitor.log }),
   });
 }
 

@@ -40,6 +40,7 @@ import {
   type FeedEntry,
   OFFICE_EVENTS,
   type OfficeDelivery,
+  type OfficeEvent,
   officeHandler,
   OfficeModel,
   page,
@@ -51,10 +52,13 @@ import {
   Monitor,
   serveMonitor,
 } from "../lib/observability/mod.ts";
-import { Inbox, openStore, Outbox, type Store } from "../lib/store/mod.ts";
+import { openStore, Outbox, type Store } from "../lib/store/mod.ts";
 import { parseCommandLine, runMain } from "../lib/cli/mod.ts";
-import { outboxCommand, runConsumer } from "../lib/host/mod.ts";
-import { printable } from "../contracts/text.ts";
+import {
+  outboxCommand,
+  runConsumer,
+  type WorkHandler,
+} from "../lib/host/mod.ts";
 import { listenOf, program } from "../lib/programs/office.ts";
 
 const NAME = program.name;
@@ -95,7 +99,6 @@ async function serve(
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
   });
-  const inbox = await Inbox.open(store);
   const outbox = await Outbox.open(store);
   const model = await OfficeModel.open(store);
   const stream = new EventStream();
@@ -117,26 +120,23 @@ async function serve(
     }, 200);
   };
 
-  async function handle(deliveries: OfficeDelivery[]): Promise<void> {
-    await store.transaction(async (tx) => {
-      const applied: { delivery: OfficeDelivery; entry: FeedEntry }[] = [];
-      for (const delivery of deliveries) {
-        if (!await inbox.admit(tx, delivery.key, delivery.digest)) continue;
-        applied.push({ delivery, entry: await model.apply(tx, delivery) });
+  const handle: WorkHandler<OfficeEvent> = async ({ tx, deliveries }) => {
+    const applied: { delivery: OfficeDelivery; entry: FeedEntry }[] = [];
+    for (const delivery of deliveries as OfficeDelivery[]) {
+      applied.push({ delivery, entry: await model.apply(tx, delivery) });
+    }
+    await model.trim(tx);
+    // Shown once on disk, as the ack that follows: the next batch is
+    // handled meanwhile.
+    tx.onCommit(() => {
+      for (const { delivery, entry } of applied) {
+        stream.send("feed", entry);
+        const event = delivery.value;
+        if (event.kind === STOCK_CHANGED) stream.send("stock", event.value);
       }
-      await model.trim(tx);
-      // Shown once on disk, as the ack that follows: the next batch is
-      // handled meanwhile.
-      tx.onCommit(() => {
-        for (const { delivery, entry } of applied) {
-          stream.send("feed", entry);
-          const event = delivery.value;
-          if (event.kind === STOCK_CHANGED) stream.send("stock", event.value);
-        }
-        if (applied.length > 0) pushSummary();
-      });
-    }, { waitForSync: false });
-  }
+      if (applied.length > 0) pushSummary();
+    });
+  };
 
   /** Runs `work` on a connection of its own, for the error queue pages. */
   async function withBroker<T>(
@@ -220,18 +220,19 @@ async function serve(
       config,
       store,
       outbox,
-      exchange: SALES_EXCHANGE,
-      queue: OFFICE_QUEUE,
-      routingKey: OFFICE_EVENTS,
+      queues: [{
+        exchange: SALES_EXCHANGE,
+        queue: OFFICE_QUEUE,
+        routingKey: OFFICE_EVENTS,
+        decode: decodeOfficeEvent,
+        keyOf: (delivery) => (delivery as OfficeDelivery).key,
+        handle,
+      }],
       sendsTo: [{
         exchange: SALES_EXCHANGE,
         queue: INVENTORY_COMMAND_QUEUE,
         routingKey: STOCK_ADJUST,
       }],
-      decode: decodeOfficeEvent,
-      handle,
-      onSetAside: (reason) =>
-        log.error(`Rejected a message: ${printable(reason)}`),
     });
   } finally {
     clearTimeout(summaryDue);

@@ -28,16 +28,10 @@ import {
 } from "../contracts/sale.ts";
 import { parseSalesFile, type SalesFile } from "../contracts/sales_file.ts";
 import { type Config, readEnv, wholeNumber } from "../lib/config/mod.ts";
-import {
-  declareExchange,
-  runSession,
-  serverVersion,
-  stayConnected,
-} from "../lib/messaging/mod.ts";
+import { declareExchange } from "../lib/messaging/mod.ts";
 import {
   endSpan,
   Monitor,
-  serveIfAsked,
   type Span,
   startSpan,
   traceIdOf,
@@ -58,9 +52,6 @@ import {
   openStore,
   Outbox,
   type OutboxEntry,
-  pruneEvery,
-  Relay,
-  reportSetAside,
   type Store,
 } from "../lib/store/mod.ts";
 import {
@@ -71,7 +62,7 @@ import {
   runMain,
 } from "../lib/cli/mod.ts";
 import type { Log } from "../lib/log/mod.ts";
-import { outboxCommand } from "../lib/host/mod.ts";
+import { Host, outboxCommand } from "../lib/host/mod.ts";
 import {
   catalogPath,
   DEFAULT_TIMEOUT_S,
@@ -247,163 +238,6 @@ class Till {
 }
 
 /**
- * Sends the outbox in the background for as long as the POS runs: connects
- * (again and again, with backoff, when the broker is away) and relays what
- * is pending, in order. Whoever waits for a sale, or for the outbox to be
- * empty, waits on the relay.
- */
-class Sender {
-  readonly relay: Relay;
-  /** The POS's log. */
-  readonly log: Log;
-  readonly #stop = new AbortController();
-  readonly #running: Promise<void>;
-  /** Resolves once it first can send, after its ready line. */
-  readonly ready: Promise<void>;
-  /** Rejects when sending cannot go on (credentials refused, a host not permitted). */
-  readonly failed: Promise<never>;
-
-  constructor(
-    outbox: Outbox,
-    config: Config,
-    options: {
-      quiet: boolean;
-      monitor: Monitor;
-      /** Told where it sends, once it first can. */
-      onReady(where: string): void;
-      /**
-       * Milliseconds without a broker after which {@linkcode Sender.failed}
-       * rejects with a {@linkcode DeferredError}; none when undefined.
-       */
-      timeoutMs?: number;
-    },
-  ) {
-    const { monitor } = options;
-    const { log } = monitor;
-    this.log = log;
-    const first = Promise.withResolvers<void>();
-    this.ready = first.promise;
-    this.relay = new Relay(outbox, {
-      onSetAside: reportSetAside(log),
-      storeFailing: isStoreFailure,
-      onConfirm: (seconds) =>
-        monitor.confirmSeconds.observe(monitor.labels, seconds),
-      onSent: options.quiet ? undefined : (entries: OutboxEntry[]) =>
-        log.lines(
-          "info",
-          entries.map((entry) => {
-            const sale = decodeSale(entry.body);
-            return {
-              message: `Sent SaleEvent #${sale.SaleId}.`,
-              saleId: sale.SaleId,
-              store: sale.StoreId,
-              traceId: traceIdOf(entry.headers?.[TRACEPARENT]),
-            };
-          }),
-        ),
-    });
-    monitor.watchOutbox(outbox);
-    this.#running = stayConnected({
-      url: config.url,
-      name: NAME,
-      signal: this.#stop.signal,
-      onRetry: monitor.onRetry(async () =>
-        `${await outbox.countPending()} sale(s) waiting`
-      ),
-      session: (connection, ready) => {
-        const broker = monitor.watchConnection(connection);
-        connection.on("blocked", (reason: string) =>
-          log.warn(
-            `${NAME}: the broker blocked publishing (${reason}); sales wait in the outbox`,
-          ));
-        connection.on(
-          "unblocked",
-          () => log.warn(`${NAME}: the broker unblocked publishing`),
-        );
-        return runSession(connection, {
-          signal: this.#stop.signal,
-          relay: this.relay,
-          declare: (channel) => declareExchange(channel, SALES_EXCHANGE),
-          ready: () => {
-            ready();
-            monitor.setWorking(true);
-            options.onReady(
-              `at ${broker}, RabbitMQ ${serverVersion(connection)}`,
-            );
-            first.resolve();
-          },
-        });
-      },
-    });
-    const gaveUp = Promise.withResolvers<never>();
-    if (options.timeoutMs !== undefined) {
-      const { timeoutMs } = options;
-      let awaySince: number | undefined = performance.now();
-      const watch = setInterval(() => {
-        if (monitor.isConnected()) {
-          awaySince = undefined;
-        } else if (awaySince === undefined) {
-          awaySince = performance.now();
-        } else if (performance.now() - awaySince >= timeoutMs) {
-          clearInterval(watch);
-          gaveUp.reject(
-            new DeferredError(
-              `No broker answered within ${timeoutMs / 1000} s`,
-            ),
-          );
-        }
-      }, Math.min(250, timeoutMs));
-      this.#running.finally(() => clearInterval(watch)).catch(() => {});
-    }
-    this.failed = Promise.race([
-      this.#running.then(() => new Promise<never>(() => {})),
-      gaveUp.promise,
-    ]);
-    this.failed.catch(() => {});
-  }
-
-  /**
-   * Waits up to `timeoutMs` for the broker's word on a sale.
-   *
-   * @throws {UnroutableError} when no queue took it (it stays pending).
-   */
-  async waitSent(sale: SaleDetails, timeoutMs: number): Promise<void> {
-    const key = saleKey(sale);
-    const timeout = new AbortController();
-    try {
-      await Promise.race([
-        this.relay.sent(key),
-        delay(timeoutMs, { signal: timeout.signal }),
-        this.failed,
-      ]);
-    } finally {
-      timeout.abort();
-      this.relay.forget(key);
-    }
-  }
-
-  /**
-   * Resolves once nothing is pending.
-   *
-   * @throws {UnroutableError} when a sale came back unroutable.
-   */
-  async drain(): Promise<void> {
-    await Promise.race([this.relay.drained(), this.failed]);
-  }
-
-  /** Resolves once at most `limit` sales are pending. */
-  async pendingAtMost(limit: number): Promise<void> {
-    await Promise.race([this.relay.pendingAtMost(limit), this.failed]);
-  }
-
-  /** Stops after the publish under way; what is pending stays for the next start. */
-  async close(): Promise<void> {
-    this.#stop.abort();
-    await this.#running;
-  }
-}
-
-/**
  * Rings up baskets; while the till's own store fails (a database server
  * restarting), waits and tries again, saying so once: the sales are not
  * made until they can be kept.
@@ -435,7 +269,7 @@ async function ringPatiently(
 /** Rings up baskets, all at once or at `rate` a second, and waits for every confirm. */
 async function ringAndSend(
   till: Till,
-  sender: Sender,
+  host: Host,
   options: {
     /** Baskets `from` up to `to` of the `count`. */
     baskets: (from: number, to: number) => Basket[];
@@ -446,7 +280,7 @@ async function ringAndSend(
   const { count, rate } = options;
   // Rung up once the broker answers (soon): the sales are not held in the
   // outbox while the connection opens, the first of them timed from then.
-  await readySoon(sender);
+  await readySoon(host);
   const started = performance.now();
   if (rate === undefined) {
     // In chunks, a few ahead of the relay: it sends the first while the
@@ -455,9 +289,9 @@ async function ringAndSend(
       await ringPatiently(
         till,
         options.baskets(i, Math.min(count, i + RING_CHUNK)),
-        sender.log,
+        host.log,
       );
-      await sender.pendingAtMost(4 * RING_CHUNK);
+      await host.pendingAtMost(4 * RING_CHUNK);
     }
   } else {
     // Made as they fall due, not all at first: memory stays flat however
@@ -467,25 +301,25 @@ async function ringAndSend(
       if (wait > 0) await delay(wait);
       const due = Math.floor((performance.now() - started) * rate / 1000) + 1;
       const to = Math.min(count, Math.max(i + 1, due), i + RING_CHUNK);
-      await ringPatiently(till, options.baskets(i, to), sender.log);
+      await ringPatiently(till, options.baskets(i, to), host.log);
       i = to;
     }
   }
-  await sender.drain();
+  await host.drain();
   const seconds = (performance.now() - started) / 1000;
-  sender.log.info(
+  host.log.info(
     `Sent ${count} sale(s), all confirmed by the broker, in ${
       seconds.toFixed(2)
     } s.`,
   );
 }
 
-/** Waits for the sender to be ready, for 2 s at most: it may be away for long. */
-async function readySoon(sender: Sender): Promise<void> {
-  await delay(2000, { until: sender.ready });
+/** Waits for the broker, for 2 s at most: it may be away for long. */
+async function readySoon(host: Host): Promise<void> {
+  await delay(2000, { until: host.ready });
 }
 
-async function interactive(till: Till, sender: Sender): Promise<void> {
+async function interactive(till: Till, host: Host): Promise<void> {
   const encoder = new TextEncoder();
   const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
   const prompt = async () => {
@@ -501,7 +335,7 @@ async function interactive(till: Till, sender: Sender): Promise<void> {
   });
   // The ready line first, when the broker answers soon; selling works
   // without it all the same.
-  await readySoon(sender);
+  await readySoon(host);
   await prompt();
   try {
     for await (const key of keys()) {
@@ -511,15 +345,15 @@ async function interactive(till: Till, sender: Sender): Promise<void> {
         const [sale] = await till.ring(till.randomBaskets(1));
         // The sale is safe in the outbox; wait a little for the broker's word.
         try {
-          await sender.waitSent(sale, 2000);
+          await host.waitSent(saleKey(sale), 2000);
         } catch (error) {
           if (!(error instanceof UnroutableError)) throw error;
-          sender.log.error(
+          host.log.error(
             `Error: ${error.message}. The sale is kept and sent again.`,
           );
         }
       } else if (key !== "" && key !== "\r" && key !== "\n") {
-        sender.log.warn(`Unknown key "${key}": press a or q.`);
+        host.log.warn(`Unknown key "${key}": press a or q.`);
       }
       if (stop) break;
       await prompt();
@@ -588,19 +422,38 @@ async function sell(
     till: options.till,
   });
   const started = performance.now();
-  const server = serveIfAsked(config, monitor);
-  const stopPruning = pruneEvery(store, {
-    retentionMs: config.retentionMs,
-    tables: ["outbox"],
-  });
-  // Sales left from an earlier run go first, in order.
-  let announced = false;
-  const sender = new Sender(till.outbox, config, {
-    quiet: options.quiet,
+  const host = new Host({
+    name: NAME,
+    config,
+    store,
+    outbox: till.outbox,
     monitor,
+    pruned: ["outbox"],
+    outboxHolds: "sales",
+    // Said where the sale waits: at the till, or as the run's error.
+    onUnroutable: () => {},
+    waiting: async () => `${await till.outbox.countPending()} sale(s) waiting`,
     timeoutMs: mode.kind === "interactive" || options.timeoutS === undefined
       ? undefined
       : options.timeoutS * 1000,
+    onSent: options.quiet ? undefined : (entries: OutboxEntry[]) =>
+      log.lines(
+        "info",
+        entries.map((entry) => {
+          const sale = decodeSale(entry.body);
+          return {
+            message: `Sent SaleEvent #${sale.SaleId}.`,
+            saleId: sale.SaleId,
+            store: sale.StoreId,
+            traceId: traceIdOf(entry.headers?.[TRACEPARENT]),
+          };
+        }),
+      ),
+  });
+  // Sales left from an earlier run go first, in order.
+  let announced = false;
+  host.start({
+    declare: (channel) => declareExchange(channel, SALES_EXCHANGE),
     onReady: (where) => {
       // A one-shot POS says what it sent, not where it runs.
       if (announced || mode.kind !== "interactive") return;
@@ -614,48 +467,42 @@ async function sell(
   let deferred: DeferredError | undefined;
   try {
     if (mode.kind === "simulate") {
-      await ringAndSend(till, sender, {
+      await ringAndSend(till, host, {
         baskets: (from, to) => till.randomBaskets(to - from),
         count: mode.count,
         rate: mode.rate,
       });
     } else if (mode.kind === "items") {
-      await ringAndSend(till, sender, {
+      await ringAndSend(till, host, {
         baskets: () => [mode.basket],
         count: 1,
       });
     } else if (imported) {
       const { baskets } = imported;
-      await ringAndSend(till, sender, {
+      await ringAndSend(till, host, {
         baskets: (from, to) => baskets.slice(from, to),
         count: baskets.length,
       });
     } else {
-      await Promise.race([interactive(till, sender), sender.failed]);
+      await Promise.race([interactive(till, host), host.failed]);
     }
   } catch (error) {
     if (!(error instanceof DeferredError)) throw error;
     deferred = error;
   } finally {
-    monitor.setDraining();
     // After a failure that ends the POS, its one line says it all.
-    failure = await sender.close().then(
-      () => undefined,
-      (error) => ({ error }),
-    );
-    const waiting = failure ? 0 : await till.outbox.countPending();
-    if (deferred) {
-      deferred = new DeferredError(
-        `${deferred.message}: ${waiting} sale(s) are kept in the outbox and sent at the next start`,
-      );
-    } else if (waiting > 0) {
-      log.warn(
-        `${waiting} sale(s) are waiting in the outbox; they are sent on the next start.`,
-      );
-    }
-    await server?.close();
-    await stopPruning();
-    await store.close();
+    failure = await host.close(async (error) => {
+      const waiting = error ? 0 : await till.outbox.countPending();
+      if (deferred) {
+        deferred = new DeferredError(
+          `${deferred.message}: ${waiting} sale(s) are kept in the outbox and sent at the next start`,
+        );
+      } else if (waiting > 0) {
+        log.warn(
+          `${waiting} sale(s) are waiting in the outbox; they are sent on the next start.`,
+        );
+      }
+    }).then(() => undefined, (error) => ({ error }));
     if (!options.quiet && mode.kind === "interactive") {
       log.info(
         `${NAME} stopped: up ${

@@ -6,61 +6,84 @@
  * @module
  */
 import type { Channel, ConsumeMessage } from "amqplib";
+import { printable } from "../../contracts/text.ts";
 import type { Config, QueueType } from "../config/mod.ts";
+import { BrokerError, describeError, replyCodeOf } from "../core/mod.ts";
 import {
   bindingKeys,
   Consumer,
-  type ConsumerOptions,
   declareQueue,
   errorQueuePolicy,
   type QueueTopology,
-  runSession,
   serverVersion,
-  stayConnected,
 } from "../messaging/mod.ts";
-import {
-  DeliveryCount,
-  isStoreFailure,
-  pruneEvery,
-  Relay,
-  reportSetAside,
-} from "../store/mod.ts";
-import { BrokerError, describeError, replyCodeOf } from "../core/mod.ts";
-import {
-  Monitor,
-  serveIfAsked,
-  type TraceBatch,
-  type Traced,
-  withTraceBatch,
-} from "../observability/mod.ts";
-import type { Outbox, Store } from "../store/mod.ts";
+import { Monitor } from "../observability/mod.ts";
 import { onShutdown } from "../cli/mod.ts";
+import {
+  type Delivery,
+  DeliveryCount,
+  Inbox,
+  isStoreFailure,
+  type Outbox,
+  type Store,
+  type TransactionOptions,
+} from "../store/mod.ts";
+import {
+  type BatchHandler,
+  compose,
+  type Middleware,
+  type WorkHandler,
+  type WorkMiddleware,
+} from "./handler.ts";
+import { Host } from "./host.ts";
+import { inboxed, inTransaction, measured, traced } from "./middleware/mod.ts";
 
 /**
- * A queue a service consumes: its topology, how a body is read, and how a
- * batch of deliveries is committed.
+ * A queue a service consumes: its topology, how a body is read, the key
+ * each message is known by in the inbox, and the handler that writes its
+ * effect.
  */
-export interface ConsumedQueue<T extends Traced>
-  extends QueueTopology, Pick<ConsumerOptions<T>, "decode"> {
+export interface ConsumedQueue<T> extends QueueTopology {
+  /** Reads a body; throws for one that is not of the queue's message. */
+  decode(body: Uint8Array, message: ConsumeMessage): Delivery<T>;
+  /** What makes a delivery unique in the inbox. */
+  keyOf(delivery: Delivery<T>): string;
   /**
-   * Commits the work for a batch, as the consumer's `handle`; given the
-   * batch's spans (undefined when tracing is off), for the events it makes
-   * to carry the trace on.
+   * Writes the effect of the deliveries the inbox admitted, in their
+   * transaction; what it says goes in `tx.onCommit`.
    */
-  handle(values: T[], trace: TraceBatch<T> | undefined): Promise<void>;
-  /** The attributes of a delivery's span. */
-  spanAttributes?(value: T): Record<string, string | number | undefined>;
-}
-
-/** Options of {@linkcode runConsumer}. */
-export interface RunConsumerOptions<T extends Traced> extends ConsumedQueue<T> {
+  handle: WorkHandler<T>;
   /**
-   * Other queues consumed on the same connection, with the same store and
-   * outbox: a service's commands apart from the events it takes.
+   * Middleware outside the transaction, inside tracing and metrics.
    *
    * @default {[]}
    */
-  also?: ConsumedQueue<Traced>[];
+  middleware?: Middleware<T>[];
+  /**
+   * Middleware inside the transaction, before the inbox claims the keys:
+   * locks taken in a fixed order, so that two instances never wait on
+   * each other.
+   *
+   * @default {[]}
+   */
+  beforeInbox?: WorkMiddleware<T>[];
+  /**
+   * How the transaction commits.
+   *
+   * @default {{ waitForSync: false }}
+   */
+  transaction?: TransactionOptions;
+  /** The attributes of a delivery's span. */
+  spanAttributes?(
+    delivery: Delivery<T>,
+  ): Record<string, string | number | undefined>;
+}
+
+/** Options of {@linkcode runConsumer}. */
+export interface RunConsumerOptions {
+  /** The queues it consumes, on one connection, with one store and outbox. */
+  // deno-lint-ignore no-explicit-any -- each queue has its own message type
+  queues: ConsumedQueue<any>[];
   /**
    * Queues it sends commands to, declared as their consumer declares
    * them: a command waits there while its consumer is away.
@@ -82,7 +105,11 @@ export interface RunConsumerOptions<T extends Traced> extends ConsumedQueue<T> {
   store: Store;
   /** Events the handler adds to this outbox are published with confirms. */
   outbox?: Outbox;
-  /** Told of each message set aside in an error queue. */
+  /**
+   * Told of each message set aside in an error queue.
+   *
+   * @default {a line in the log}
+   */
   onSetAside?(reason: string, message: ConsumeMessage): void;
 }
 
@@ -123,13 +150,12 @@ function describeQueue(spec: QueueTopology): string {
  *
  * @throws {BrokerError} for what retrying cannot mend.
  */
-export async function runConsumer<T extends Traced>(
-  options: RunConsumerOptions<T>,
-): Promise<void> {
-  const { name, config, store } = options;
-  const queues: ConsumedQueue<Traced>[] = [options, ...(options.also ?? [])];
+export async function runConsumer(options: RunConsumerOptions): Promise<void> {
+  const { name, config, store, queues } = options;
   const monitor = options.monitor ?? new Monitor(name);
   const { log } = monitor;
+  const onSetAside = options.onSetAside ??
+    ((reason: string) => log.error(`Rejected a message: ${printable(reason)}`));
   const consuming = queues.map(({ queue }) => `"${queue}"`).join(" and ");
   monitor.work = `consuming ${consuming}`;
   const started = performance.now();
@@ -138,156 +164,130 @@ export async function runConsumer<T extends Traced>(
   // Said once when the store fails, once when it works again, across
   // reconnections.
   let storeFailing = false;
-  const handlerOf = (spec: ConsumedQueue<Traced>) => {
-    const labels = { ...monitor.labels, queue: spec.queue };
-    monitor.handled.inc(labels, 0);
-    return async (values: Traced[]) => {
-      const began = performance.now();
-      await withTraceBatch(name, values, {
-        attributes: (value) => spec.spanAttributes?.(value) ?? {},
-        work: (trace) => spec.handle(values, trace),
-      });
-      monitor.handleSeconds.observe(
-        monitor.labels,
-        (performance.now() - began) / 1000,
-      );
-      handled += values.length;
-      monitor.handled.inc(labels, values.length);
-      if (storeFailing) {
-        storeFailing = false;
-        monitor.setStoreFailing(false);
-        log.warn(`${name}: its store works again; consuming ${consuming}`);
-      }
-    };
+  const inbox = await Inbox.open(store);
+  // deno-lint-ignore no-explicit-any -- each queue has its own message type
+  const handlerOf = (spec: ConsumedQueue<any>) => {
+    const handler = compose<BatchHandler<unknown>>(
+      inTransaction(store, spec.transaction)(
+        compose(
+          spec.handle,
+          ...spec.beforeInbox ?? [],
+          inboxed(inbox, spec.keyOf),
+        ),
+      ),
+      measured(monitor, spec.queue, (count) => {
+        handled += count;
+        if (storeFailing) {
+          storeFailing = false;
+          monitor.setStoreFailing(false);
+          log.warn(`${name}: its store works again; consuming ${consuming}`);
+        }
+      }),
+      traced(name, spec.spanAttributes),
+      ...spec.middleware ?? [],
+    );
+    return (deliveries: Delivery<unknown>[]) => handler({ deliveries });
   };
   const handlers = queues.map(handlerOf);
   const deliveryCount = await DeliveryCount.open(store);
-  const stop = new AbortController();
-  let consumers: Consumer<Traced>[] = [];
+  let consumers: Consumer<Delivery<unknown>>[] = [];
+  const host = new Host({
+    name,
+    config,
+    store,
+    outbox: options.outbox,
+    monitor,
+  });
   // Signals are taken from the start: deliveries may come before "running".
   const removeHandlers = onShutdown(async () => {
-    monitor.setDraining();
-    stop.abort();
+    host.stop();
     await Promise.all(consumers.map((consumer) => consumer.stop()));
   });
-  const { outbox } = options;
-  const relay = outbox
-    ? new Relay(outbox, {
-      onUnroutable: (error) => log.error(`${name}: ${error.message}`),
-      onSetAside: reportSetAside(log),
-      onConfirm: (seconds) =>
-        monitor.confirmSeconds.observe(monitor.labels, seconds),
-      storeFailing: isStoreFailure,
-    })
-    : undefined;
-  if (outbox) monitor.watchOutbox(outbox);
-  const server = serveIfAsked(config, monitor);
-  const stopPruning = pruneEvery(store, {
-    retentionMs: config.retentionMs,
-    tables: outbox ? ["inbox", "outbox"] : ["inbox"],
+  host.start({
+    declare: async (channel, connection) => {
+      for (const spec of [...queues, ...options.sendsTo ?? []]) {
+        await declare(channel, spec, {
+          queueType: config.queueType,
+          brokerVersion: serverVersion(connection),
+        });
+      }
+    },
+    onReady: (where) =>
+      log.info(
+        `${name} running on ${
+          queues.map(describeQueue).join(" and ")
+        } ${where}, ${config.queueType} queue; store ${store.where}. Press Ctrl+C to exit.`,
+      ),
+    work: async (connection, publisher, ready) => {
+      try {
+        for (const [i, spec] of queues.entries()) {
+          const consumer = await Consumer.start({
+            connection,
+            queue: spec.queue,
+            prefetch: config.prefetch,
+            maxMessageBytes: config.maxMessageBytes,
+            decode: spec.decode,
+            handle: handlers[i],
+            storeFailing: isStoreFailure,
+            synced: () => store.synced(),
+            onStore: (state, error) => {
+              if (state !== "failing" || storeFailing) return;
+              storeFailing = true;
+              monitor.setStoreFailing(true);
+              log.error(
+                `${name}: its store is failing (${
+                  describeError(error)
+                }): deliveries go back to "${spec.queue}" and are taken again once it works`,
+              );
+            },
+            deliveries: (message) => deliveryCount.count(message),
+            onSetAside: (kind) =>
+              monitor.rejected.inc({
+                ...monitor.labels,
+                queue: spec.queue,
+                reason: kind,
+              }),
+            onRetry: () =>
+              monitor.retries.inc({ ...monitor.labels, kind: "message" }),
+            failure: errorQueuePolicy({
+              publisher,
+              queue: spec.queue,
+              onSetAside: (reason, message) => {
+                setAside++;
+                onSetAside(reason, message);
+              },
+            }),
+          });
+          consumers.push(consumer);
+        }
+        if (host.stopping.aborted) {
+          await Promise.all(consumers.map((c) => c.stop()));
+        }
+        ready();
+        const finished = consumers.map((c) => c.finished);
+        try {
+          // Only a stop ends one consumer without an error, and it stops
+          // them all.
+          await Promise.race(finished);
+          await Promise.all(finished);
+        } catch (error) {
+          // One ended (cancelled, its channel closed): the session ends,
+          // the others go with its connection, and all start again
+          // together on the next.
+          for (const c of consumers) c.stop().catch(() => {});
+          throw error;
+        }
+      } finally {
+        consumers = [];
+      }
+    },
   });
   try {
-    await stayConnected({
-      url: config.url,
-      name,
-      signal: stop.signal,
-      onRetry: monitor.onRetry(),
-      session: (connection, ready) => {
-        const broker = monitor.watchConnection(connection);
-        return runSession(connection, {
-          signal: stop.signal,
-          relay,
-          declare: async (channel) => {
-            for (const spec of [...queues, ...options.sendsTo ?? []]) {
-              await declare(channel, spec, {
-                queueType: config.queueType,
-                brokerVersion: serverVersion(connection),
-              });
-            }
-          },
-          work: async (publisher) => {
-            try {
-              for (const [i, spec] of queues.entries()) {
-                const consumer = await Consumer.start({
-                  connection,
-                  queue: spec.queue,
-                  prefetch: config.prefetch,
-                  maxMessageBytes: config.maxMessageBytes,
-                  decode: spec.decode,
-                  handle: handlers[i],
-                  storeFailing: isStoreFailure,
-                  synced: () => store.synced(),
-                  onStore: (state, error) => {
-                    if (state !== "failing" || storeFailing) return;
-                    storeFailing = true;
-                    monitor.setStoreFailing(true);
-                    log.error(
-                      `${name}: its store is failing (${
-                        describeError(error)
-                      }): deliveries go back to "${spec.queue}" and are taken again once it works`,
-                    );
-                  },
-                  deliveries: (message) => deliveryCount.count(message),
-                  onSetAside: (kind) =>
-                    monitor.rejected.inc({
-                      ...monitor.labels,
-                      queue: spec.queue,
-                      reason: kind,
-                    }),
-                  onRetry: () =>
-                    monitor.retries.inc({
-                      ...monitor.labels,
-                      kind: "message",
-                    }),
-                  failure: errorQueuePolicy({
-                    publisher,
-                    queue: spec.queue,
-                    onSetAside: (reason, message) => {
-                      setAside++;
-                      options.onSetAside?.(reason, message);
-                    },
-                  }),
-                });
-                consumers.push(consumer);
-              }
-              if (stop.signal.aborted) {
-                await Promise.all(consumers.map((c) => c.stop()));
-              }
-              ready();
-              monitor.setWorking(true);
-              log.info(
-                `${name} running on ${
-                  queues.map(describeQueue).join(" and ")
-                } at ${broker}, RabbitMQ ${
-                  serverVersion(connection)
-                }, ${config.queueType} queue; store ${store.where}. Press Ctrl+C to exit.`,
-              );
-              const finished = consumers.map((c) => c.finished);
-              try {
-                // Only a stop ends one consumer without an error, and it
-                // stops them all.
-                await Promise.race(finished);
-                await Promise.all(finished);
-              } catch (error) {
-                // One ended (cancelled, its channel closed): the session
-                // ends, the others go with its connection, and all start
-                // again together on the next.
-                for (const c of consumers) c.stop().catch(() => {});
-                throw error;
-              }
-            } finally {
-              consumers = [];
-              monitor.setWorking(false);
-            }
-          },
-        });
-      },
-    });
+    // Until a stop, or what retrying cannot mend (close says it).
+    await host.finished.catch(() => {});
   } finally {
     removeHandlers();
-    await server?.close();
-    await stopPruning();
-    await store.close();
+    await host.close();
   }
   log.info(
     `${name} stopped: ${handled} handled, ${setAside} set aside, up ${
