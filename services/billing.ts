@@ -25,7 +25,7 @@ import {
   saleSpanAttributes,
 } from "../contracts/sale.ts";
 import { decode } from "../contracts/codec.ts";
-import { type Config, readEnv, wholeNumber } from "../lib/config/mod.ts";
+import { type Config, wholeNumber } from "../lib/config/mod.ts";
 import { UsageError } from "../lib/core/mod.ts";
 import {
   delivery,
@@ -478,9 +478,7 @@ async function main(): Promise<void> {
         : wholeNumber("limit", values.limit as string),
     });
   } else if (positionals.length === 0) {
-    const taxRate = parseTaxRate(
-      (values["tax-rate"] as string | undefined) ?? readEnv("TAX_RATE"),
-    );
+    const taxRate = parseTaxRate(commandLine.own.taxRate);
     await serve(config, taxRate);
   } else {
     throw new UsageError(`Unknown command "${positionals[0]}": see --help`);

@@ -26,7 +26,7 @@ import {
   STOCK_CHANGED,
   type StockAdjust,
 } from "../contracts/stock.ts";
-import { type Config, readEnv, wholeNumber } from "../lib/config/mod.ts";
+import { type Config, wholeNumber } from "../lib/config/mod.ts";
 import {
   connectBroker,
   errorQueueOf,
@@ -244,12 +244,12 @@ async function serve(
 
 async function main(): Promise<void> {
   const commandLine = parseCommandLine(program);
-  const { values, positionals, config } = commandLine;
+  const { positionals, config } = commandLine;
   if (positionals[0] === "outbox") return outboxCommand(NAME, commandLine);
   if (positionals.length > 0) {
     throw new UsageError(`Unknown command "${positionals[0]}": see --help`);
   }
-  await serve(config, listenOf(values, readEnv));
+  await serve(config, listenOf(commandLine.own));
 }
 
 if (import.meta.main) Deno.exit(await runMain(NAME, main));

@@ -27,7 +27,7 @@ import {
   tillId,
 } from "../contracts/sale.ts";
 import { parseSalesFile, type SalesFile } from "../contracts/sales_file.ts";
-import { type Config, readEnv, wholeNumber } from "../lib/config/mod.ts";
+import { type Config, wholeNumber } from "../lib/config/mod.ts";
 import { declareExchange } from "../lib/messaging/mod.ts";
 import {
   endSpan,
@@ -63,11 +63,7 @@ import {
 } from "../lib/cli/mod.ts";
 import type { Log } from "../lib/log/mod.ts";
 import { Host, outboxCommand } from "../lib/host/mod.ts";
-import {
-  catalogPath,
-  DEFAULT_TIMEOUT_S,
-  program,
-} from "../lib/programs/pos.ts";
+import { DEFAULT_TIMEOUT_S, program } from "../lib/programs/pos.ts";
 import { printable } from "../contracts/text.ts";
 
 const NAME = program.name;
@@ -590,10 +586,10 @@ async function main(): Promise<void> {
     await sell(config, {
       mode,
       store: checked(code, "store", values.store ?? DEFAULT_STORE),
-      till: values.till === undefined && readEnv("TILL_ID") === undefined
+      till: commandLine.own.till === undefined
         ? undefined
-        : checked(tillId, "till", values.till ?? readEnv("TILL_ID")),
-      catalog: catalogPath(values, readEnv),
+        : checked(tillId, "till", commandLine.own.till),
+      catalog: commandLine.own.catalog!,
       quiet: Boolean(values.quiet),
       timeoutS: values.timeout === undefined
         ? DEFAULT_TIMEOUT_S

@@ -74,6 +74,7 @@ Deno.test("cli: a help lists exactly the options its command takes", () => {
         ...(option.short ? [`-${option.short}`] : []),
       ]),
       ...program.settings.map((key) => `--${SETTINGS[key].flag}`),
+      ...Object.values(program.own ?? {}).map(({ flag }) => `--${flag}`),
       "--help",
       "-h",
       "--version",

@@ -110,7 +110,8 @@ function brokerUrl(): string {
 
 async function startAll(): Promise<number> {
   await ensureBroker(brokerUrl(), { composeDir: ROOT });
-  const consumers = (["billing", "inventory", "office"] as const).map((
+  // Every service but the till, which starts last.
+  const consumers = SERVICES.filter((service) => service !== "pos").map((
     service,
   ) => ({
     service,

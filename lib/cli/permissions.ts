@@ -18,9 +18,11 @@ import {
 } from "../config/mod.ts";
 import {
   type CommandLine,
+  ownEnv,
   parseCommandLine,
   type Program,
   programFor,
+  resolveOwn,
 } from "./program.ts";
 import { LOG_FORMAT } from "../log/mod.ts";
 import { LAUNCHER_PID } from "./shutdown.ts";
@@ -43,7 +45,13 @@ function readCommandLine(
     } catch {
       config = resolveConfig({}, () => undefined);
     }
-    return { values: {}, positionals: [], config };
+    let own: Record<string, string | undefined>;
+    try {
+      own = resolveOwn(programFor(program, args), {}, env);
+    } catch {
+      own = {};
+    }
+    return { values: {}, positionals: [], config, own };
   }
 }
 
@@ -51,6 +59,7 @@ function readCommandLine(
 export function envNeeds(program: Program): string[] {
   return [
     ...program.settings.map((key) => SETTINGS[key].env),
+    ...ownEnv(program),
     ...(program.env ?? []),
     // Every program stops when the launcher that started it is gone, and
     // writes its lines as LOG_FORMAT says.

@@ -18,6 +18,24 @@ import { errorMessage, UsageError } from "../core/mod.ts";
 import { VERSION } from "./version.ts";
 
 /**
+ * A setting of one program beside the shared ones of {@linkcode Config}:
+ * `--tax-rate` or TAX_RATE. A flag wins over its variable, a variable over
+ * the default.
+ */
+export interface OwnSetting {
+  /** The flag, without dashes. */
+  flag: string;
+  /** Its environment variable, when it has one. */
+  env?: string;
+  /** What the flag takes, for help: `r`. */
+  value: string;
+  /** One line of help, ending with its default. */
+  help: string;
+  /** Its value when neither the flag nor the variable gives one. */
+  default?: string;
+}
+
+/**
  * A command of a program (`billing invoices`, `inventory stock`): its own
  * help, flags and settings, apart from the program's.
  */
@@ -28,6 +46,8 @@ export interface Command {
   options: ParseArgsOptionsConfig;
   /** The settings of {@linkcode Config} it reads. */
   settings: readonly (keyof Config)[];
+  /** Its own settings, by the name the command line gives their values. */
+  own?: Record<string, OwnSetting>;
   /** Environment variables it reads besides those of its settings. */
   env?: readonly string[];
   /** Files a command line names for it to read. */
@@ -46,6 +66,8 @@ export interface Program {
   options: ParseArgsOptionsConfig;
   /** The settings of {@linkcode Config} it reads. */
   settings: readonly (keyof Config)[];
+  /** Its own settings, by the name the command line gives their values. */
+  own?: Record<string, OwnSetting>;
   /** Environment variables it reads besides those of its settings. */
   env?: readonly string[];
   /**
@@ -93,6 +115,8 @@ export interface CommandLine {
   positionals: string[];
   /** The settings, resolved from flags and environment. */
   config: Config;
+  /** The program's own settings, resolved from flags, environment and defaults. */
+  own: Record<string, string | undefined>;
 }
 
 /** Thrown for `--help`: the program prints `text` and exits 0. */
@@ -113,6 +137,9 @@ function allOptions(program: Program): ParseArgsOptionsConfig {
   const options: ParseArgsOptionsConfig = { ...program.options };
   for (const key of program.settings) {
     options[SETTINGS[key].flag] = { type: "string" };
+  }
+  for (const { flag } of Object.values(program.own ?? {})) {
+    options[flag] = { type: "string" };
   }
   options.help = { type: "boolean", short: "h" };
   options.version = { type: "boolean" };
@@ -139,16 +166,30 @@ export function programFor(program: Program, args: string[]): Program {
   if (command === undefined || !Object.hasOwn(program.commands, command)) {
     return program;
   }
-  const { help, options, settings, env, reads } = program.commands[command];
-  return { ...program, help, options, settings, env, reads, service: false };
+  const { help, options, settings, own, env, reads } =
+    program.commands[command];
+  return {
+    ...program,
+    help,
+    options,
+    settings,
+    own,
+    env,
+    reads,
+    service: false,
+  };
 }
 
 /** The program's help, with the settings it reads. */
 export function helpText(program: Program): string {
-  const rows = program.settings.map((key) => {
-    const { flag, env, value, help } = SETTINGS[key];
-    return [`--${flag} <${value}>`, env, help];
-  });
+  const rows = [
+    ...Object.values(program.own ?? {}),
+    ...program.settings.map((key) => SETTINGS[key]),
+  ].map(({ flag, env, value, help }) => [
+    `--${flag} <${value}>`,
+    env ?? "",
+    help,
+  ]);
   const width = Math.max(...rows.map(([flag]) => flag.length), 18);
   const envWidth = Math.max(...rows.map(([, env]) => env.length), 10);
   const lines = rows.map(([flag, env, help]) =>
@@ -191,7 +232,36 @@ export function parseCommandLine(
   if (parsed.values.version) {
     throw new HelpRequested(`ShoppingApp ${VERSION} (${used.name})`);
   }
-  return { ...parsed, config: resolveConfig(parsed.values, env) };
+  return {
+    ...parsed,
+    config: resolveConfig(parsed.values, env),
+    own: resolveOwn(used, parsed.values, env),
+  };
+}
+
+/** A program's own settings: a flag wins over its variable, a variable over the default. */
+export function resolveOwn(
+  program: Program,
+  values: Record<string, unknown>,
+  env: (name: string) => string | undefined,
+): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(program.own ?? {}).map(([name, setting]) => {
+      const flag = values[setting.flag];
+      const value = typeof flag === "string"
+        ? flag
+        : (setting.env === undefined ? undefined : env(setting.env)) ??
+          setting.default;
+      return [name, value];
+    }),
+  );
+}
+
+/** The environment variables a program's own settings read. */
+export function ownEnv(program: Program): string[] {
+  return Object.values(program.own ?? {}).flatMap(({ env }) =>
+    env === undefined ? [] : [env]
+  );
 }
 
 /**

@@ -14,10 +14,17 @@ export const program: Program = {
   name: NAME,
   script: "services/billing.ts",
   settings: CONSUMER_SETTINGS,
-  env: ["TAX_RATE"],
+  own: {
+    taxRate: {
+      flag: "tax-rate",
+      env: "TAX_RATE",
+      value: "r",
+      help: "tax on each sale's total, e.g. 0.13; default none",
+    },
+  },
   service: true,
   keepsData: true,
-  options: { "tax-rate": { type: "string" } },
+  options: {},
   help: `
 Billing: makes an invoice for every sale on "${BILLING_QUEUE}" and publishes
 "${INVOICE_CREATED}".
@@ -25,10 +32,7 @@ Billing: makes an invoice for every sale on "${BILLING_QUEUE}" and publishes
 Usage:
   deno task billing [-- options]            consume sales
   deno task invoices [-- options]           print the stored invoices (--help)
-  deno task billing -- outbox [list|replay] what the relay set aside (--help)
-
-Options:
-  --tax-rate <r>     TAX_RATE  tax on each sale's total, e.g. 0.13; default none`,
+  deno task billing -- outbox [list|replay] what the relay set aside (--help)`,
   commands: {
     invoices: {
       settings: ["dataDir", "databaseUrl"],

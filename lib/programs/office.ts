@@ -14,17 +14,17 @@ const NAME = "office";
 export const DEFAULT_PORT = 8000;
 const DEFAULT_HOST = "127.0.0.1";
 
-/** Where to listen, from `--port`/PORT and `--host`. */
+/**
+ * Where to listen, from the office's own settings (`--port`/PORT, `--host`).
+ *
+ * @throws {UsageError} for a port that is not one.
+ */
 export function listenOf(
-  values: Record<string, unknown>,
-  env: (name: string) => string | undefined,
+  own: Record<string, string | undefined>,
 ): { hostname: string; port: number } {
-  const text = (values.port as string | undefined) ?? env("PORT");
   return {
-    hostname: (values.host as string | undefined) ?? DEFAULT_HOST,
-    port: text === undefined
-      ? DEFAULT_PORT
-      : wholeNumber("port", text, { max: 65535 }),
+    hostname: own.host ?? DEFAULT_HOST,
+    port: wholeNumber("port", own.port ?? String(DEFAULT_PORT), { max: 65535 }),
   };
 }
 
@@ -39,13 +39,27 @@ export const program: Program = {
   settings: CONSUMER_SETTINGS.filter((key) =>
     key !== "httpPort" && key !== "httpHost"
   ),
-  env: ["PORT"],
+  own: {
+    port: {
+      flag: "port",
+      env: "PORT",
+      value: "n",
+      help: `where to serve; default ${DEFAULT_PORT}`,
+      default: String(DEFAULT_PORT),
+    },
+    host: {
+      flag: "host",
+      value: "h",
+      help: `the address to serve on; default ${DEFAULT_HOST}`,
+      default: DEFAULT_HOST,
+    },
+  },
   service: true,
   keepsData: true,
-  options: { port: { type: "string" }, host: { type: "string" } },
-  connects: ({ values }, env) => {
+  options: {},
+  connects: ({ own }) => {
     try {
-      const { hostname, port } = listenOf(values, env);
+      const { hostname, port } = listenOf(own);
       return [joinHostPort(hostname, port)];
     } catch {
       return []; // The office says what is wrong with it.
@@ -59,10 +73,6 @@ Stock, Error queues and Live pages, /api/summary, /health and /metrics.
 
 Usage:
   deno task office [-- options]
-  deno task office -- outbox [list|replay]  what the relay set aside (--help)
-
-Options:
-  --port <n>         PORT  where to serve; default ${DEFAULT_PORT}
-  --host <h>         the address to serve on; default ${DEFAULT_HOST}`,
+  deno task office -- outbox [list|replay]  what the relay set aside (--help)`,
   commands: { outbox: outboxCommandOf(NAME) },
 };

@@ -30,7 +30,22 @@ export const program: Program = {
     "httpHost",
     "retentionMs",
   ],
-  env: ["CATALOG", "TILL_ID"],
+  own: {
+    catalog: {
+      flag: "catalog",
+      env: "CATALOG",
+      value: "path",
+      help: "the catalog CSV; default contracts/catalog.csv",
+      default: fileURLToPath(DEMO_CATALOG),
+    },
+    till: {
+      flag: "till",
+      env: "TILL_ID",
+      value: "id",
+      help:
+        "this till's id, part of each sale's key; default made at the first start and kept",
+    },
+  },
   service: true,
   keepsData: true,
   options: {
@@ -40,15 +55,10 @@ export const program: Program = {
     count: { type: "string" },
     rate: { type: "string" },
     store: { type: "string" },
-    till: { type: "string" },
-    catalog: { type: "string" },
     quiet: { type: "boolean" },
     timeout: { type: "string" },
   },
-  reads: ({ values }, env) => [
-    values.file as string | undefined,
-    catalogPath(values, env),
-  ],
+  reads: ({ values, own }) => [values.file as string | undefined, own.catalog],
   commands: { outbox: outboxCommandOf(NAME) },
   help: `
 Point of Sale: prices sales from the catalog and publishes them to
@@ -75,21 +85,8 @@ Options:
   --count <n>        how many; 0 sends what is waiting in the outbox and exits
   --rate <r>         sales per second; default as fast as confirmed
   --store <id>       the store's id; default ${DEFAULT_STORE}
-  --till <id>        TILL_ID   this till's id, part of each sale's key, so the
-                     tills of a store never clash; default: made at the
-                     first start (till-1a2b3c4d) and kept in the till's data
-  --catalog <path>   CATALOG   the catalog CSV; default contracts/catalog.csv
   --timeout <s>      with --items, --file, --count: how long to wait for a
                      broker that does not answer before exiting (code 75)
                      with the sales kept for the next start; default ${DEFAULT_TIMEOUT_S}
   --quiet            print only the summary`,
 };
-
-/** The catalog to price from: `--catalog`, else CATALOG, else the demo's. */
-export function catalogPath(
-  values: Record<string, unknown>,
-  env: (name: string) => string | undefined,
-): string {
-  return (values.catalog as string | undefined) ?? env("CATALOG") ??
-    fileURLToPath(DEMO_CATALOG);
-}
