@@ -15,7 +15,7 @@
  *   connection-per-sale pattern, and the pipeline's ratio to each.
  *
  * It prints a table and each target met or not, and writes JSON and an SVG
- * chart to data/bench/ (bench/results/, which the README shows, with
+ * chart to data/bench/ (bench/results/, which docs/performance.md shows, with
  * `--save`). `--check` exits 1 when a target is not met.
  *
  *     deno task bench [-- --sales 20000 --loads 500,1000,2000 --seconds 5 --article 200]
@@ -1089,7 +1089,7 @@ Options:
   --pairs <n>        full-speed runs, each followed by the hand-written one;
                      the ratio is the median pair's; default 5
   --out <dir>        where to write latest.json and latest.svg; default data/bench/
-  --save             write them to bench/results/, which the README shows
+  --save             write them to bench/results/, which docs/performance.md shows
   --check            exit 1 unless every target is met
   --profile          only: the pipeline at full speed under --cpu-prof; CPU
                      per sale of each process and where it goes

@@ -1,5 +1,5 @@
 /**
- * The README's day in the shop, with the files it names: it runs as told,
+ * The day in the shop of docs/operations.md, with the files it names: it runs as told,
  * and the opening stock fits the day (fast movers run low, nothing below
  * zero).
  */
@@ -9,7 +9,7 @@ import { withSandbox } from "./support/sandbox.ts";
 import { processTest } from "./support/options.ts";
 
 Deno.test(
-  "demo: a day in the shop, as the README tells it",
+  "demo: a day in the shop, as docs/operations.md tells it",
   processTest,
   async (t) => {
     await withSandbox(async (base) => {

@@ -22,17 +22,9 @@ import { LAUNCHER_PID } from "./shutdown.ts";
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
- * A bounded heap: the services' live data is bounded by prefetch and the
- * confirm window (a few MB). The young generation is 4 MiB a half: at 1 MiB
- * a batch's short-lived objects were promoted and collected again as old
- * ones (GC was a quarter of each service's time); 4 MiB costs about 6 MiB of
- * peak RSS and took the full-speed ratio to the hand-written version, which
- * runs with the same flags, from 0.75 to 0.82 (bench, 3 pairs each).
- * Without allocation-site pretenuring: after a burst at full speed V8 went
- * on making each sale's objects in the old generation at 1,000/s, where
- * they filled it for a mark-compact every 2 s or so (pauses of 3 to 15 ms,
- * the tail of the latency); without it, GC took 40% less time in Billing
- * and Inventory at 1,000/s, and a third of the mark-compacts.
+ * The V8 flags of a running service: a bounded heap, a young generation of
+ * 4 MiB a half, no allocation-site pretenuring. Why each, as measured:
+ * `docs/decisions/v8-flags.md`.
  */
 export const V8_FLAGS =
   "--v8-flags=--max-semi-space-size=4,--max-old-space-size=48,--no-allocation-site-pretenuring";
