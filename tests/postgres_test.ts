@@ -16,6 +16,7 @@ import {
   sleep,
 } from "./support/amqp.ts";
 import { reconcile, stock } from "./support/ledger.ts";
+import { ownPostgresMissing, withOwnPostgres } from "./support/postgres.ts";
 import { processTest } from "./support/options.ts";
 import {
   Running,
@@ -164,79 +165,59 @@ Deno.test({
   },
 });
 
-/** Whether this machine's PostgreSQL can be restarted by a test. */
-async function restartable(): Promise<boolean> {
-  try {
-    const { code } = await new Deno.Command("pg_lsclusters", {
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return code === 0 && Deno.uid() === 0;
-  } catch {
-    return false;
-  }
-}
-
 const noRestart = skip ||
-  (await restartable()
-    ? ""
-    : " (skipped: pg_ctlcluster is not here to restart PostgreSQL)");
+  (ownPostgresMissing() ? ` (skipped: ${ownPostgresMissing()})` : "");
 
 Deno.test({
   name: `postgres: the database restarted mid-stream${noRestart}`,
   ignore: noRestart !== "",
   ...processTest,
   fn: async () => {
-    await withSandbox(async (base) => {
-      const ran = await withDatabase(async (url) => {
-        const sandbox = onDatabase(base, url);
-        const consumers = await startConsumers(sandbox, { instances: 2 });
-        const count = 2000;
-        const pos = new Running("pos", sandbox, [
-          "--simulate",
-          "--count",
-          String(count),
-          "--rate",
-          "400",
-          "--quiet",
-        ]);
-        await consumers[0].waitFor(/Generating invoice/, 200, 60_000);
-        const [version] = (await Array.fromAsync(
-          Deno.readDir("/etc/postgresql"),
-        )).map((entry) => entry.name);
-        const restart = await new Deno.Command("pg_ctlcluster", {
-          args: ["--skip-systemctl-redirect", version, "main", "restart"],
-          stdout: "null",
-          stderr: "piped",
-        }).output();
-        assert.equal(restart.code, 0, new TextDecoder().decode(restart.stderr));
-        assert.equal(await pos.exited(), 0, pos.lines.slice(-5).join("\n"));
-        await waitForAll(consumers.slice(0, 2), /Generating invoice/, count);
-        await waitForAll(consumers.slice(2), /Inventory update/, count);
-        for (const consumer of consumers) {
-          assert.equal(
-            await consumer.stop(),
-            0,
-            consumer.lines.filter((line) =>
-              !/^(Generating|Inventory)/.test(line)
-            ).join("\n"),
+    // A cluster of the test's own: the machine's is never restarted.
+    await withOwnPostgres((server) =>
+      withSandbox(async (base) => {
+        const ran = await withDatabase(async (url) => {
+          const sandbox = onDatabase(base, url);
+          const consumers = await startConsumers(sandbox, { instances: 2 });
+          const count = 2000;
+          const pos = new Running("pos", sandbox, [
+            "--simulate",
+            "--count",
+            String(count),
+            "--rate",
+            "400",
+            "--quiet",
+          ]);
+          await consumers[0].waitFor(/Generating invoice/, 200, 60_000);
+          await server.restart();
+          assert.equal(await pos.exited(), 0, pos.lines.slice(-5).join("\n"));
+          await waitForAll(consumers.slice(0, 2), /Generating invoice/, count);
+          await waitForAll(consumers.slice(2), /Inventory update/, count);
+          for (const consumer of consumers) {
+            assert.equal(
+              await consumer.stop(),
+              0,
+              consumer.lines.filter((line) =>
+                !/^(Generating|Inventory)/.test(line)
+              ).join("\n"),
+            );
+          }
+          const figures = await reconcile(
+            sandbox,
+            url,
+            "postgres restarted mid-stream",
           );
-        }
-        const figures = await reconcile(
-          sandbox,
-          url,
-          "postgres restarted mid-stream",
-        );
-        assert.deepEqual(figures, {
-          sales: count,
-          lost: 0,
-          duplicated: 0,
-          gapless: true,
-          mismatches: 0,
-        });
-      });
-      assert.ok(ran, "no database could be made");
-    });
+          assert.deepEqual(figures, {
+            sales: count,
+            lost: 0,
+            duplicated: 0,
+            gapless: true,
+            mismatches: 0,
+          });
+        }, server.url);
+        assert.ok(ran, "no database could be made");
+      })
+    );
   },
 });
 

@@ -151,13 +151,14 @@ export function testDatabaseServer(): string | undefined {
 }
 
 /**
- * Runs `fn` in a PostgreSQL database of its own, made on the test server
- * and dropped afterwards; `fn` gets its URL. Undefined where none answers.
+ * Runs `fn` in a PostgreSQL database of its own, made on `server` (by
+ * default the test server) and dropped afterwards; `fn` gets its URL.
+ * False where none answers.
  */
 export async function withDatabase(
   fn: (url: string) => Promise<void>,
+  server: string | undefined = testDatabaseServer(),
 ): Promise<boolean> {
-  const server = testDatabaseServer();
   if (!server) return false;
   // A client for each statement: the server may restart in between.
   const admin = async (sql: string) => {
