@@ -80,7 +80,12 @@ async function openInvoices(config: Config, readOnly = false): Promise<Store> {
     databaseUrl: config.databaseUrl,
     readOnly,
   });
-  if (readOnly) return store;
+  if (!readOnly) await makeInvoiceTables(store);
+  return store;
+}
+
+/** Makes Billing's tables in `store`, moving those of an older version on. */
+export async function makeInvoiceTables(store: Store): Promise<void> {
   await store.transaction(async (tx) => {
     const columns = store.dialect === "sqlite"
       ? await tx.all("PRAGMA table_info(invoice)")
@@ -106,14 +111,13 @@ async function openInvoices(config: Config, readOnly = false): Promise<Store> {
       last INTEGER NOT NULL
     ) WITHOUT ROWID`,
   ));
-  return store;
 }
 
 /**
  * The invoice for a sale: lines priced as the POS priced them, the tax on
  * the sale's total, and a flag when the priced lines do not add up to it.
  */
-function makeInvoice(
+export function makeInvoice(
   sale: SaleDetails,
   options: { number: string; taxRate?: Decimal },
 ): InvoiceCreated {

@@ -17,7 +17,6 @@ import { ContractError } from "../contracts/codec.ts";
 import {
   CONSUMER_QUEUES,
   INVENTORY_COMMAND_QUEUE,
-  OFFICE_QUEUE,
   SALES_EXCHANGE,
 } from "../contracts/sale.ts";
 import {
@@ -35,14 +34,10 @@ import {
 import { errorMessage, UsageError } from "../lib/core/mod.ts";
 import {
   type AdjustForm,
-  decodeOfficeEvent,
   EventStream,
-  type FeedEntry,
-  OFFICE_EVENTS,
-  type OfficeDelivery,
-  type OfficeEvent,
   officeHandler,
   OfficeModel,
+  officeQueue,
   page,
   problemPage,
   today,
@@ -54,11 +49,7 @@ import {
 } from "../lib/observability/mod.ts";
 import { openStore, Outbox, type Store } from "../lib/store/mod.ts";
 import { parseCommandLine, runMain } from "../lib/cli/mod.ts";
-import {
-  outboxCommand,
-  runConsumer,
-  type WorkHandler,
-} from "../lib/host/mod.ts";
+import { outboxCommand, runConsumer } from "../lib/host/mod.ts";
 import { listenOf, program } from "../lib/programs/office.ts";
 
 const NAME = program.name;
@@ -118,24 +109,6 @@ async function serve(
         );
       }
     }, 200);
-  };
-
-  const handle: WorkHandler<OfficeEvent> = async ({ tx, deliveries }) => {
-    const applied: { delivery: OfficeDelivery; entry: FeedEntry }[] = [];
-    for (const delivery of deliveries as OfficeDelivery[]) {
-      applied.push({ delivery, entry: await model.apply(tx, delivery) });
-    }
-    await model.trim(tx);
-    // Shown once on disk, as the ack that follows: the next batch is
-    // handled meanwhile.
-    tx.onCommit(() => {
-      for (const { delivery, entry } of applied) {
-        stream.send("feed", entry);
-        const event = delivery.value;
-        if (event.kind === STOCK_CHANGED) stream.send("stock", event.value);
-      }
-      if (applied.length > 0) pushSummary();
-    });
   };
 
   /** Runs `work` on a connection of its own, for the error queue pages. */
@@ -220,14 +193,16 @@ async function serve(
       config,
       store,
       outbox,
-      queues: [{
-        exchange: SALES_EXCHANGE,
-        queue: OFFICE_QUEUE,
-        routingKey: OFFICE_EVENTS,
-        decode: decodeOfficeEvent,
-        keyOf: (delivery) => (delivery as OfficeDelivery).key,
-        handle,
-      }],
+      // Shown once on disk, as the ack that follows: the next batch is
+      // handled meanwhile.
+      queues: [officeQueue(model, (applied) => {
+        for (const { delivery, entry } of applied) {
+          stream.send("feed", entry);
+          const event = delivery.value;
+          if (event.kind === STOCK_CHANGED) stream.send("stock", event.value);
+        }
+        if (applied.length > 0) pushSummary();
+      })],
       sendsTo: [{
         exchange: SALES_EXCHANGE,
         queue: INVENTORY_COMMAND_QUEUE,

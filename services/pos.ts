@@ -94,7 +94,7 @@ function randomBasket(catalog: Catalog): Basket {
 }
 
 /** The POS's store: its sales and their outbox. */
-class Till {
+export class Till {
   readonly #store: Store;
   readonly #shop: string;
   readonly #catalog: Catalog;

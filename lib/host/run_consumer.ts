@@ -114,6 +114,38 @@ export interface RunConsumerOptions {
 }
 
 /**
+ * A queue's handler as the consumer calls it: metrics, tracing, the
+ * queue's own middleware, the transaction, what runs before the inbox, the
+ * inbox, then the handler.
+ */
+export function composeHandler<T>(
+  spec: ConsumedQueue<T>,
+  context: {
+    /** The service, for its spans. */
+    name: string;
+    store: Store;
+    inbox: Inbox;
+    monitor: Monitor;
+    /** Told of each batch handled, with its size. */
+    onHandled?(count: number): void;
+  },
+): (deliveries: Delivery<T>[]) => Promise<void> {
+  const handler = compose<BatchHandler<T>>(
+    inTransaction<T>(context.store, spec.transaction)(
+      compose(
+        spec.handle,
+        ...spec.beforeInbox ?? [],
+        inboxed(context.inbox, spec.keyOf),
+      ),
+    ),
+    measured(context.monitor, spec.queue, context.onHandled),
+    traced(context.name, spec.spanAttributes),
+    ...spec.middleware ?? [],
+  );
+  return (deliveries) => handler({ deliveries });
+}
+
+/**
  * Declares a consumed queue's topology; a queue there already with other
  * arguments is said in the words of QUEUE_TYPE.
  */
@@ -166,28 +198,21 @@ export async function runConsumer(options: RunConsumerOptions): Promise<void> {
   let storeFailing = false;
   const inbox = await Inbox.open(store);
   // deno-lint-ignore no-explicit-any -- each queue has its own message type
-  const handlerOf = (spec: ConsumedQueue<any>) => {
-    const handler = compose<BatchHandler<unknown>>(
-      inTransaction(store, spec.transaction)(
-        compose(
-          spec.handle,
-          ...spec.beforeInbox ?? [],
-          inboxed(inbox, spec.keyOf),
-        ),
-      ),
-      measured(monitor, spec.queue, (count) => {
+  const handlerOf = (spec: ConsumedQueue<any>) =>
+    composeHandler(spec, {
+      name,
+      store,
+      inbox,
+      monitor,
+      onHandled: (count) => {
         handled += count;
         if (storeFailing) {
           storeFailing = false;
           monitor.setStoreFailing(false);
           log.warn(`${name}: its store works again; consuming ${consuming}`);
         }
-      }),
-      traced(name, spec.spanAttributes),
-      ...spec.middleware ?? [],
-    );
-    return (deliveries: Delivery<unknown>[]) => handler({ deliveries });
-  };
+      },
+    });
   const handlers = queues.map(handlerOf);
   const deliveryCount = await DeliveryCount.open(store);
   let consumers: Consumer<Delivery<unknown>>[] = [];

@@ -9,7 +9,7 @@
  *
  * const monitor = new Monitor("billing");
  * monitor.handled.inc(monitor.labels, 1);
- * console.log(monitor.registry.render());
+ * console.log(await monitor.registry.expose());
  * ```
  *
  * @module

@@ -12,3 +12,4 @@ export * from "./assets.ts";
 export * from "./html.ts";
 export * from "./event_stream.ts";
 export * from "./routes.ts";
+export * from "./queue.ts";

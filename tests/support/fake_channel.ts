@@ -101,6 +101,21 @@ export class FakeChannel extends EventEmitter {
     }
   }
 
+  /** Delivers one message with the routing key and properties given. */
+  send(
+    body: string | Uint8Array,
+    options: { routingKey?: string; messageId?: string } = {},
+  ): void {
+    const message = this.message(Buffer.from(body), options);
+    if (options.routingKey) message.fields.routingKey = options.routingKey;
+    this.#onMessage?.(message);
+  }
+
+  /** Delivery tags given so far. */
+  get delivered(): number {
+    return this.#deliveryTag;
+  }
+
   /** Delivers a body again, flagged as the broker flags a redelivery. */
   redeliver(body: string, messageId: string): void {
     const message = this.message(Buffer.from(body), { messageId });

@@ -1,0 +1,46 @@
+/**
+ * The back office's queue: the shop's events applied once each to its read
+ * model, in the transaction that records them.
+ *
+ * @module
+ */
+import { OFFICE_QUEUE, SALES_EXCHANGE } from "../../contracts/names.ts";
+import type { ConsumedQueue } from "../../lib/host/mod.ts";
+import {
+  decodeOfficeEvent,
+  OFFICE_EVENTS,
+  type OfficeDelivery,
+  type OfficeEvent,
+} from "./events.ts";
+import type { FeedEntry, OfficeModel } from "./model.ts";
+
+/** An event applied, and the line of the feed it made. */
+export interface Applied {
+  delivery: OfficeDelivery;
+  entry: FeedEntry;
+}
+
+/**
+ * `office_queue`, applied to `model`; `onCommit` is told what a batch
+ * applied once it is on disk, as the ack that follows.
+ */
+export function officeQueue(
+  model: OfficeModel,
+  onCommit: (applied: Applied[]) => void = () => {},
+): ConsumedQueue<OfficeEvent> {
+  return {
+    exchange: SALES_EXCHANGE,
+    queue: OFFICE_QUEUE,
+    routingKey: OFFICE_EVENTS,
+    decode: decodeOfficeEvent,
+    keyOf: (delivery) => (delivery as OfficeDelivery).key,
+    handle: async ({ tx, deliveries }) => {
+      const applied: Applied[] = [];
+      for (const delivery of deliveries as OfficeDelivery[]) {
+        applied.push({ delivery, entry: await model.apply(tx, delivery) });
+      }
+      await model.trim(tx);
+      tx.onCommit(() => onCommit(applied));
+    },
+  };
+}
