@@ -106,3 +106,19 @@ export function priceItems(catalog: Catalog, basket: Basket): {
   });
   return { items, total };
 }
+
+/** A basket a shopper might bring: one to five products, mostly one or two of each. */
+export function randomBasket(catalog: Catalog): Basket {
+  const skus = [...catalog.products.keys()];
+  const size = 1 + Math.floor(Math.random() * 5);
+  const chosen = new Set<string>();
+  while (chosen.size < Math.min(size, skus.length)) {
+    chosen.add(skus[Math.floor(Math.random() * skus.length)]);
+  }
+  return {
+    Items: [...chosen].map((Sku) => ({
+      Sku,
+      Quantity: 1 + Math.floor(Math.random() ** 3 * 4),
+    })),
+  };
+}

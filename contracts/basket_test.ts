@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkBasket, parseItems, priceItems } from "./basket.ts";
+import { checkBasket, parseItems, priceItems, randomBasket } from "./basket.ts";
 import { parseCatalog } from "./catalog.ts";
 
 const catalog = parseCatalog(
@@ -53,4 +53,20 @@ Deno.test("basket: an unknown SKU suggests the near ones", () => {
   );
   assert.throws(price("BRED-WHITE"), /did you mean BREAD-WHITE\?$/);
   assert.throws(price("COFFEE-1KG"), /^.*Unknown SKU "COFFEE-1KG"$/);
+});
+
+Deno.test("randomBasket: one to five products of the catalog, each once, one to four of each", () => {
+  const catalog = parseCatalog(
+    "sku,name,unit_price,currency\nA,a,1.00,NPR\nB,b,2.00,NPR\nC,c,3.00,NPR\nD,d,4.00,NPR\nE,e,5.00,NPR\nF,f,6.00,NPR\n",
+    "catalog.csv",
+  );
+  for (let i = 0; i < 200; i++) {
+    const { Items } = randomBasket(catalog);
+    assert.ok(Items.length >= 1 && Items.length <= 5);
+    assert.equal(new Set(Items.map((item) => item.Sku)).size, Items.length);
+    for (const item of Items) {
+      assert.ok(catalog.products.has(item.Sku));
+      assert.ok(item.Quantity >= 1 && item.Quantity <= 4);
+    }
+  }
 });

@@ -3,8 +3,7 @@
  * announces it as `invoice.created`.
  *
  *     deno task billing                          consume billing_queue
- *     deno task invoices [-- --json]             print the stored invoices
- *     deno task invoices -- --sale <id>          one invoice, readably
+ *     deno task invoices                         what it stored (tools/invoices.ts)
  *
  * @module
  */
@@ -13,7 +12,6 @@ import {
   encodeInvoice,
   INVOICE_CREATED,
   type InvoiceCreated,
-  InvoiceCreatedSchema,
 } from "../contracts/invoice.ts";
 import {
   BILLING_QUEUE,
@@ -24,8 +22,7 @@ import {
   SALES_EXCHANGE,
   saleSpanAttributes,
 } from "../contracts/sale.ts";
-import { decode } from "../contracts/codec.ts";
-import { type Config, wholeNumber } from "../lib/config/mod.ts";
+import { type Config } from "../lib/config/mod.ts";
 import { UsageError } from "../lib/core/mod.ts";
 import {
   delivery,
@@ -34,13 +31,7 @@ import {
   schema,
   type Store,
 } from "../lib/store/mod.ts";
-import {
-  jsonArrayLines,
-  mapEach,
-  parseCommandLine,
-  runMain,
-  writeLines,
-} from "../lib/cli/mod.ts";
+import { parseCommandLine, runMain } from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
 import { Monitor, traceIdFor } from "../lib/observability/mod.ts";
 import {
@@ -73,13 +64,11 @@ const INVOICE_TABLE = `CREATE TABLE IF NOT EXISTS invoice (
 ) WITHOUT ROWID`;
 
 /** Billing's store, its tables made (unless only read). */
-async function openInvoices(config: Config, readOnly = false): Promise<Store> {
-  const store = await openStore({
-    name: NAME,
-    dataDir: config.dataDir,
-    databaseUrl: config.databaseUrl,
-    readOnly,
-  });
+export async function openInvoices(
+  config: Config,
+  readOnly = false,
+): Promise<Store> {
+  const store = await openStore({ name: NAME, ...config, readOnly });
   if (!readOnly) await makeInvoiceTables(store);
   return store;
 }
@@ -298,155 +287,6 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
   });
 }
 
-/** Which invoices to list. */
-interface InvoiceFilter {
-  sale?: number;
-  store?: string;
-  till?: string;
-  /** Made at or after this time (ISO 8601). */
-  from?: string;
-  /** Made before this time (ISO 8601). */
-  to?: string;
-  /** At most this many. */
-  limit?: number;
-}
-
-/**
- * The stored invoice documents that match, in store and number order, as
- * they are read: memory stays flat however many there are.
- */
-async function* readInvoices(
-  config: Config,
-  filter: InvoiceFilter,
-): AsyncGenerator<string> {
-  let store: Store;
-  try {
-    store = await openInvoices(config, true);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return; // Nothing yet.
-    throw error;
-  }
-  try {
-    // A page at a time, after the last one read: memory stays flat.
-    let left = filter.limit ?? Infinity;
-    let after = { store: "", seq: 0 };
-    while (left > 0) {
-      const rows = await store.all(
-        `SELECT store_id, seq, document FROM invoice
-        WHERE (store_id > ? OR (store_id = ? AND seq > ?))
-        AND (CAST(? AS BIGINT) IS NULL OR sale_id = CAST(? AS BIGINT))
-        AND (CAST(? AS TEXT) IS NULL OR store_id = ?)
-        AND (CAST(? AS TEXT) IS NULL OR till_id = ?)
-        AND (CAST(? AS TEXT) IS NULL OR created_at >= ?)
-        AND (CAST(? AS TEXT) IS NULL OR created_at < ?)
-        ORDER BY store_id, seq LIMIT ?`,
-        after.store,
-        after.store,
-        after.seq,
-        ...[filter.sale, filter.store, filter.till, filter.from, filter.to]
-          .flatMap((value) => [value ?? null, value ?? null]),
-        Math.min(left, 1000),
-      );
-      for (const row of rows) yield String(row.document);
-      if (rows.length < Math.min(left, 1000)) return;
-      left -= rows.length;
-      const last = rows[rows.length - 1];
-      after = { store: String(last.store_id), seq: Number(last.seq) };
-    }
-  } finally {
-    await store.close();
-  }
-}
-
-function readInvoice(document: string): InvoiceCreated {
-  return decode(InvoiceCreatedSchema, new TextEncoder().encode(document));
-}
-
-/** `Sale #10000`, and its till when it came from one. */
-function saleLabel(invoice: InvoiceCreated): string {
-  const till = invoice.TillId === undefined ? "" : ` (till ${invoice.TillId})`;
-  return `Sale #${invoice.SaleId}${till}`;
-}
-
-/** One invoice as a customer would read it. */
-function render(invoice: InvoiceCreated): string {
-  const money = (amount: Decimal | undefined) =>
-    amount === undefined ? "" : `Rs.${amount}`;
-  const rows = invoice.Lines.map((line) =>
-    `  ${printable(line.Sku).padEnd(16)} ${
-      String(line.Quantity).padStart(5)
-    } x ${money(line.UnitPrice).padStart(12)} ${
-      money(line.LineTotal).padStart(14)
-    }`
-  );
-  const out = [
-    `Invoice ${printable(invoice.InvoiceNumber)}`,
-    `Store ${printable(invoice.StoreId)}, ${
-      saleLabel(invoice)
-    }, ${invoice.CreatedAt}`,
-    "",
-    ...rows,
-    "",
-  ];
-  const right = (label: string, amount: string) =>
-    out.push(`  ${label.padEnd(36)} ${amount.padStart(14)}`);
-  if (invoice.Subtotal) right("Subtotal", money(invoice.Subtotal));
-  right("Sale total", money(invoice.TotalAmount));
-  if (invoice.Tax) right(`Tax at ${invoice.TaxRate}`, money(invoice.Tax));
-  right("Total due", money(invoice.Total));
-  if (invoice.Mismatch) {
-    out.push(
-      "",
-      `  FLAGGED: the lines add up to ${
-        money(invoice.Subtotal)
-      }, the sale says ${money(invoice.TotalAmount)}`,
-    );
-  } else if (!invoice.Subtotal) {
-    out.push("", "  The sale carried no unit prices: lines are not priced.");
-  }
-  return out.join("\n");
-}
-
-async function printInvoices(
-  config: Config,
-  options: InvoiceFilter & { json: boolean },
-): Promise<void> {
-  const documents = readInvoices(config, options);
-  if (options.json) {
-    await writeLines(jsonArrayLines(documents));
-  } else if (options.sale !== undefined) {
-    const invoices = (await Array.fromAsync(documents)).map(readInvoice);
-    if (invoices.length === 0) {
-      throw new Error(`No invoice for sale #${options.sale}`);
-    }
-    console.log(invoices.map(render).join("\n\n"));
-  } else {
-    const count = await writeLines(
-      mapEach(documents, (document) => {
-        const invoice = readInvoice(document);
-        return `${printable(invoice.InvoiceNumber)}  ${saleLabel(invoice)}  ${
-          `Rs.${invoice.Total}`.padStart(14)
-        }  ${invoice.Lines.length} line(s)  ${invoice.CreatedAt}${
-          invoice.Mismatch ? "  FLAGGED" : ""
-        }`;
-      }),
-    );
-    console.log(count === 0 ? "No invoices yet." : `${count} invoice(s).`);
-  }
-}
-
-/** A time given on the command line, as the stored times are written. */
-function instant(name: string, text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  const time = new Date(text);
-  if (Number.isNaN(time.getTime())) {
-    throw new UsageError(
-      `Invalid ${name} "${text}": use a date or time, e.g. 2026-11-27 or 2026-11-27T10:00:00Z`,
-    );
-  }
-  return time.toISOString();
-}
-
 /** A tax rate from 0 up to (not including) 1, e.g. 0.13. */
 function parseTaxRate(text: string | undefined): Decimal | undefined {
   if (text === undefined || text === "") return undefined;
@@ -463,24 +303,12 @@ function parseTaxRate(text: string | undefined): Decimal | undefined {
 
 async function main(): Promise<void> {
   const commandLine = parseCommandLine(program);
-  const { values, positionals, config } = commandLine;
+  const { positionals, config } = commandLine;
   if (positionals[0] === "outbox") return outboxCommand(NAME, commandLine);
   if (positionals[0] === "invoices") {
-    const sale = values.sale === undefined ? undefined : Number(values.sale);
-    if (sale !== undefined && !Number.isSafeInteger(sale)) {
-      throw new UsageError(`Invalid sale id "${values.sale}"`);
-    }
-    await printInvoices(config, {
-      json: Boolean(values.json),
-      sale,
-      store: values.store as string | undefined,
-      till: values.till as string | undefined,
-      from: instant("from", values.from as string | undefined),
-      to: instant("to", values.to as string | undefined),
-      limit: values.limit === undefined
-        ? undefined
-        : wholeNumber("limit", values.limit as string),
-    });
+    // Loaded only here: a running Billing does not carry the listing.
+    const { invoicesCommand } = await import("../tools/invoices.ts");
+    await invoicesCommand(commandLine, openInvoices);
   } else if (positionals.length === 0) {
     const taxRate = parseTaxRate(commandLine.own.taxRate);
     await serve(config, taxRate);

@@ -8,17 +8,13 @@
  * `inventory.stock.adjust` commands on a queue of their own.
  *
  *     deno task inventory                         consume inventory_queue
- *     deno task stock [-- --json]                 print the stock
- *     deno task stock -- load <file.csv>          opening stock
- *     deno task stock -- set|add <sku> <qty> [--store s] [--threshold t]
+ *     deno task stock                             the stock, counts and
+ *                                                 deliveries (tools/stock.ts)
  *
  * @module
  */
-import { ContractError } from "../contracts/codec.ts";
 import {
-  code,
   decodeSale,
-  DEFAULT_STORE,
   INVENTORY_COMMAND_QUEUE,
   INVENTORY_QUEUE,
   SALE_CREATED,
@@ -37,29 +33,19 @@ import {
   type StockAdjust,
   type StockChanged,
   type StockLevel,
-  type StoreStockLevel,
 } from "../contracts/stock.ts";
 import type { Config } from "../lib/config/mod.ts";
-import { errorMessage, RejectedError, UsageError } from "../lib/core/mod.ts";
+import { RejectedError, UsageError } from "../lib/core/mod.ts";
 import {
   type Delivery,
   delivery,
   openStore,
   Outbox,
-  type Row,
   schema,
   type Sql,
-  SqliteStore,
   type Store,
 } from "../lib/store/mod.ts";
-import {
-  jsonArrayLines,
-  mapEach,
-  parseCommandLine,
-  readInput,
-  runMain,
-  writeLines,
-} from "../lib/cli/mod.ts";
+import { parseCommandLine, runMain } from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
 import type { Log, LogLine } from "../lib/log/mod.ts";
 import {
@@ -74,7 +60,6 @@ import {
   type Work,
 } from "../lib/host/mod.ts";
 import { program } from "../lib/programs/inventory.ts";
-import { wholeNumber } from "../lib/config/mod.ts";
 
 const NAME = program.name;
 const QUEUE = INVENTORY_QUEUE;
@@ -83,7 +68,7 @@ const QUEUE = INVENTORY_QUEUE;
 export { program };
 
 /** A change of stock: a sale's item, a count or a delivery. */
-interface StockChange {
+export interface StockChange {
   storeId: string;
   sku: string;
   /** Added to the stock (negative for a sale), or the new count with `set`. */
@@ -97,7 +82,7 @@ interface StockChange {
 }
 
 /** What a change did to a stock level. */
-interface Applied {
+export interface Applied {
   /** The quantity now. */
   quantity: number;
   /** The threshold, when there is one. */
@@ -156,20 +141,10 @@ export class Stock {
    */
   async lock(tx: Sql, changes: StockChange[]): Promise<void> {
     if (this.#store.dialect !== "postgres") return;
+    // NUL sorts first: the keys in (store, SKU) order.
     const keys = [
-      ...new Map(changes.map((c) => [`${c.storeId}\u0000${c.sku}`, c]))
-        .values(),
-    ].toSorted((a, b) =>
-      a.storeId < b.storeId
-        ? -1
-        : a.storeId > b.storeId
-        ? 1
-        : a.sku < b.sku
-        ? -1
-        : a.sku > b.sku
-        ? 1
-        : 0
-    );
+      ...new Map(changes.map((c) => [`${c.storeId}\u0000${c.sku}`, c])),
+    ].toSorted(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([, c]) => c);
     const now = new Date().toISOString();
     for (const { storeId, sku } of keys) {
       await tx.run(
@@ -309,24 +284,6 @@ export class Stock {
       });
     }
   }
-
-  /** Applies changes made by hand in one transaction, and announces them. */
-  applyAll(changes: StockChange[]): Promise<Applied[]> {
-    return this.#store.transaction(async (tx) => {
-      await this.lock(tx, changes);
-      const results: Applied[] = [];
-      for (const change of changes) results.push(await this.apply(tx, change));
-      await this.announce(
-        tx,
-        changes.map((change, i) => ({ change, applied: results[i] })),
-        {
-          key: crypto.randomUUID(),
-          cause: changes.every((change) => change.set) ? "count" : "delivery",
-        },
-      );
-      return results;
-    });
-  }
 }
 
 /** The change a command asks for. */
@@ -340,13 +297,9 @@ function changeOf(command: StockAdjust): StockChange {
   };
 }
 
-function openStock(config: Config, readOnly = false): Promise<Store> {
-  return openStore({
-    name: NAME,
-    dataDir: config.dataDir,
-    databaseUrl: config.databaseUrl,
-    readOnly,
-  });
+/** Inventory's store. */
+export function openStock(config: Config, readOnly = false): Promise<Store> {
+  return openStore({ name: NAME, ...config, readOnly });
 }
 
 /**
@@ -527,203 +480,17 @@ async function serve(config: Config): Promise<void> {
   });
 }
 
-const decoder = new TextDecoder();
-
-/** The stock levels, in store and SKU order, as they are read. */
-async function* readStock(
-  config: Config,
-  options: { store?: string; limit?: number },
-): AsyncGenerator<StoreStockLevel> {
-  let store: Store;
-  try {
-    store = await openStock(config, true);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return; // Nothing yet.
-    throw error;
-  }
-  const level = (row: Row, text: (value: unknown) => string) => ({
-    StoreId: text(row.store_id),
-    Sku: text(row.sku),
-    Quantity: Number(row.quantity),
-    Threshold: row.threshold === null ? null : Number(row.threshold),
-    Low: Number(row.low) === 1,
-    UpdatedAt: String(row.updated_at),
-  });
-  try {
-    if (store instanceof SqliteStore) {
-      const exists = store.db.prepare(
-        "SELECT 1 FROM sqlite_master WHERE name = 'stock_level'",
-      ).get();
-      if (!exists) return;
-      // As bytes: SQLite's text reader stops at a NUL, which would hide the
-      // rest of a code stored before codes were checked.
-      const rows = store.db.prepare(`SELECT CAST(store_id AS BLOB) AS store_id,
-        CAST(sku AS BLOB) AS sku, quantity, threshold, low, updated_at
-        FROM stock_level WHERE (?1 IS NULL OR store_id = ?1)
-        ORDER BY store_id, sku LIMIT ?2`).iterate(
-        options.store ?? null,
-        options.limit ?? -1,
-      );
-      for (const row of rows) {
-        yield level(row, (value) => decoder.decode(value as Uint8Array));
-      }
-      return;
-    }
-    // PostgreSQL: a page at a time, after the last one read.
-    let left = options.limit ?? Infinity;
-    let after = { store: "", sku: "" };
-    while (left > 0) {
-      const page = Math.min(left, 1000);
-      const rows = await store.all(
-        `SELECT store_id, sku, quantity, threshold, low, updated_at
-        FROM stock_level WHERE (store_id, sku) > (?, ?)
-        AND (CAST(? AS TEXT) IS NULL OR store_id = ?)
-        ORDER BY store_id, sku LIMIT ?`,
-        after.store,
-        after.sku,
-        options.store ?? null,
-        options.store ?? null,
-        page,
-      );
-      for (const row of rows) yield level(row, String);
-      if (rows.length < page) return;
-      left -= rows.length;
-      const last = rows[rows.length - 1];
-      after = { store: String(last.store_id), sku: String(last.sku) };
-    }
-  } finally {
-    await store.close();
-  }
-}
-
-async function printStock(
-  config: Config,
-  options: { json: boolean; store?: string; limit?: number },
-): Promise<void> {
-  const levels = readStock(config, options);
-  if (options.json) {
-    await writeLines(
-      jsonArrayLines(mapEach(levels, (level) => JSON.stringify(level))),
-    );
-    return;
-  }
-  const count = await writeLines(mapEach(levels, (level) => {
-    const flags = [
-      level.Quantity < 0 ? "NEGATIVE" : "",
-      level.Low ? `LOW (below ${level.Threshold})` : "",
-    ].filter(Boolean).join(" ");
-    return `${printable(level.StoreId).padEnd(12)} ${
-      printable(level.Sku).padEnd(16)
-    } ${String(level.Quantity).padStart(8)}  ${flags}`.trimEnd();
-  }));
-  if (count === 0) console.log("No stock recorded yet.");
-}
-
-function checkCode(what: string, text: string | undefined): string {
-  const result = code.safeParse(text);
-  if (!result.success) {
-    throw new UsageError(
-      `Invalid ${what} "${printable(text ?? "")}": ${
-        result.error.issues[0].message
-      }`,
-    );
-  }
-  return result.data;
-}
-
-/**
- * Reads opening stock (`store,sku,quantity[,threshold]`).
- *
- * @throws {ContractError} listing every bad row by line number; nothing is
- * loaded then.
- */
-async function parseOpeningStock(
-  text: string,
-  path: string,
-): Promise<StockChange[]> {
-  // Loaded only here: a running Inventory does not carry the CSV reader.
-  const { parseCsv } = await import("../contracts/csv.ts");
-  const changes: StockChange[] = [];
-  const problems: string[] = [];
-  for (const { line, fields } of parseCsv(text, path)) {
-    try {
-      changes.push({
-        storeId: checkCode("store", fields.store),
-        sku: checkCode("SKU", fields.sku),
-        quantity: wholeNumber("quantity", fields.quantity, {
-          min: -(2 ** 31 - 1),
-        }),
-        set: true,
-        threshold: fields.threshold
-          ? wholeNumber("threshold", fields.threshold)
-          : undefined,
-      });
-    } catch (error) {
-      problems.push(
-        `line ${line}: ${errorMessage(error)}`,
-      );
-    }
-  }
-  if (problems.length > 0) {
-    throw new ContractError(`Stock file "${path}": ${problems.join("; ")}`);
-  }
-  return changes;
-}
-
-async function changeStock(
-  config: Config,
-  command: string,
-  args: string[],
-  options: { store?: string; threshold?: string },
-): Promise<void> {
-  let changes: StockChange[];
-  if (command === "load") {
-    if (!args[0]) {
-      throw new ContractError("load needs a file: stock -- load <file.csv>");
-    }
-    changes = await parseOpeningStock(await readInput(args[0]), args[0]);
-  } else {
-    const [sku, quantity] = args;
-    changes = [{
-      storeId: checkCode("store", options.store ?? DEFAULT_STORE),
-      sku: checkCode("SKU", sku),
-      quantity: wholeNumber("quantity", quantity, {
-        min: command === "set" ? -(2 ** 31 - 1) : 1,
-      }),
-      set: command === "set",
-      threshold: options.threshold === undefined
-        ? undefined
-        : wholeNumber("threshold", options.threshold),
-    }];
-  }
-  const store = await openStock(config);
-  try {
-    const results = await (await Stock.open(store)).applyAll(changes);
-    changes.forEach((change, i) =>
-      console.log(`${change.storeId} ${change.sku}: ${results[i].quantity}`)
-    );
-  } finally {
-    await store.close();
-  }
-}
-
 async function main(): Promise<void> {
   const commandLine = parseCommandLine(program);
-  const { values, positionals, config } = commandLine;
+  const { positionals, config } = commandLine;
   if (positionals[0] === "outbox") return outboxCommand(NAME, commandLine);
   const [command, ...rest] = positionals;
-  if (command === "stock" && rest.length === 0) {
-    await printStock(config, {
-      json: Boolean(values.json),
-      store: values.store as string | undefined,
-      limit: values.limit === undefined
-        ? undefined
-        : wholeNumber("limit", values.limit as string),
-    });
-  } else if (command === "stock" && ["load", "set", "add"].includes(rest[0])) {
-    await changeStock(config, rest[0], rest.slice(1), {
-      store: values.store as string | undefined,
-      threshold: values.threshold as string | undefined,
+  if (command === "stock") {
+    // Loaded only here: a running Inventory does not carry the stock tool.
+    const { stockCommand } = await import("../tools/stock.ts");
+    await stockCommand(commandLine, rest, {
+      openStock,
+      openLevels: (store) => Stock.open(store),
     });
   } else if (command === undefined) {
     await serve(config);

@@ -85,11 +85,7 @@ async function serve(
 ): Promise<void> {
   const monitor = new Monitor(NAME);
   const { log } = monitor;
-  const store: Store = await openStore({
-    name: NAME,
-    dataDir: config.dataDir,
-    databaseUrl: config.databaseUrl,
-  });
+  const store: Store = await openStore({ name: NAME, ...config });
   const outbox = await Outbox.open(store);
   const model = await OfficeModel.open(store);
   const stream = new EventStream();

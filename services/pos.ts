@@ -11,8 +11,12 @@
  *
  * @module
  */
-import type { z } from "zod";
-import { type Basket, parseItems, priceItems } from "../contracts/basket.ts";
+import {
+  type Basket,
+  parseItems,
+  priceItems,
+  randomBasket,
+} from "../contracts/basket.ts";
 import { type Catalog, parseCatalog } from "../contracts/catalog.ts";
 import {
   code,
@@ -39,24 +43,22 @@ import {
   traceparentOf,
 } from "../lib/observability/mod.ts";
 import {
-  backoff,
-  DeferredError,
   delay,
-  describeError,
   errorMessage,
+  paced,
   UnroutableError,
   UsageError,
 } from "../lib/core/mod.ts";
 import {
-  isStoreFailure,
   openStore,
   Outbox,
   type OutboxEntry,
   type Store,
+  whileStoreFails,
 } from "../lib/store/mod.ts";
 import {
-  keys,
-  onShutdown,
+  checkedOption,
+  keyPrompt,
   parseCommandLine,
   readInput,
   runMain,
@@ -64,7 +66,6 @@ import {
 import type { Log } from "../lib/log/mod.ts";
 import { Host, outboxCommand } from "../lib/host/mod.ts";
 import { DEFAULT_TIMEOUT_S, program } from "../lib/programs/pos.ts";
-import { printable } from "../contracts/text.ts";
 
 const NAME = program.name;
 /** The article's first sale id. */
@@ -76,22 +77,6 @@ const RING_CHUNK = 500;
 
 /** The POS's command line, declared in `lib/programs/pos.ts`. */
 export { program };
-
-/** A basket a shopper might bring: one to five products, mostly one or two of each. */
-function randomBasket(catalog: Catalog): Basket {
-  const skus = [...catalog.products.keys()];
-  const size = 1 + Math.floor(Math.random() * 5);
-  const chosen = new Set<string>();
-  while (chosen.size < Math.min(size, skus.length)) {
-    chosen.add(skus[Math.floor(Math.random() * skus.length)]);
-  }
-  return {
-    Items: [...chosen].map((Sku) => ({
-      Sku,
-      Quantity: 1 + Math.floor(Math.random() ** 3 * 4),
-    })),
-  };
-}
 
 /** The POS's store: its sales and their outbox. */
 export class Till {
@@ -235,72 +220,67 @@ export class Till {
 
 /**
  * Rings up baskets; while the till's own store fails (a database server
- * restarting), waits and tries again, saying so once: the sales are not
- * made until they can be kept.
+ * restarting), waits and tries again: the sales are not made until they
+ * can be kept.
  */
-async function ringPatiently(
+function ringPatiently(till: Till, baskets: Basket[], log: Log) {
+  return whileStoreFails(() => till.ring(baskets), {
+    log,
+    name: NAME,
+    waiting: "the sales wait until it works",
+  });
+}
+
+/** What a one-shot mode rings up. */
+interface Run {
+  /** Baskets `from` up to `to` of the `count`. */
+  baskets: (from: number, to: number) => Basket[];
+  count: number;
+  /** Sales a second; as fast as confirmed when undefined. */
+  rate?: number;
+}
+
+/** The run of a one-shot mode; undefined for the key-press loop. */
+function runOf(
+  mode: Mode,
   till: Till,
-  baskets: Basket[],
-  log: Log,
-): Promise<void> {
-  for (let attempt = 0;; attempt++) {
-    try {
-      await till.ring(baskets);
-      if (attempt > 0) log.warn(`${NAME}: its store works again`);
-      return;
-    } catch (error) {
-      if (!isStoreFailure(error)) throw error;
-      if (attempt === 0) {
-        log.error(
-          `${NAME}: its store is failing (${
-            describeError(error)
-          }); the sales wait until it works`,
-        );
-      }
-      await delay(backoff(attempt, { initial: 500, max: 10_000 }));
-    }
+  imported: SalesFile | undefined,
+): Run | undefined {
+  if (mode.kind === "simulate") {
+    return {
+      baskets: (from, to) => till.randomBaskets(to - from),
+      count: mode.count,
+      rate: mode.rate,
+    };
   }
+  if (mode.kind === "items") return { baskets: () => [mode.basket], count: 1 };
+  if (!imported) return undefined;
+  const { baskets } = imported;
+  return {
+    baskets: (from, to) => baskets.slice(from, to),
+    count: baskets.length,
+  };
 }
 
 /** Rings up baskets, all at once or at `rate` a second, and waits for every confirm. */
 async function ringAndSend(
   till: Till,
   host: Host,
-  options: {
-    /** Baskets `from` up to `to` of the `count`. */
-    baskets: (from: number, to: number) => Basket[];
-    count: number;
-    rate?: number;
-  },
+  options: Run,
 ): Promise<void> {
   const { count, rate } = options;
   // Rung up once the broker answers (soon): the sales are not held in the
   // outbox while the connection opens, the first of them timed from then.
   await readySoon(host);
   const started = performance.now();
-  if (rate === undefined) {
-    // In chunks, a few ahead of the relay: it sends the first while the
-    // next are rung up, and memory stays flat however many there are.
-    for (let i = 0; i < count; i += RING_CHUNK) {
-      await ringPatiently(
-        till,
-        options.baskets(i, Math.min(count, i + RING_CHUNK)),
-        host.log,
-      );
-      await host.pendingAtMost(4 * RING_CHUNK);
-    }
-  } else {
-    // Made as they fall due, not all at first: memory stays flat however
-    // many; the ones due at once (the till fell behind) go in one commit.
-    for (let i = 0; i < count;) {
-      const wait = started + (i * 1000) / rate - performance.now();
-      if (wait > 0) await delay(wait);
-      const due = Math.floor((performance.now() - started) * rate / 1000) + 1;
-      const to = Math.min(count, Math.max(i + 1, due), i + RING_CHUNK);
-      await ringPatiently(till, options.baskets(i, to), host.log);
-      i = to;
-    }
-  }
+  // In chunks, a few ahead of the relay, which sends the first while the
+  // next are rung up; or made as they fall due.
+  await paced({
+    count,
+    rate,
+    chunk: RING_CHUNK,
+    between: () => host.pendingAtMost(4 * RING_CHUNK),
+  }, (from, to) => ringPatiently(till, options.baskets(from, to), host.log));
   await host.drain();
   const seconds = (performance.now() - started) / 1000;
   host.log.info(
@@ -315,28 +295,18 @@ async function readySoon(host: Host): Promise<void> {
   await delay(2000, { until: host.ready });
 }
 
-async function interactive(till: Till, host: Host): Promise<void> {
-  const encoder = new TextEncoder();
-  const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
-  const prompt = async () => {
-    const waiting = await till.outbox.countPending();
-    write(waiting > 0 ? `(${waiting} waiting) ${PROMPT}` : PROMPT);
-  };
-  let stop = false;
-  const removeHandlers = onShutdown(() => {
-    stop = true;
-    // Ends the read of the next key or line.
-    Deno.stdin.close();
-    return Promise.resolve();
-  });
-  // The ready line first, when the broker answers soon; selling works
-  // without it all the same.
-  await readySoon(host);
-  await prompt();
-  try {
-    for await (const key of keys()) {
-      if (Deno.stdin.isTerminal()) write(`${key}\n`);
-      if (key === "q") break;
+/** The article's loop: a random basket for each `a`, until `q`. */
+function interactive(till: Till, host: Host): Promise<void> {
+  return keyPrompt({
+    // The ready line first, when the broker answers soon; selling works
+    // without it all the same.
+    ready: readySoon(host),
+    prompt: async () => {
+      const waiting = await till.outbox.countPending();
+      return waiting > 0 ? `(${waiting} waiting) ${PROMPT}` : PROMPT;
+    },
+    onKey: async (key) => {
+      if (key === "q") return false;
       if (key === "a") {
         const [sale] = await till.ring(till.randomBaskets(1));
         // The sale is safe in the outbox; wait a little for the broker's word.
@@ -351,17 +321,9 @@ async function interactive(till: Till, host: Host): Promise<void> {
       } else if (key !== "" && key !== "\r" && key !== "\n") {
         host.log.warn(`Unknown key "${key}": press a or q.`);
       }
-      if (stop) break;
-      await prompt();
-    }
-  } catch (error) {
-    if (!stop) throw error;
-  } finally {
-    removeHandlers();
-    // A terminal echoed the last key and its newline; anything else leaves
-    // the prompt open, and the next line would start on it.
-    if (!Deno.stdin.isTerminal()) write("\n");
-  }
+      return true;
+    },
+  });
 }
 
 /** What to ring up, from the command line. */
@@ -407,11 +369,7 @@ async function sell(
   } else if (mode.kind === "items") {
     priceItems(catalog, mode.basket);
   }
-  const store = await openStore({
-    name: NAME,
-    dataDir: config.dataDir,
-    databaseUrl: config.databaseUrl,
-  });
+  const store = await openStore({ name: NAME, ...config });
   const till = await Till.open(store, {
     store: options.store,
     catalog,
@@ -425,10 +383,9 @@ async function sell(
     outbox: till.outbox,
     monitor,
     pruned: ["outbox"],
-    outboxHolds: "sales",
+    item: "sale",
     // Said where the sale waits: at the till, or as the run's error.
     onUnroutable: () => {},
-    waiting: async () => `${await till.outbox.countPending()} sale(s) waiting`,
     timeoutMs: mode.kind === "interactive" || options.timeoutS === undefined
       ? undefined
       : options.timeoutS * 1000,
@@ -459,46 +416,14 @@ async function sell(
       );
     },
   });
-  let failure: { error: unknown } | undefined;
-  let deferred: DeferredError | undefined;
+  const run = runOf(mode, till, imported);
   try {
-    if (mode.kind === "simulate") {
-      await ringAndSend(till, host, {
-        baskets: (from, to) => till.randomBaskets(to - from),
-        count: mode.count,
-        rate: mode.rate,
-      });
-    } else if (mode.kind === "items") {
-      await ringAndSend(till, host, {
-        baskets: () => [mode.basket],
-        count: 1,
-      });
-    } else if (imported) {
-      const { baskets } = imported;
-      await ringAndSend(till, host, {
-        baskets: (from, to) => baskets.slice(from, to),
-        count: baskets.length,
-      });
-    } else {
-      await Promise.race([interactive(till, host), host.failed]);
-    }
-  } catch (error) {
-    if (!(error instanceof DeferredError)) throw error;
-    deferred = error;
+    await host.runThenClose(() =>
+      run
+        ? ringAndSend(till, host, run)
+        : Promise.race([interactive(till, host), host.failed])
+    );
   } finally {
-    // After a failure that ends the POS, its one line says it all.
-    failure = await host.close(async (error) => {
-      const waiting = error ? 0 : await till.outbox.countPending();
-      if (deferred) {
-        deferred = new DeferredError(
-          `${deferred.message}: ${waiting} sale(s) are kept in the outbox and sent at the next start`,
-        );
-      } else if (waiting > 0) {
-        log.warn(
-          `${waiting} sale(s) are waiting in the outbox; they are sent on the next start.`,
-        );
-      }
-    }).then(() => undefined, (error) => ({ error }));
     if (!options.quiet && mode.kind === "interactive") {
       log.info(
         `${NAME} stopped: up ${
@@ -507,8 +432,6 @@ async function sell(
       );
     }
   }
-  if (failure) throw failure.error;
-  if (deferred) throw deferred;
   if (imported && imported.problems.length > 0) {
     throw new Error(
       `${imported.problems.length} bad row(s) in "${
@@ -557,23 +480,6 @@ function parseMode(values: Record<string, unknown>): Mode {
   return { kind: "interactive" };
 }
 
-/** A value for a field of the sale, checked by its schema. */
-function checked(
-  schema: z.ZodType<string>,
-  name: string,
-  value: unknown,
-): string {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    throw new UsageError(
-      `Invalid ${name} "${printable(String(value))}": ${
-        result.error.issues[0].message
-      }`,
-    );
-  }
-  return result.data;
-}
-
 async function main(): Promise<void> {
   const commandLine = parseCommandLine(program);
   const { values, positionals, config } = commandLine;
@@ -585,10 +491,10 @@ async function main(): Promise<void> {
   try {
     await sell(config, {
       mode,
-      store: checked(code, "store", values.store ?? DEFAULT_STORE),
+      store: checkedOption(code, "store", values.store ?? DEFAULT_STORE),
       till: commandLine.own.till === undefined
         ? undefined
-        : checked(tillId, "till", commandLine.own.till),
+        : checkedOption(tillId, "till", commandLine.own.till),
       catalog: commandLine.own.catalog!,
       quiet: Boolean(values.quiet),
       timeoutS: values.timeout === undefined

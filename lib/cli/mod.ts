@@ -29,3 +29,5 @@ export * from "./output.ts";
 export * from "./read_input.ts";
 export * from "./keys.ts";
 export * from "./version.ts";
+export * from "./prompt.ts";
+export * from "./checked.ts";

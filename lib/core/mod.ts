@@ -16,3 +16,4 @@
 export * from "./errors.ts";
 export * from "./delay.ts";
 export * from "./backoff.ts";
+export * from "./pace.ts";

@@ -11,6 +11,7 @@ import type { Channel, ChannelModel } from "amqplib";
 import { DeferredError, delay, type UnroutableError } from "../core/mod.ts";
 import type { Config } from "../config/mod.ts";
 import type { Log } from "../log/mod.ts";
+import { printable } from "../../contracts/text.ts";
 import {
   type Publisher,
   runSession,
@@ -24,7 +25,6 @@ import {
   type OutboxEntry,
   pruneEvery,
   Relay,
-  reportSetAside,
   type Store,
 } from "../store/mod.ts";
 
@@ -77,13 +77,11 @@ export interface HostOptions {
   /** Told of the entries the broker confirmed. */
   onSent?(entries: OutboxEntry[]): void;
   /**
-   * What its outbox holds, for lines: `sales`.
+   * What its outbox holds, for lines: `sale` (`3 sale(s) waiting`).
    *
-   * @default {"events"}
+   * @default {"event"}
    */
-  outboxHolds?: string;
-  /** What a retry's line adds: `3 sale(s) waiting`. */
-  waiting?(): Promise<string>;
+  item?: string;
   /**
    * Milliseconds without a broker after which {@linkcode Host.failed}
    * rejects with a {@linkcode DeferredError}; none when undefined.
@@ -166,6 +164,10 @@ export class Host {
     return this.#running;
   }
 
+  get #item(): string {
+    return this.#options.item ?? "event";
+  }
+
   /** Aborted once {@linkcode Host.stop} is called. */
   get stopping(): AbortSignal {
     return this.#stop.signal;
@@ -179,14 +181,16 @@ export class Host {
       url: config.url,
       name,
       signal: this.#stop.signal,
-      onRetry: monitor.onRetry(this.#options.waiting),
+      onRetry: monitor.onRetry(async () =>
+        `${
+          await this.#options.outbox?.countPending() ?? 0
+        } ${this.#item}(s) waiting`
+      ),
       session: (connection, ready) => {
         const broker = monitor.watchConnection(connection);
         connection.on("blocked", (reason: string) =>
           log.warn(
-            `${name}: the broker blocked publishing (${reason}); ${
-              this.#options.outboxHolds ?? "events"
-            } wait in the outbox`,
+            `${name}: the broker blocked publishing (${reason}); ${this.#item}s wait in the outbox`,
           ));
         connection.on(
           "unblocked",
@@ -289,6 +293,47 @@ export class Host {
   }
 
   /**
+   * Runs `work` (a producer's: ringing up sales), then closes, saying what
+   * is left in the outbox for the next start. A {@linkcode DeferredError}
+   * (no broker in time) is thrown again with that count.
+   *
+   * @throws {Error} what `work` failed with, or what ended the connection
+   * for good.
+   */
+  async runThenClose(work: () => Promise<void>): Promise<void> {
+    let deferred: DeferredError | undefined;
+    let failed: { error: unknown } | undefined;
+    try {
+      await work();
+    } catch (error) {
+      if (error instanceof DeferredError) deferred = error;
+      else failed = { error };
+    }
+    const item = this.#item;
+    try {
+      await this.close(async (failure) => {
+        // After a failure that ends the service, its one line says it all.
+        const waiting = failure
+          ? 0
+          : await this.#options.outbox?.countPending() ?? 0;
+        if (deferred) {
+          deferred = new DeferredError(
+            `${deferred.message}: ${waiting} ${item}(s) are kept in the outbox and sent at the next start`,
+          );
+        } else if (waiting > 0) {
+          this.log.warn(
+            `${waiting} ${item}(s) are waiting in the outbox; they are sent on the next start.`,
+          );
+        }
+      });
+    } catch (error) {
+      if (!failed) throw error;
+    }
+    if (failed) throw failed.error;
+    if (deferred) throw deferred;
+  }
+
+  /**
    * Stops, waits for the sessions to end, runs `last` (given what ended
    * the connection for good, if anything), and closes the health server,
    * the pruning and the store.
@@ -311,4 +356,18 @@ export class Host {
     }
     if (failure) throw failure.error;
   }
+}
+
+/** An `onSetAside` that prints one line naming the message, why, and what to do. */
+function reportSetAside(
+  log: Log,
+): (entry: OutboxEntry, reason: string) => void {
+  return (entry, reason) =>
+    log.error(
+      `${log.service}: set aside "${
+        printable(entry.messageId)
+      }" in the outbox: ${
+        printable(reason)
+      } (see: deno task ${log.service} -- outbox)`,
+    );
 }

@@ -17,6 +17,8 @@
  * @module
  */
 export * from "./store.ts";
+export * from "./sqlite_store.ts";
+export * from "./postgres_store.ts";
 export * from "./database.ts";
 export * from "./wal_sync.ts";
 export * from "./prune.ts";
@@ -24,3 +26,4 @@ export * from "./inbox.ts";
 export * from "./outbox.ts";
 export * from "./relay.ts";
 export * from "./delivery_count.ts";
+export * from "./patient.ts";

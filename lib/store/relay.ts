@@ -15,9 +15,7 @@ import {
   UnpublishableError,
   UnroutableError,
 } from "../core/mod.ts";
-import type { Log } from "../log/mod.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
-import { printable } from "../../contracts/text.ts";
 import type { Publisher } from "../messaging/mod.ts";
 import {
   contextOf,
@@ -439,18 +437,4 @@ export class Relay {
     for (const waiter of this.#drained) waiter.reject(error);
     this.#drained.clear();
   }
-}
-
-/** An `onSetAside` that prints one line naming the message, why, and what to do. */
-export function reportSetAside(
-  log: Log,
-): (entry: OutboxEntry, reason: string) => void {
-  return (entry, reason) =>
-    log.error(
-      `${log.service}: set aside "${
-        printable(entry.messageId)
-      }" in the outbox: ${
-        printable(reason)
-      } (see: deno task ${log.service} -- outbox)`,
-    );
 }

@@ -6,7 +6,7 @@ import { UnpublishableError, UnroutableError } from "../core/mod.ts";
 import { Outbox } from "./outbox.ts";
 import type { Outgoing, Publisher } from "../messaging/mod.ts";
 import { Relay } from "./relay.ts";
-import { SqliteStore } from "./store.ts";
+import { SqliteStore } from "./sqlite_store.ts";
 
 /** A publisher that confirms on the test's word, counting what is in flight. */
 class FakePublisher {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { withStores } from "../../tests/support/stores.ts";
-import { openStore, SqliteStore } from "./store.ts";
+import { SqliteStore } from "./sqlite_store.ts";
+import { openStore } from "./store.ts";
 import { isStoreFailure } from "./database.ts";
 
 Deno.test("store: a transaction commits all or nothing; statements wait for it", async (t) => {

@@ -7,6 +7,7 @@
  */
 export * from "./events.ts";
 export * from "./model.ts";
+export * from "./views.ts";
 export * from "./pages/mod.ts";
 export * from "./assets.ts";
 export * from "./html.ts";

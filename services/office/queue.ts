@@ -12,7 +12,8 @@ import {
   type OfficeDelivery,
   type OfficeEvent,
 } from "./events.ts";
-import type { FeedEntry, OfficeModel } from "./model.ts";
+import type { OfficeModel } from "./model.ts";
+import type { FeedEntry } from "./views.ts";
 
 /** An event applied, and the line of the feed it made. */
 export interface Applied {

@@ -1,5 +1,6 @@
 /**
- * The error queues' pages: their counts, one queue's messages, and the confirmation before a replay or purge.
+ * The error queues' pages: their counts, one queue's messages, and the
+ * confirmation before a replay or purge.
  *
  * @module
  */

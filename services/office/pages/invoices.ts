@@ -1,11 +1,12 @@
 /**
- * The Invoices page, a search over the invoices that reached the office, and one invoice.
+ * The Invoices page, a search over the invoices that reached the office, and
+ * one invoice.
  *
  * @module
  */
 import type { InvoiceCreated } from "../../../contracts/invoice.ts";
 import { type HtmlValue, markup } from "../html.ts";
-import type { InvoiceRow, InvoiceSearch } from "../model.ts";
+import type { InvoiceRow, InvoiceSearch } from "../views.ts";
 import { layout, message, money } from "./layout.ts";
 
 /** The query string of an invoice search, for links to its pages. */

@@ -1,5 +1,6 @@
 /**
- * The Stock page: every store's levels, and the form that sends Inventory a delivery or a count.
+ * The Stock page: every store's levels, and the form that sends Inventory a
+ * delivery or a count.
  *
  * @module
  */

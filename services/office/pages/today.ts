@@ -4,7 +4,7 @@
  * @module
  */
 import { markup } from "../html.ts";
-import type { FeedEntry, Summary } from "../model.ts";
+import type { FeedEntry, Summary } from "../views.ts";
 import { layout, money } from "./layout.ts";
 
 /** The Today page: the day's totals, the chart, the stores. */
