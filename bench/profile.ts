@@ -1,0 +1,131 @@
+/**
+ * The profiled run: each process's CPU profile summed up by where the time
+ * went.
+ *
+ * @module
+ */
+import { readEnv } from "../lib/config/mod.ts";
+import { join } from "node:path";
+import { type ProfileSummary, summarizeProfile } from "./cpu_profile.ts";
+import { withSandbox } from "../tests/support/sandbox.ts";
+import { Timed } from "./timed.ts";
+import { brokerPid, cpuSeconds } from "./stats.ts";
+import { runPipeline, stockUp } from "./pipeline.ts";
+
+/** What `--profile` measured of one process. */
+interface ProfiledProcess {
+  /** CPU-seconds per 1,000 sales. */
+  cpuPer1000: number;
+  /** Where its time went, from its V8 profile (not for the broker). */
+  profile?: ProfileSummary;
+}
+
+/**
+ * The pipeline at full speed once, each service under `--cpu-prof`: CPU
+ * per sale of each process (the broker's from /proc) and where it goes.
+ */
+export async function profileRun(
+  sales: number,
+): Promise<Record<string, ProfiledProcess>> {
+  const dir = await Deno.makeTempDir({ prefix: "shop-bench-profile-" });
+  const result: Record<string, ProfiledProcess> = {};
+  await withSandbox(async (sandbox) => {
+    await stockUp(sandbox);
+    const dirs = {
+      pos: join(dir, "pos"),
+      billing: join(dir, "billing"),
+      inventory: join(dir, "inventory"),
+    };
+    const billing = new Timed("billing", sandbox, {
+      sampleMs: 3_600_000,
+      profileDir: dirs.billing,
+    });
+    const inventory = new Timed("inventory", sandbox, {
+      sampleMs: 3_600_000,
+      profileDir: dirs.inventory,
+    });
+    await billing.ready();
+    await inventory.ready();
+    // Warm: the JIT compiles the hot paths first, as in the other runs.
+    await runPipeline(sandbox, [billing, inventory], { count: 2000 });
+    const broker = await brokerPid();
+    const pids = [billing.pid, inventory.pid, broker ?? 0];
+    const before = await Promise.all(pids.map(cpuSeconds));
+    const pos = new Timed("pos", sandbox, {
+      args: ["--simulate", "--count", String(sales), "--quiet"],
+      sampleMs: 3_600_000,
+      profileDir: dirs.pos,
+    });
+    const posCpu = new Promise<number>((resolve) => {
+      // Read the POS's CPU just before it ends, while /proc still has it.
+      const poll = setInterval(async () => {
+        last = await cpuSeconds(pos.pid).catch(() => last);
+      }, 100);
+      let last = 0;
+      pos.exited().then(() => {
+        clearInterval(poll);
+        resolve(last);
+      });
+    });
+    await posCpu;
+    await Promise.all(
+      [billing, inventory].map((consumer) => consumer.waitFor(2000 + sales)),
+    );
+    const after = await Promise.all(pids.map(cpuSeconds));
+    await billing.stop();
+    await inventory.stop();
+    const per1000 = (seconds: number) =>
+      Math.round((seconds / sales) * 1000 * 1000) / 1000;
+    const profileOf = async (folder: string) => {
+      for await (const entry of Deno.readDir(folder)) {
+        if (entry.name.endsWith(".cpuprofile")) {
+          return await summarizeProfile(join(folder, entry.name));
+        }
+      }
+      return undefined;
+    };
+    result.pos = {
+      cpuPer1000: per1000(await posCpu),
+      profile: await profileOf(dirs.pos),
+    };
+    result.billing = {
+      cpuPer1000: per1000(after[0] - before[0]),
+      profile: await profileOf(dirs.billing),
+    };
+    result.inventory = {
+      cpuPer1000: per1000(after[1] - before[1]),
+      profile: await profileOf(dirs.inventory),
+    };
+    result.broker = { cpuPer1000: per1000(after[2] - before[2]) };
+  });
+  if (readEnv("BENCH_KEEP_PROFILES")) console.error(`Profiles kept in ${dir}`);
+  else await Deno.remove(dir, { recursive: true });
+  return result;
+}
+
+/** The profile run, readably. */
+export function profileTable(
+  processes: Record<string, ProfiledProcess>,
+): string {
+  const lines = [
+    "",
+    "| Process | CPU-s per 1,000 sales |",
+    "| --- | ---: |",
+    ...Object.entries(processes).map(([name, p]) =>
+      `| ${name} | ${p.cpuPer1000} |`
+    ),
+  ];
+  for (const [name, p] of Object.entries(processes)) {
+    if (!p.profile) continue;
+    lines.push(
+      "",
+      `${name}: ${p.profile.busyMs} ms busy; by place: ${
+        p.profile.places.map((h) => `${h.name} ${h.percent}%`).join(", ")
+      }`,
+      ...p.profile.functions.map((h) =>
+        `  ${String(h.percent).padStart(5)}%  ${h.name}`
+      ),
+    );
+  }
+  return lines.join("\n");
+}
