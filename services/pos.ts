@@ -31,16 +31,14 @@ import {
   tillId,
 } from "../contracts/sale.ts";
 import { parseSalesFile, type SalesFile } from "../contracts/sales_file.ts";
-import { type Config, wholeNumber } from "../lib/config/mod.ts";
+import { type Config, positiveNumber, wholeNumber } from "../lib/config/mod.ts";
 import { declareExchange } from "../lib/messaging/mod.ts";
 import {
-  endSpan,
   Monitor,
-  type Span,
-  startSpan,
   traceIdOf,
   TRACEPARENT,
   traceparentOf,
+  withSpans,
 } from "../lib/observability/mod.ts";
 import {
   delay,
@@ -164,57 +162,52 @@ export class Till {
 
   /** Rings up baskets in one transaction, each priced, into the outbox. */
   ring(baskets: Basket[]): Promise<SaleDetails[]> {
-    const spans: Span[] = [];
-    return this.#store.transaction(async (tx) => {
-      const sales: SaleDetails[] = [];
-      for (const basket of baskets) {
-        const { items, total } = priceItems(this.#catalog, basket);
-        const storeId = basket.StoreId ?? this.#shop;
-        const timestamp = new Date().toISOString();
-        const saleId = await tx.insert(
-          "INSERT INTO sales (store_id, total, created_at) VALUES (?, ?, ?) RETURNING sale_id",
-          storeId,
-          total.toString(),
-          timestamp,
-        );
-        if (saleId > MAX_SALE_ID) {
-          throw new RangeError(
-            `Sale id ${saleId} does not fit a 32-bit SaleId: the id range is used up`,
+    // A trace per sale, carried on by whoever handles it, ended with the
+    // commit or the rollback.
+    return withSpans((startSpan) =>
+      this.#store.transaction(async (tx) => {
+        const sales: SaleDetails[] = [];
+        for (const basket of baskets) {
+          const { items, total } = priceItems(this.#catalog, basket);
+          const storeId = basket.StoreId ?? this.#shop;
+          const timestamp = new Date().toISOString();
+          const saleId = await tx.insert(
+            "INSERT INTO sales (store_id, total, created_at) VALUES (?, ?, ?) RETURNING sale_id",
+            storeId,
+            total.toString(),
+            timestamp,
           );
+          if (saleId > MAX_SALE_ID) {
+            throw new RangeError(
+              `Sale id ${saleId} does not fit a 32-bit SaleId: the id range is used up`,
+            );
+          }
+          const sale: SaleDetails = {
+            SaleId: saleId,
+            StoreId: storeId,
+            TillId: this.id,
+            Items: items,
+            Timestamp: timestamp,
+            TotalAmount: total,
+          };
+          const span = startSpan("pos sale", {
+            attributes: {
+              ...saleSpanAttributes({ SaleId: saleId, StoreId: storeId }),
+              "shoppingapp.till_id": this.id,
+            },
+          });
+          await this.outbox.add(tx, {
+            exchange: SALES_EXCHANGE,
+            routingKey: SALE_CREATED,
+            messageId: saleKey(sale),
+            body: encodeSale(sale),
+            headers: span && { [TRACEPARENT]: traceparentOf(span) },
+          });
+          sales.push(sale);
         }
-        const sale: SaleDetails = {
-          SaleId: saleId,
-          StoreId: storeId,
-          TillId: this.id,
-          Items: items,
-          Timestamp: timestamp,
-          TotalAmount: total,
-        };
-        // A trace per sale, carried on by whoever handles it.
-        const span = startSpan("pos sale", {
-          attributes: {
-            ...saleSpanAttributes({ SaleId: saleId, StoreId: storeId }),
-            "shoppingapp.till_id": this.id,
-          },
-        });
-        if (span) spans.push(span);
-        await this.outbox.add(tx, {
-          exchange: SALES_EXCHANGE,
-          routingKey: SALE_CREATED,
-          messageId: saleKey(sale),
-          body: encodeSale(sale),
-          headers: span && { [TRACEPARENT]: traceparentOf(span) },
-        });
-        sales.push(sale);
-      }
-      return sales;
-    }).then((sales) => {
-      for (const span of spans) endSpan(span);
-      return sales;
-    }, (error) => {
-      for (const span of spans) endSpan(span, error);
-      throw error;
-    });
+        return sales;
+      })
+    );
   }
 }
 
@@ -441,32 +434,19 @@ async function sell(
   }
 }
 
+/** The mode the flags ask for; which go together is declared with them. */
 function parseMode(values: Record<string, unknown>): Mode {
-  const count = values.count === undefined
-    ? undefined
-    : wholeNumber("count", values.count as string, {
-      max: Number.MAX_SAFE_INTEGER,
-    });
-  let rate: number | undefined;
-  if (values.rate !== undefined) {
-    rate = Number(values.rate);
-    if (!(rate > 0)) {
-      throw new UsageError(
-        `Invalid rate "${values.rate}": use a positive number`,
-      );
-    }
-    if (count === undefined) throw new UsageError("--rate goes with --count");
+  if (values.count !== undefined) {
+    return {
+      kind: "simulate",
+      count: wholeNumber("count", values.count as string, {
+        max: Number.MAX_SAFE_INTEGER,
+      }),
+      rate: values.rate === undefined
+        ? undefined
+        : positiveNumber("rate", values.rate as string),
+    };
   }
-  const chosen = ["items", "file", "count"].filter((name) =>
-    values[name] !== undefined
-  );
-  if (chosen.length > 1) {
-    throw new UsageError(`Use one of --${chosen.join(", --")}, not several`);
-  }
-  if (values.simulate && count === undefined) {
-    throw new UsageError("--simulate goes with --count");
-  }
-  if (count !== undefined) return { kind: "simulate", count, rate };
   if (typeof values.file === "string") {
     return { kind: "file", path: values.file };
   }

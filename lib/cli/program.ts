@@ -68,6 +68,18 @@ export interface Program {
   settings: readonly (keyof Config)[];
   /** Its own settings, by the name the command line gives their values. */
   own?: Record<string, OwnSetting>;
+  /**
+   * Flags of which at most one may be given: `[["items", "file", "count"]]`.
+   *
+   * @default {[]}
+   */
+  oneOf?: readonly (readonly string[])[];
+  /**
+   * Flags that go only with another: `{ rate: "count" }`.
+   *
+   * @default {{}}
+   */
+  needs?: Readonly<Record<string, string>>;
   /** Environment variables it reads besides those of its settings. */
   env?: readonly string[];
   /**
@@ -232,11 +244,35 @@ export function parseCommandLine(
   if (parsed.values.version) {
     throw new HelpRequested(`ShoppingApp ${VERSION} (${used.name})`);
   }
+  checkRelations(used, parsed.values);
   return {
     ...parsed,
     config: resolveConfig(parsed.values, env),
     own: resolveOwn(used, parsed.values, env),
   };
+}
+
+/**
+ * The flags given together that may not be, or alone that need another.
+ *
+ * @throws {UsageError} `Use one of --items, --file, not several`, or
+ * `--rate goes with --count`.
+ */
+function checkRelations(
+  program: Program,
+  values: Record<string, unknown>,
+): void {
+  for (const group of program.oneOf ?? []) {
+    const given = group.filter((name) => values[name] !== undefined);
+    if (given.length > 1) {
+      throw new UsageError(`Use one of --${given.join(", --")}, not several`);
+    }
+  }
+  for (const [flag, needed] of Object.entries(program.needs ?? {})) {
+    if (values[flag] !== undefined && values[needed] === undefined) {
+      throw new UsageError(`--${flag} goes with --${needed}`);
+    }
+  }
 }
 
 /** A program's own settings: a flag wins over its variable, a variable over the default. */

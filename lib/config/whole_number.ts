@@ -44,3 +44,17 @@ export function wholeNumber(
   }
   return value;
 }
+
+/**
+ * Reads `text` as a number above zero: a rate.
+ *
+ * @throws {UsageError} naming the value, e.g.
+ * `Invalid rate "x": use a positive number`.
+ */
+export function positiveNumber(name: string, text: string): number {
+  const value = Number(text);
+  if (!(value > 0) || !Number.isFinite(value) || text.trim() === "") {
+    throw new UsageError(`Invalid ${name} "${text}": use a positive number`);
+  }
+  return value;
+}

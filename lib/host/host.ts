@@ -77,7 +77,8 @@ export interface HostOptions {
   /** Told of the entries the broker confirmed. */
   onSent?(entries: OutboxEntry[]): void;
   /**
-   * What its outbox holds, for lines: `sale` (`3 sale(s) waiting`).
+   * What its outbox holds, for lines: `sale` (`3 sale(s) waiting`). A
+   * producer's retries say how many wait; a consumer's, without it, do not.
    *
    * @default {"event"}
    */
@@ -181,10 +182,14 @@ export class Host {
       url: config.url,
       name,
       signal: this.#stop.signal,
-      onRetry: monitor.onRetry(async () =>
-        `${
-          await this.#options.outbox?.countPending() ?? 0
-        } ${this.#item}(s) waiting`
+      // A producer's retry says how much of what it made waits.
+      onRetry: monitor.onRetry(
+        this.#options.item === undefined
+          ? undefined
+          : async () =>
+            `${
+              await this.#options.outbox?.countPending() ?? 0
+            } ${this.#item}(s) waiting`,
       ),
       session: (connection, ready) => {
         const broker = monitor.watchConnection(connection);

@@ -13,8 +13,10 @@ import {
   bindingKeys,
   Consumer,
   declareQueue,
+  defaultRetryPolicy,
   errorQueuePolicy,
   type QueueTopology,
+  type RetryPolicy,
   serverVersion,
 } from "../messaging/mod.ts";
 import { Monitor } from "../observability/mod.ts";
@@ -36,7 +38,13 @@ import {
   type WorkMiddleware,
 } from "./handler.ts";
 import { Host } from "./host.ts";
-import { inboxed, inTransaction, measured, traced } from "./middleware/mod.ts";
+import {
+  inboxed,
+  inTransaction,
+  measured,
+  retried,
+  traced,
+} from "./middleware/mod.ts";
 
 /**
  * A queue a service consumes: its topology, how a body is read, the key
@@ -114,9 +122,9 @@ export interface RunConsumerOptions {
 }
 
 /**
- * A queue's handler as the consumer calls it: metrics, tracing, the
- * queue's own middleware, the transaction, what runs before the inbox, the
- * inbox, then the handler.
+ * A queue's handler as the consumer calls it: the retry of a failed batch,
+ * metrics, tracing, the queue's own middleware, the transaction, what runs
+ * before the inbox, the inbox, then the handler.
  */
 export function composeHandler<T>(
   spec: ConsumedQueue<T>,
@@ -126,10 +134,17 @@ export function composeHandler<T>(
     store: Store;
     inbox: Inbox;
     monitor: Monitor;
+    /**
+     * How a batch that failed is tried again, a delivery at a time.
+     *
+     * @default {defaultRetryPolicy}
+     */
+    retry?: RetryPolicy;
     /** Told of each batch handled, with its size. */
     onHandled?(count: number): void;
   },
 ): (deliveries: Delivery<T>[]) => Promise<void> {
+  const { monitor } = context;
   const handler = compose<BatchHandler<T>>(
     inTransaction<T>(context.store, spec.transaction)(
       compose(
@@ -138,7 +153,12 @@ export function composeHandler<T>(
         inboxed(context.inbox, spec.keyOf),
       ),
     ),
-    measured(context.monitor, spec.queue, context.onHandled),
+    retried(context.retry ?? defaultRetryPolicy, {
+      storeFailing: isStoreFailure,
+      onRetry: () =>
+        monitor.retries.inc({ ...monitor.labels, kind: "message" }),
+    }),
+    measured(monitor, spec.queue, context.onHandled),
     traced(context.name, spec.spanAttributes),
     ...spec.middleware ?? [],
   );
@@ -272,8 +292,6 @@ export async function runConsumer(options: RunConsumerOptions): Promise<void> {
                 queue: spec.queue,
                 reason: kind,
               }),
-            onRetry: () =>
-              monitor.retries.inc({ ...monitor.labels, kind: "message" }),
             failure: errorQueuePolicy({
               publisher,
               queue: spec.queue,

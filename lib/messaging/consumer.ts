@@ -13,7 +13,11 @@ import {
   describeError,
   RejectedError,
 } from "../core/mod.ts";
-import type { FailurePolicy } from "./failure_policy.ts";
+import {
+  BatchFailed,
+  type FailurePolicy,
+  type HandlingFailure,
+} from "./failure_policy.ts";
 
 /** What a consumer does with the messages it receives. */
 export interface ConsumerOptions<T> {
@@ -39,10 +43,10 @@ export interface ConsumerOptions<T> {
    */
   decode(body: Uint8Array, message: ConsumeMessage): T;
   /**
-   * Commits the work for a batch of messages, all or nothing. What it
-   * throws makes each message of the batch be tried alone, again as the
-   * failure policy says, and then set aside; a {@linkcode RejectedError}
-   * thrown for a message alone sets it aside at once.
+   * Commits the work for a batch of messages. A {@linkcode BatchFailed} it
+   * throws names the messages that failed for good (its retry tried them
+   * alone, as the failure policy says): those are set aside, the batch
+   * acked. Anything else it throws sets aside every message of the batch.
    */
   handle(values: T[]): void | Promise<void>;
   /** How failed messages are retried and where they are set aside. */
@@ -73,8 +77,6 @@ export interface ConsumerOptions<T> {
   deliveries?(message: ConsumeMessage): number | Promise<number>;
   /** Told of each message set aside, once it is safe, with why in one word. */
   onSetAside?(kind: FailureKind, message: ConsumeMessage): void;
-  /** Told of each try of a message alone after its batch failed. */
-  onRetry?(): void;
 }
 
 /**
@@ -88,6 +90,30 @@ export type FailureKind =
   | "invalid"
   | "rejected"
   | "failed";
+
+/**
+ * The messages of a batch whose handler failed: those a
+ * {@linkcode BatchFailed} names (its retry found them), or, from a handler
+ * that does not retry, every message of the batch with what it threw.
+ */
+function failuresOf<T>(
+  error: unknown,
+  batch: { message: ConsumeMessage; value: T }[],
+): Failed[] {
+  if (!(error instanceof BatchFailed)) {
+    return batch.map(({ message }) => ({
+      message,
+      kind: error instanceof RejectedError ? "rejected" : "failed",
+      reason: describeError(error),
+      attempts: 1,
+    }));
+  }
+  const messages = new Map(batch.map(({ message, value }) => [value, message]));
+  return (error.failures as HandlingFailure<T>[]).flatMap((failure) => {
+    const message = messages.get(failure.value);
+    return message ? [{ ...failure, message }] : [];
+  });
+}
 
 /** Thrown inside a batch when the store fails: the batch goes back whole. */
 class StoreFailure extends Error {}
@@ -307,11 +333,7 @@ export class Consumer<T> {
         await handle(valid.map((entry) => entry.value));
       } catch (error) {
         this.#stopIfStoreFails(error);
-        // One message may spoil the batch: find it by handling each alone.
-        for (const { message, value } of valid) {
-          const failure = await this.#retry(value);
-          if (failure) failed.push({ message, ...failure });
-        }
+        failed.push(...failuresOf(error, valid));
       }
     }
     await Promise.all(
@@ -362,36 +384,6 @@ export class Consumer<T> {
       { signal: this.#stop.signal },
     );
     if (!this.#stopped) await this.#consume();
-  }
-
-  /** Handles one message alone, as the policy says; why, when every try failed. */
-  async #retry(
-    value: T,
-  ): Promise<
-    { kind: FailureKind; reason: string; attempts: number } | undefined
-  > {
-    const { handle, failure } = this.#options;
-    const attempts = failure.maxAttempts;
-    let reason = "";
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      this.#options.onRetry?.();
-      try {
-        await handle([value]);
-        return undefined;
-      } catch (error) {
-        if (error instanceof RejectedError) {
-          return { kind: "rejected", reason: error.message, attempts: attempt };
-        }
-        this.#stopIfStoreFails(error);
-        reason = describeError(error);
-      }
-      if (attempt < attempts) await delay(failure.retryDelay(attempt));
-    }
-    return {
-      kind: "failed",
-      reason: `Handling failed ${attempts} times: ${reason}`,
-      attempts,
-    };
   }
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { ConsumeMessage } from "amqplib";
 import { fakeConnection } from "../../tests/support/fake_channel.ts";
 import { Consumer } from "./consumer.ts";
-import type { FailurePolicy } from "./failure_policy.ts";
+import { BatchFailed, type FailurePolicy } from "./failure_policy.ts";
 
 /** A policy that keeps what it sets aside, with no wait between tries. */
 function keepingPolicy(maxAttempts = 3) {
@@ -77,34 +77,52 @@ Deno.test("consumer: an invalid message is set aside at once, the rest committed
   await consumer.stop();
 });
 
-Deno.test("consumer: one failing message is found, tried alone, then set aside", async () => {
+Deno.test("consumer: the messages a BatchFailed names are set aside, the batch acked", async () => {
   const { connection, channel } = fakeConnection();
-  const committed: number[] = [];
-  let tries = 0;
   const { policy, setAside } = keepingPolicy(3);
   const consumer = await Consumer.start({
     connection,
     queue: "billing_queue",
     decode,
     handle: (values) => {
-      if (values.includes(13)) {
-        tries++;
-        throw new Error("unlucky");
-      }
-      committed.push(...values);
+      throw new BatchFailed(
+        values.filter((value) => value === 13).map((value) => ({
+          value,
+          kind: "failed" as const,
+          reason: "Handling failed 3 times: unlucky",
+          attempts: 3,
+        })),
+      );
     },
     failure: policy,
   });
   channel.deliver("12", "13", "14");
   await settle();
-  assert.deepEqual(committed, [12, 14]);
-  assert.equal(tries, 1 + 3, "the batch, then three tries alone");
   assert.deepEqual(setAside, [{
     body: "13",
     reason: "Handling failed 3 times: unlucky",
     attempts: 3,
   }]);
   assert.deepEqual(channel.acks, [{ deliveryTag: 3, multiple: true }]);
+  await consumer.stop();
+});
+
+Deno.test("consumer: a handler that throws without naming its messages sets the batch aside", async () => {
+  const { connection, channel } = fakeConnection();
+  const { policy, setAside } = keepingPolicy(3);
+  const consumer = await Consumer.start({
+    connection,
+    queue: "billing_queue",
+    decode,
+    handle: () => {
+      throw new Error("no retry here");
+    },
+    failure: policy,
+  });
+  channel.deliver("1", "2");
+  await settle();
+  assert.deepEqual(setAside.map((entry) => entry.body), ["1", "2"]);
+  assert.deepEqual(channel.acks, [{ deliveryTag: 2, multiple: true }]);
   await consumer.stop();
 });
 

@@ -34,6 +34,54 @@ export interface FailurePolicy {
   ): Promise<void>;
 }
 
+/** How a message that failed is tried again, alone: the retry's half of a policy. */
+export type RetryPolicy = Pick<FailurePolicy, "maxAttempts" | "retryDelay">;
+
+/** Tries of a message, and the backoff between them, unless told otherwise. */
+export const DEFAULT_RETRY = {
+  maxAttempts: 5,
+  retry: { initial: 100, max: 2000 },
+} as const;
+
+/** The retry of {@linkcode DEFAULT_RETRY}, as a policy. */
+export const defaultRetryPolicy: RetryPolicy = {
+  maxAttempts: DEFAULT_RETRY.maxAttempts,
+  retryDelay: (attempt) => backoff(attempt - 1, DEFAULT_RETRY.retry),
+};
+
+/** A message of a batch that failed for good, by the value it was read as. */
+export interface HandlingFailure<T> {
+  /** The value the message was read as. */
+  value: T;
+  /** Refused by the handler at once, or failed on every try. */
+  kind: "rejected" | "failed";
+  /** Why, in one line. */
+  reason: string;
+  /** Tries made. */
+  attempts: number;
+}
+
+/**
+ * Thrown by a handler (its retry) for a batch some of whose messages failed
+ * for good: the consumer sets those aside and acks the batch, the others
+ * being committed.
+ */
+export class BatchFailed<T> extends Error {
+  /** The messages that failed, and why. */
+  readonly failures: HandlingFailure<T>[];
+
+  /** Creates the error for `failures`. */
+  constructor(failures: HandlingFailure<T>[]) {
+    super(
+      `${failures.length} message(s) of the batch failed: ${
+        failures.map((failure) => failure.reason).join("; ")
+      }`,
+    );
+    this.name = "BatchFailed";
+    this.failures = failures;
+  }
+}
+
 /** Options of {@linkcode errorQueuePolicy}. */
 export interface ErrorQueuePolicyOptions {
   /** Publishes to the error queue, with confirms. */
@@ -82,9 +130,9 @@ export function errorQueuePolicy(
   const {
     publisher,
     queue,
-    maxAttempts = 5,
+    maxAttempts = DEFAULT_RETRY.maxAttempts,
     maxDeliveries = 10,
-    retry = { initial: 100, max: 2000 },
+    retry = DEFAULT_RETRY.retry,
     onSetAside,
   } = options;
   return {

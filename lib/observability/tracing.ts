@@ -121,3 +121,35 @@ export function endSpan(span: Span | undefined, error?: unknown): void {
   }
   span.end();
 }
+
+/**
+ * Runs `work` with a `start` that starts spans; each ends once `work` has,
+ * failed with its error when it failed: spans of the sales a transaction
+ * makes end with its commit or its rollback.
+ *
+ * @example
+ * ```ts
+ * import { withSpans } from "./tracing.ts";
+ *
+ * await withSpans(async (start) => {
+ *   start("pos sale", { attributes: { "shoppingapp.sale_id": 10000 } });
+ * });
+ * ```
+ */
+export async function withSpans<T>(
+  work: (start: typeof startSpan) => Promise<T>,
+): Promise<T> {
+  const spans: Span[] = [];
+  try {
+    const result = await work((name, options) => {
+      const span = startSpan(name, options);
+      if (span) spans.push(span);
+      return span;
+    });
+    for (const span of spans) endSpan(span);
+    return result;
+  } catch (error) {
+    for (const span of spans) endSpan(span, error);
+    throw error;
+  }
+}

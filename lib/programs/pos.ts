@@ -46,6 +46,8 @@ export const program: Program = {
         "this till's id, part of each sale's key; default made at the first start and kept",
     },
   },
+  oneOf: [["items", "file", "count"]],
+  needs: { rate: "count", simulate: "count" },
   service: true,
   keepsData: true,
   options: {

@@ -79,6 +79,7 @@ export class ConsumerHarness<T> {
         store,
         inbox: await Inbox.open(store),
         monitor: new Monitor("harness"),
+        retry: failure,
       }),
       storeFailing: isStoreFailure,
       synced: () => store.synced(),

@@ -9,3 +9,4 @@ export * from "./inbox.ts";
 export * from "./metrics.ts";
 export * from "./tracing.ts";
 export * from "./transaction.ts";
+export * from "./retry.ts";
