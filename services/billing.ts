@@ -31,14 +31,13 @@ import {
   schema,
   type Store,
 } from "../lib/store/mod.ts";
-import { parseCommandLine, runMain } from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
 import { Monitor, traceIdFor } from "../lib/observability/mod.ts";
 import {
   type ConsumedQueue,
   type Middleware,
-  outboxCommand,
   runConsumer,
+  serviceMain,
   type Work,
 } from "../lib/host/mod.ts";
 import type { Log } from "../lib/log/mod.ts";
@@ -301,20 +300,17 @@ function parseTaxRate(text: string | undefined): Decimal | undefined {
   );
 }
 
-async function main(): Promise<void> {
-  const commandLine = parseCommandLine(program);
-  const { positionals, config } = commandLine;
-  if (positionals[0] === "outbox") return outboxCommand(NAME, commandLine);
-  if (positionals[0] === "invoices") {
-    // Loaded only here: a running Billing does not carry the listing.
-    const { invoicesCommand } = await import("../tools/invoices.ts");
-    await invoicesCommand(commandLine, openInvoices);
-  } else if (positionals.length === 0) {
-    const taxRate = parseTaxRate(commandLine.own.taxRate);
-    await serve(config, taxRate);
-  } else {
-    throw new UsageError(`Unknown command "${positionals[0]}": see --help`);
-  }
+if (import.meta.main) {
+  Deno.exit(
+    await serviceMain(program, {
+      serve: ({ config, own }) => serve(config, parseTaxRate(own.taxRate)),
+      commands: {
+        invoices: async (commandLine) => {
+          // Loaded only here: a running Billing does not carry the listing.
+          const { invoicesCommand } = await import("../tools/invoices.ts");
+          await invoicesCommand(commandLine, openInvoices);
+        },
+      },
+    }),
+  );
 }
-
-if (import.meta.main) Deno.exit(await runMain(NAME, main));

@@ -35,7 +35,7 @@ import {
   type StockLevel,
 } from "../contracts/stock.ts";
 import type { Config } from "../lib/config/mod.ts";
-import { RejectedError, UsageError } from "../lib/core/mod.ts";
+import { RejectedError } from "../lib/core/mod.ts";
 import {
   type Delivery,
   delivery,
@@ -45,7 +45,6 @@ import {
   type Sql,
   type Store,
 } from "../lib/store/mod.ts";
-import { parseCommandLine, runMain } from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
 import type { Log, LogLine } from "../lib/log/mod.ts";
 import {
@@ -55,8 +54,8 @@ import {
 } from "../lib/observability/mod.ts";
 import {
   type ConsumedQueue,
-  outboxCommand,
   runConsumer,
+  serviceMain,
   type Work,
 } from "../lib/host/mod.ts";
 import { program } from "../lib/programs/inventory.ts";
@@ -480,25 +479,20 @@ async function serve(config: Config): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  const commandLine = parseCommandLine(program);
-  const { positionals, config } = commandLine;
-  if (positionals[0] === "outbox") return outboxCommand(NAME, commandLine);
-  const [command, ...rest] = positionals;
-  if (command === "stock") {
-    // Loaded only here: a running Inventory does not carry the stock tool.
-    const { stockCommand } = await import("../tools/stock.ts");
-    await stockCommand(commandLine, rest, {
-      openStock,
-      openLevels: (store) => Stock.open(store),
-    });
-  } else if (command === undefined) {
-    await serve(config);
-  } else {
-    throw new UsageError(
-      `Unknown command "${positionals.join(" ")}": see --help`,
-    );
-  }
+if (import.meta.main) {
+  Deno.exit(
+    await serviceMain(program, {
+      serve: ({ config }) => serve(config),
+      commands: {
+        stock: async (commandLine, args) => {
+          // Loaded only here: a running Inventory does not carry the tool.
+          const { stockCommand } = await import("../tools/stock.ts");
+          await stockCommand(commandLine, args, {
+            openStock,
+            openLevels: (store) => Stock.open(store),
+          });
+        },
+      },
+    }),
+  );
 }
-
-if (import.meta.main) Deno.exit(await runMain(NAME, main));

@@ -48,8 +48,7 @@ import {
   serveMonitor,
 } from "../lib/observability/mod.ts";
 import { openStore, Outbox, type Store } from "../lib/store/mod.ts";
-import { parseCommandLine, runMain } from "../lib/cli/mod.ts";
-import { outboxCommand, runConsumer } from "../lib/host/mod.ts";
+import { runConsumer, serviceMain } from "../lib/host/mod.ts";
 import { listenOf, program } from "../lib/programs/office.ts";
 
 const NAME = program.name;
@@ -213,14 +212,10 @@ async function serve(
   }
 }
 
-async function main(): Promise<void> {
-  const commandLine = parseCommandLine(program);
-  const { positionals, config } = commandLine;
-  if (positionals[0] === "outbox") return outboxCommand(NAME, commandLine);
-  if (positionals.length > 0) {
-    throw new UsageError(`Unknown command "${positionals[0]}": see --help`);
-  }
-  await serve(config, listenOf(commandLine.own));
+if (import.meta.main) {
+  Deno.exit(
+    await serviceMain(program, {
+      serve: ({ config, own }) => serve(config, listenOf(own)),
+    }),
+  );
 }
-
-if (import.meta.main) Deno.exit(await runMain(NAME, main));

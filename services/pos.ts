@@ -41,7 +41,6 @@ import {
   withSpans,
 } from "../lib/observability/mod.ts";
 import {
-  delay,
   errorMessage,
   paced,
   UnroutableError,
@@ -50,19 +49,17 @@ import {
 import {
   openStore,
   Outbox,
-  type OutboxEntry,
   type Store,
   whileStoreFails,
 } from "../lib/store/mod.ts";
 import {
   checkedOption,
+  type CommandLine,
   keyPrompt,
-  parseCommandLine,
   readInput,
-  runMain,
 } from "../lib/cli/mod.ts";
 import type { Log } from "../lib/log/mod.ts";
-import { Host, outboxCommand } from "../lib/host/mod.ts";
+import { Host, serviceMain } from "../lib/host/mod.ts";
 import { DEFAULT_TIMEOUT_S, program } from "../lib/programs/pos.ts";
 
 const NAME = program.name;
@@ -264,7 +261,7 @@ async function ringAndSend(
   const { count, rate } = options;
   // Rung up once the broker answers (soon): the sales are not held in the
   // outbox while the connection opens, the first of them timed from then.
-  await readySoon(host);
+  await host.readyWithin(2000);
   const started = performance.now();
   // In chunks, a few ahead of the relay, which sends the first while the
   // next are rung up; or made as they fall due.
@@ -283,17 +280,12 @@ async function ringAndSend(
   );
 }
 
-/** Waits for the broker, for 2 s at most: it may be away for long. */
-async function readySoon(host: Host): Promise<void> {
-  await delay(2000, { until: host.ready });
-}
-
 /** The article's loop: a random basket for each `a`, until `q`. */
 function interactive(till: Till, host: Host): Promise<void> {
   return keyPrompt({
     // The ready line first, when the broker answers soon; selling works
     // without it all the same.
-    ready: readySoon(host),
+    ready: host.readyWithin(2000),
     prompt: async () => {
       const waiting = await till.outbox.countPending();
       return waiting > 0 ? `(${waiting} waiting) ${PROMPT}` : PROMPT;
@@ -326,11 +318,6 @@ type Mode =
   | { kind: "items"; basket: Basket }
   | { kind: "file"; path: string };
 
-/** Reads the catalog; a bad file is a one-line error naming its rows. */
-async function loadCatalog(path: string): Promise<Catalog> {
-  return parseCatalog(await readInput(path), path);
-}
-
 async function sell(
   config: Config,
   options: {
@@ -348,7 +335,11 @@ async function sell(
     work: `publishing ${SALE_CREATED} to ${SALES_EXCHANGE}`,
   });
   const { log } = monitor;
-  const catalog = await loadCatalog(options.catalog);
+  // A bad catalog is a one-line error naming its rows.
+  const catalog = parseCatalog(
+    await readInput(options.catalog),
+    options.catalog,
+  );
   // A file is read and checked whole before any sale is made from it.
   let imported: SalesFile | undefined;
   if (mode.kind === "file") {
@@ -382,19 +373,15 @@ async function sell(
     timeoutMs: mode.kind === "interactive" || options.timeoutS === undefined
       ? undefined
       : options.timeoutS * 1000,
-    onSent: options.quiet ? undefined : (entries: OutboxEntry[]) =>
-      log.lines(
-        "info",
-        entries.map((entry) => {
-          const sale = decodeSale(entry.body);
-          return {
-            message: `Sent SaleEvent #${sale.SaleId}.`,
-            saleId: sale.SaleId,
-            store: sale.StoreId,
-            traceId: traceIdOf(entry.headers?.[TRACEPARENT]),
-          };
-        }),
-      ),
+    sentLine: options.quiet ? undefined : (entry) => {
+      const sale = decodeSale(entry.body);
+      return {
+        message: `Sent SaleEvent #${sale.SaleId}.`,
+        saleId: sale.SaleId,
+        store: sale.StoreId,
+        traceId: traceIdOf(entry.headers?.[TRACEPARENT]),
+      };
+    },
   });
   // Sales left from an earlier run go first, in order.
   let announced = false;
@@ -460,22 +447,16 @@ function parseMode(values: Record<string, unknown>): Mode {
   return { kind: "interactive" };
 }
 
-async function main(): Promise<void> {
-  const commandLine = parseCommandLine(program);
-  const { values, positionals, config } = commandLine;
-  if (positionals[0] === "outbox") return outboxCommand(NAME, commandLine);
-  if (positionals.length > 0) {
-    throw new UsageError(`Unknown command "${positionals[0]}": see --help`);
-  }
-  const mode = parseMode(values);
+/** The POS as its command line asks for it. */
+async function run({ values, own, config }: CommandLine): Promise<void> {
   try {
     await sell(config, {
-      mode,
+      mode: parseMode(values),
       store: checkedOption(code, "store", values.store ?? DEFAULT_STORE),
-      till: commandLine.own.till === undefined
+      till: own.till === undefined
         ? undefined
-        : checkedOption(tillId, "till", commandLine.own.till),
-      catalog: commandLine.own.catalog!,
+        : checkedOption(tillId, "till", own.till),
+      catalog: own.catalog!,
       quiet: Boolean(values.quiet),
       timeoutS: values.timeout === undefined
         ? DEFAULT_TIMEOUT_S
@@ -487,4 +468,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) Deno.exit(await runMain(NAME, main));
+if (import.meta.main) Deno.exit(await serviceMain(program, { serve: run }));

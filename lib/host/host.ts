@@ -10,7 +10,7 @@
 import type { Channel, ChannelModel } from "amqplib";
 import { DeferredError, delay, type UnroutableError } from "../core/mod.ts";
 import type { Config } from "../config/mod.ts";
-import type { Log } from "../log/mod.ts";
+import type { Log, LogLine } from "../log/mod.ts";
 import { printable } from "../../contracts/text.ts";
 import {
   type Publisher,
@@ -74,8 +74,8 @@ export interface HostOptions {
    * @default {a line in the log}
    */
   onUnroutable?(error: UnroutableError): void;
-  /** Told of the entries the broker confirmed. */
-  onSent?(entries: OutboxEntry[]): void;
+  /** The line for each entry the broker confirmed; none when undefined. */
+  sentLine?(entry: OutboxEntry): LogLine;
   /**
    * What its outbox holds, for lines: `sale` (`3 sale(s) waiting`). A
    * producer's retries say how many wait; a consumer's, without it, do not.
@@ -147,7 +147,8 @@ export class Host {
         onConfirm: (seconds) =>
           monitor.confirmSeconds.observe(monitor.labels, seconds),
         storeFailing: isStoreFailure,
-        onSent: options.onSent,
+        onSent: options.sentLine &&
+          ((entries) => this.log.lines("info", entries.map(options.sentLine!))),
       })
       : undefined;
     if (outbox) monitor.watchOutbox(outbox);
@@ -249,6 +250,11 @@ export class Host {
       }
     }, Math.min(250, timeoutMs));
     this.#running.finally(() => clearInterval(watch)).catch(() => {});
+  }
+
+  /** Resolves once a session works, or after `ms` at most. */
+  async readyWithin(ms: number): Promise<void> {
+    await delay(ms, { until: this.ready });
   }
 
   /**

@@ -35,3 +35,4 @@ export * from "./host.ts";
 export * from "./middleware/mod.ts";
 export * from "./outbox_command.ts";
 export * from "./run_consumer.ts";
+export * from "./service_main.ts";
