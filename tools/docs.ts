@@ -10,17 +10,16 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { SETTINGS } from "../lib/config/mod.ts";
 import {
   envNeeds,
+  parseCommandLine,
   permissionFlags,
   type Program,
   ROOT,
   runMain,
-  VERSION,
 } from "../lib/cli/mod.ts";
-import { errorMessage, UsageError } from "../lib/core/mod.ts";
+import { UsageError } from "../lib/core/mod.ts";
 import { SERVICE_PROGRAMS, SERVICES } from "../lib/programs/mod.ts";
 import { program as errors } from "./errors.ts";
 import { program as status } from "./status.ts";
@@ -141,41 +140,29 @@ export function fill(text: string, parts: Record<string, string>): string {
   return filled;
 }
 
-const HELP =
-  `Docs: writes the README's tables of settings, permissions and tasks
-from the programs' declarations.
+/** The tool's command line: it reads the declarations and writes the README. */
+export const program: Program = {
+  name: "docs",
+  script: "tools/docs.ts",
+  settings: [],
+  options: { check: { type: "boolean" } },
+  help: `
+Docs: writes the README's tables of settings, permissions and tasks from the
+programs' declarations.
 
 Usage:
   deno task docs              write them into README.md
   deno task docs -- --check   exit 1 when README.md differs
 
 Options:
-  --check            compare only
-  -h, --help         show this help
-  --version          show the version`;
+  --check            compare only`,
+};
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: Deno.args.filter((arg) => arg !== "--"),
-      options: {
-        check: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(`${errorMessage(error)}: see --help`);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (values.version) {
-    console.log(`ShoppingApp ${VERSION} (docs)`);
-    return 0;
-  }
+  const { values } = parseCommandLine(
+    program,
+    Deno.args.filter((arg) => arg !== "--"),
+  );
   const check = Boolean(values.check);
   const path = join(ROOT, "README.md");
   const text = await Deno.readTextFile(path);

@@ -77,24 +77,30 @@ Deno.test("consumer: an invalid message is set aside at once, the rest committed
   await consumer.stop();
 });
 
-Deno.test("consumer: the messages a BatchFailed names are set aside, the batch acked", async () => {
+/** A consumer of numbers handled by `handle`, keeping what it sets aside. */
+async function consuming(handle: (values: number[]) => void) {
   const { connection, channel } = fakeConnection();
   const { policy, setAside } = keepingPolicy(3);
   const consumer = await Consumer.start({
     connection,
     queue: "billing_queue",
     decode,
-    handle: (values) => {
-      throw new BatchFailed(
-        values.filter((value) => value === 13).map((value) => ({
-          value,
-          kind: "failed" as const,
-          reason: "Handling failed 3 times: unlucky",
-          attempts: 3,
-        })),
-      );
-    },
+    handle,
     failure: policy,
+  });
+  return { channel, setAside, consumer };
+}
+
+Deno.test("consumer: the messages a BatchFailed names are set aside, the batch acked", async () => {
+  const { channel, setAside, consumer } = await consuming((values) => {
+    throw new BatchFailed(
+      values.filter((value) => value === 13).map((value) => ({
+        value,
+        kind: "failed" as const,
+        reason: "Handling failed 3 times: unlucky",
+        attempts: 3,
+      })),
+    );
   });
   channel.deliver("12", "13", "14");
   await settle();
@@ -108,16 +114,8 @@ Deno.test("consumer: the messages a BatchFailed names are set aside, the batch a
 });
 
 Deno.test("consumer: a handler that throws without naming its messages sets the batch aside", async () => {
-  const { connection, channel } = fakeConnection();
-  const { policy, setAside } = keepingPolicy(3);
-  const consumer = await Consumer.start({
-    connection,
-    queue: "billing_queue",
-    decode,
-    handle: () => {
-      throw new Error("no retry here");
-    },
-    failure: policy,
+  const { channel, setAside, consumer } = await consuming(() => {
+    throw new Error("no retry here");
   });
   channel.deliver("1", "2");
   await settle();
