@@ -58,7 +58,6 @@ import {
   keyPrompt,
   readInput,
 } from "../lib/cli/mod.ts";
-import type { Log } from "../lib/log/mod.ts";
 import { Host, serviceMain } from "../lib/host/mod.ts";
 import { DEFAULT_TIMEOUT_S, program } from "../lib/programs/pos.ts";
 
@@ -208,19 +207,6 @@ export class Till {
   }
 }
 
-/**
- * Rings up baskets; while the till's own store fails (a database server
- * restarting), waits and tries again: the sales are not made until they
- * can be kept.
- */
-function ringPatiently(till: Till, baskets: Basket[], log: Log) {
-  return whileStoreFails(() => till.ring(baskets), {
-    log,
-    name: NAME,
-    waiting: "the sales wait until it works",
-  });
-}
-
 /** What a one-shot mode rings up. */
 interface Run {
   /** Baskets `from` up to `to` of the `count`. */
@@ -231,25 +217,18 @@ interface Run {
 }
 
 /** The run of a one-shot mode; undefined for the key-press loop. */
-function runOf(
-  mode: Mode,
-  till: Till,
-  imported: SalesFile | undefined,
-): Run | undefined {
-  if (mode.kind === "simulate") {
-    return {
-      baskets: (from, to) => till.randomBaskets(to - from),
-      count: mode.count,
-      rate: mode.rate,
-    };
+function runOf(mode: Mode, till: Till, file?: SalesFile): Run | undefined {
+  switch (mode.kind) {
+    case "simulate":
+      return { ...mode, baskets: (from, to) => till.randomBaskets(to - from) };
+    case "items":
+      return { count: 1, baskets: () => [mode.basket] };
+    case "file":
+      return {
+        count: file!.baskets.length,
+        baskets: (from, to) => file!.baskets.slice(from, to),
+      };
   }
-  if (mode.kind === "items") return { baskets: () => [mode.basket], count: 1 };
-  if (!imported) return undefined;
-  const { baskets } = imported;
-  return {
-    baskets: (from, to) => baskets.slice(from, to),
-    count: baskets.length,
-  };
 }
 
 /** Rings up baskets, all at once or at `rate` a second, and waits for every confirm. */
@@ -270,7 +249,14 @@ async function ringAndSend(
     rate,
     chunk: RING_CHUNK,
     between: () => host.pendingAtMost(4 * RING_CHUNK),
-  }, (from, to) => ringPatiently(till, options.baskets(from, to), host.log));
+  }, (from, to) =>
+    // While the till's own store fails (a database server restarting), the
+    // sales wait: they are not made until they can be kept.
+    whileStoreFails(() => till.ring(options.baskets(from, to)), {
+      log: host.log,
+      name: NAME,
+      waiting: "the sales wait until it works",
+    }));
   await host.drain();
   const seconds = (performance.now() - started) / 1000;
   host.log.info(
@@ -359,7 +345,6 @@ async function sell(
     catalog,
     till: options.till,
   });
-  const started = performance.now();
   const host = new Host({
     name: NAME,
     config,
@@ -384,13 +369,11 @@ async function sell(
     },
   });
   // Sales left from an earlier run go first, in order.
-  let announced = false;
   host.start({
     declare: (channel) => declareExchange(channel, SALES_EXCHANGE),
-    onReady: (where) => {
+    onReady: (where, first) => {
       // A one-shot POS says what it sent, not where it runs.
-      if (announced || mode.kind !== "interactive") return;
-      announced = true;
+      if (!first || mode.kind !== "interactive") return;
       log.info(
         `${NAME} running as ${till.id} of ${options.store}: publishing ${SALE_CREATED} to ${SALES_EXCHANGE} ${where}; store ${store.where}.`,
       );
@@ -405,19 +388,12 @@ async function sell(
     );
   } finally {
     if (!options.quiet && mode.kind === "interactive") {
-      log.info(
-        `${NAME} stopped: up ${
-          ((performance.now() - started) / 1000).toFixed(1)
-        } s.`,
-      );
+      log.info(`${NAME} stopped: up ${host.upSeconds} s.`);
     }
   }
-  if (imported && imported.problems.length > 0) {
-    throw new Error(
-      `${imported.problems.length} bad row(s) in "${
-        (mode as { path: string }).path
-      }" were not sent`,
-    );
+  const bad = imported?.problems.length ?? 0;
+  if (mode.kind === "file" && bad > 0) {
+    throw new Error(`${bad} bad row(s) in "${mode.path}" were not sent`);
   }
 }
 

@@ -42,8 +42,11 @@ export interface HostSession {
     publisher: Publisher,
     ready: () => void,
   ): Promise<void>;
-  /** Told each time a session is ready, with where it runs: `127.0.0.1:5672, RabbitMQ 3.10.0`. */
-  onReady?(where: string, connection: ChannelModel): void;
+  /**
+   * Told each time a session is ready, with where it runs (`at
+   * 127.0.0.1:5672, RabbitMQ 3.10.0`), and whether it is the first.
+   */
+  onReady?(where: string, first: boolean): void;
 }
 
 /** Options of {@linkcode Host}. */
@@ -119,6 +122,8 @@ export class Host {
   readonly #options: HostOptions;
   readonly #stop = new AbortController();
   readonly #first = Promise.withResolvers<void>();
+  readonly #started = performance.now();
+  #sessions = 0;
   readonly #gaveUp = Promise.withResolvers<never>();
   readonly #server: { close(): Promise<void> } | undefined;
   readonly #stopPruning: () => Promise<void>;
@@ -159,6 +164,11 @@ export class Host {
     });
     this.failed = this.#gaveUp.promise;
     this.failed.catch(() => {});
+  }
+
+  /** Seconds since the host was made, for the last line: `12.3`. */
+  get upSeconds(): string {
+    return ((performance.now() - this.#started) / 1000).toFixed(1);
   }
 
   /** Settles once the sessions end: after a stop, or a failure for good. */
@@ -207,7 +217,7 @@ export class Host {
           monitor.setWorking(true);
           session.onReady?.(
             `at ${broker}, RabbitMQ ${serverVersion(connection)}`,
-            connection,
+            this.#sessions++ === 0,
           );
           this.#first.resolve();
         };

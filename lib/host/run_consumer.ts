@@ -210,7 +210,6 @@ export async function runConsumer(options: RunConsumerOptions): Promise<void> {
     ((reason: string) => log.error(`Rejected a message: ${printable(reason)}`));
   const consuming = queues.map(({ queue }) => `"${queue}"`).join(" and ");
   monitor.work = `consuming ${consuming}`;
-  const started = performance.now();
   let handled = 0;
   let setAside = 0;
   // Said once when the store fails, once when it works again, across
@@ -333,8 +332,6 @@ export async function runConsumer(options: RunConsumerOptions): Promise<void> {
     await host.close();
   }
   log.info(
-    `${name} stopped: ${handled} handled, ${setAside} set aside, up ${
-      ((performance.now() - started) / 1000).toFixed(1)
-    } s.`,
+    `${name} stopped: ${handled} handled, ${setAside} set aside, up ${host.upSeconds} s.`,
   );
 }
