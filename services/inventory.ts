@@ -92,17 +92,14 @@ export interface Applied {
   fellNegative: boolean;
 }
 
-/** What made a set of changes, for the event that announces them. */
-interface Cause {
-  /** Unique per cause: the event's message id is made of it. */
-  key: string;
-  cause: StockChanged["Cause"];
-  saleId?: number;
-  tillId?: string;
-  adjustmentId?: string;
-  /** The trace the event carries on. */
-  headers?: Record<string, string>;
-}
+/**
+ * What made a set of changes, as the event that announces them says it;
+ * `key`, unique per cause, makes the event's message id, and the event
+ * carries the trace of `headers` on.
+ */
+type Cause =
+  & Pick<StockChanged, "Cause" | "SaleId" | "TillId" | "AdjustmentId">
+  & { key: string; headers?: Record<string, string> };
 
 /** The stock table and the rule for low-stock events. */
 export class Stock {
@@ -250,34 +247,32 @@ export class Stock {
     changes: { change: StockChange; applied: Applied }[],
     cause: Cause,
   ): Promise<void> {
-    const stores = new Map<string, Map<string, StockLevel>>();
-    for (const { change, applied } of changes) {
-      let levels = stores.get(change.storeId);
-      if (!levels) stores.set(change.storeId, levels = new Map());
-      levels.set(change.sku, {
-        Sku: change.sku,
-        Quantity: applied.quantity,
-        Threshold: applied.threshold,
-        Low: applied.threshold !== null && applied.quantity < applied.threshold,
-      });
-    }
+    // Each store's levels, the last change of a SKU winning.
+    const stores = Map.groupBy(changes, ({ change }) => change.storeId);
+    const { key, headers, ...said } = cause;
     const at = new Date().toISOString();
-    for (const [storeId, levels] of stores) {
+    for (const [storeId, changed] of stores) {
+      const levels = new Map<string, StockLevel>(
+        changed.map(({ change, applied }) => [change.sku, {
+          Sku: change.sku,
+          Quantity: applied.quantity,
+          Threshold: applied.threshold,
+          Low: applied.threshold !== null &&
+            applied.quantity < applied.threshold,
+        }]),
+      );
       await this.outbox.add(tx, {
         exchange: SALES_EXCHANGE,
         routingKey: STOCK_CHANGED,
-        headers: cause.headers,
+        headers,
         messageId: stores.size === 1
-          ? `stock-changed:${cause.key}`
-          : `stock-changed:${cause.key}:${storeId}`,
+          ? `stock-changed:${key}`
+          : `stock-changed:${key}:${storeId}`,
         mandatory: false,
         body: encodeStockChanged({
           StoreId: storeId,
           Levels: [...levels.values()],
-          Cause: cause.cause,
-          SaleId: cause.saleId,
-          TillId: cause.tillId,
-          AdjustmentId: cause.adjustmentId,
+          ...said,
           At: at,
         }),
       });
@@ -378,9 +373,9 @@ export async function takeSales(
     const one = sales.length === 1;
     await stock.announce(tx, applied, {
       key: one ? saleKey(first.value) : crypto.randomUUID(),
-      cause: "sale",
-      saleId: one ? first.value.SaleId : undefined,
-      tillId: one ? first.value.TillId : undefined,
+      Cause: "sale",
+      SaleId: one ? first.value.SaleId : undefined,
+      TillId: one ? first.value.TillId : undefined,
       headers: one ? trace?.headersOf(first) : undefined,
     });
   }
@@ -405,8 +400,8 @@ export async function applyAdjustments(
     const applied = await stock.apply(tx, change);
     await stock.announce(tx, [{ change, applied }], {
       key: `adjust:${command.AdjustmentId}`,
-      cause: command.Mode === "set" ? "count" : "delivery",
-      adjustmentId: command.AdjustmentId,
+      Cause: command.Mode === "set" ? "count" : "delivery",
+      AdjustmentId: command.AdjustmentId,
       headers: trace?.headersOf(delivery),
     });
     done.push({

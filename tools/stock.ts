@@ -58,7 +58,7 @@ function applyAll(
       changes.map((change, i) => ({ change, applied: results[i] })),
       {
         key: crypto.randomUUID(),
-        cause: changes.every((change) => change.set) ? "count" : "delivery",
+        Cause: changes.every((change) => change.set) ? "count" : "delivery",
       },
     );
     return results;
