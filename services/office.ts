@@ -87,7 +87,13 @@ async function serve(
   const store: Store = await openStore({ name: NAME, ...config });
   const outbox = await Outbox.open(store);
   const model = await OfficeModel.open(store);
-  const stream = new EventStream();
+  const stream = new EventStream({
+    // It catches up when it reconnects: the page asks for what it missed.
+    onDrop: () =>
+      log.warn(
+        "office: dropped a live page that fell behind; it catches up when it reconnects",
+      ),
+  });
 
   // The Today pages get the totals at most five times a second, however
   // many events come: one query for all of them.

@@ -12,18 +12,8 @@ import { withBrowser } from "../tools/_browser.ts";
 import { eventually, openClient, setAsideInBilling } from "./support/amqp.ts";
 import { invoices, stock } from "./support/ledger.ts";
 import { processTest } from "./support/options.ts";
-import { Running, runService, startConsumers } from "./support/process.ts";
-
-/** The back office of the sandbox on a port of its own; its address. */
-async function startOffice(
-  sandbox: Sandbox,
-): Promise<{ office: Running; url: string }> {
-  const office = new Running("office", sandbox, ["--port", "0"]);
-  await office.waitFor(/running on "office_queue"/);
-  const line = office.lines.find((text) => text.startsWith("Back office at "));
-  assert.ok(line, office.lines.join("\n"));
-  return { office, url: line.slice("Back office at ".length) };
-}
+import { runService, startConsumers } from "./support/process.ts";
+import { startOffice } from "./support/office.ts";
 
 /** The text of the first element that matches, trimmed. */
 async function text(page: Page, selector: string): Promise<string> {

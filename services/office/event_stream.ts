@@ -4,6 +4,10 @@
  * streams open through proxies; `close` ends them all, so that a server
  * can shut down without waiting for its open pages.
  *
+ * What a page has not read yet is bounded: one that falls behind (a slow or
+ * stalled client) is dropped, and catches up when it reconnects. So are the
+ * pages listening at once.
+ *
  * @module
  */
 
@@ -17,17 +21,43 @@ export interface EventStreamOptions {
    * @default {15000}
    */
   keepAliveMs?: number;
+  /**
+   * Bytes a page may leave unread before it is dropped.
+   *
+   * @default {262144}
+   */
+  maxQueuedBytes?: number;
+  /**
+   * Pages listening at once; one more is refused with 503.
+   *
+   * @default {200}
+   */
+  maxClients?: number;
+  /** Told of each page dropped for falling behind. */
+  onDrop?(): void;
 }
 
 /** The open streams of a server's pages. */
 export class EventStream {
   readonly #clients = new Set<ReadableStreamDefaultController<Uint8Array>>();
   readonly #keepAliveMs: number;
+  readonly #maxQueuedBytes: number;
+  readonly #maxClients: number;
+  readonly #onDrop: (() => void) | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #dropped = 0;
 
   /** Makes a stream with no page listening yet. */
   constructor(options: EventStreamOptions = {}) {
     this.#keepAliveMs = options.keepAliveMs ?? 15_000;
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? 256 * 1024;
+    this.#maxClients = options.maxClients ?? 200;
+    this.#onDrop = options.onDrop;
+  }
+
+  /** Pages dropped so far for falling behind. */
+  get dropped(): number {
+    return this.#dropped;
   }
 
   /** How many pages listen. */
@@ -40,6 +70,12 @@ export class EventStream {
    * alone before anything else.
    */
   response(first: { event: string; data: unknown }[] = []): Response {
+    if (this.#clients.size >= this.#maxClients) {
+      return new Response("Too many live pages: try again later\n", {
+        status: 503,
+        headers: { "retry-after": "10", "cache-control": "no-store" },
+      });
+    }
     let self: ReadableStreamDefaultController<Uint8Array>;
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
@@ -54,7 +90,7 @@ export class EventStream {
       cancel: () => {
         this.#clients.delete(self);
       },
-    });
+    }, new ByteLengthQueuingStrategy({ highWaterMark: this.#maxQueuedBytes }));
     return new Response(body, {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
@@ -67,12 +103,28 @@ export class EventStream {
   send(event: string, data: unknown): void {
     if (this.#clients.size === 0) return;
     const bytes = frame(event, data);
-    for (const client of this.#clients) {
-      try {
-        client.enqueue(bytes);
-      } catch {
-        this.#clients.delete(client); // Gone.
+    for (const client of this.#clients) this.#enqueue(client, bytes);
+  }
+
+  /**
+   * Queues `bytes` for one page; a page whose unread bytes passed the bound
+   * is dropped, its queue with it.
+   */
+  #enqueue(
+    client: ReadableStreamDefaultController<Uint8Array>,
+    bytes: Uint8Array,
+  ): void {
+    try {
+      if ((client.desiredSize ?? 0) <= 0) {
+        this.#clients.delete(client);
+        this.#dropped++;
+        client.error(new Error("The page fell behind"));
+        this.#onDrop?.();
+        return;
       }
+      client.enqueue(bytes);
+    } catch {
+      this.#clients.delete(client); // Gone.
     }
   }
 
@@ -98,13 +150,8 @@ export class EventStream {
         this.#timer = undefined;
         return;
       }
-      for (const client of this.#clients) {
-        try {
-          client.enqueue(encoder.encode(": keep-alive\n\n"));
-        } catch {
-          this.#clients.delete(client);
-        }
-      }
+      const comment = encoder.encode(": keep-alive\n\n");
+      for (const client of this.#clients) this.#enqueue(client, comment);
     }, this.#keepAliveMs);
     Deno.unrefTimer(timer);
     this.#timer = timer;

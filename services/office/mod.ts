@@ -14,3 +14,4 @@ export * from "./html.ts";
 export * from "./event_stream.ts";
 export * from "./routes.ts";
 export * from "./queue.ts";
+export * from "./body_limit.ts";

@@ -17,6 +17,7 @@ import {
   walkErrorQueue,
 } from "../../lib/messaging/mod.ts";
 import { SCRIPT, STYLE } from "./assets.ts";
+import { BodyRefused, readBody } from "./body_limit.ts";
 import type { EventStream } from "./event_stream.ts";
 import { FEED_LINES, type OfficeModel } from "./model.ts";
 import {
@@ -372,7 +373,8 @@ function actionRoutes(context: OfficeContext): Route[] {
 
 /**
  * The office's answer to every request: a form from another site is
- * refused before any route; what no route takes is a 404 page.
+ * refused before any route, and so is a body too large or too slow; what
+ * no route takes is a 404 page.
  */
 export function officeHandler(
   context: OfficeContext,
@@ -388,16 +390,28 @@ export function officeHandler(
         404,
       ),
   );
-  return (request) => {
+  return async (request) => {
     if (request.method === "POST" && crossSite(request)) {
-      return Promise.resolve(page(
+      await request.body?.cancel().catch(() => {});
+      return page(
         problemPage(
           "Refused",
           "A form from another site cannot change the shop.",
         ),
         403,
-      ));
+      );
     }
-    return routed(request);
+    try {
+      // Read whole and bounded before any route: a form is small.
+      return await routed(await readBody(request));
+    } catch (error) {
+      if (!(error instanceof BodyRefused)) throw error;
+      context.log.warn(
+        `office: refused a request to ${
+          new URL(request.url).pathname
+        }: ${error.message}`,
+      );
+      return page(problemPage("Refused", `${error.message}.`), error.status);
+    }
   };
 }
