@@ -80,6 +80,14 @@ Deno.test(
             2,
           );
         });
+        await t.step("show of an unknown id says so and exits 1", async () => {
+          const { code, stderr } = await errors("show", "--id", "no-such-id");
+          assert.equal(code, 1);
+          assert.match(
+            stderr,
+            /^errors: No message "no-such-id" in "billing_queue_error"/,
+          );
+        });
         await t.step("only error queues", async () => {
           const { code, stderr } = await runService("errors", sandbox, [
             "purge",
@@ -89,6 +97,46 @@ Deno.test(
           assert.equal(code, 2);
           assert.match(stderr, /^errors: Invalid queue "billing_queue"/);
         });
+      } finally {
+        await client.close();
+      }
+      await billing.stop();
+      await inventory.stop();
+    });
+  },
+);
+
+Deno.test(
+  "errors: replay all takes each message once, though each fails again",
+  processTest,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const [billing, inventory] = await startConsumers(sandbox);
+      const client = await openClient(sandbox);
+      const count = 200;
+      try {
+        for (let i = 0; i < count; i++) {
+          await publishRaw(client, `not json ${i}`);
+        }
+        await inventory.waitFor(/Rejected a message/, count);
+        const replay = await runService("errors", sandbox, [
+          "replay",
+          "--queue",
+          "inventory_queue_error",
+        ]);
+        assert.equal(replay.code, 0, replay.stderr);
+        assert.match(
+          replay.stdout,
+          new RegExp(`Replayed ${count} message\\(s\\)`),
+        );
+        // Each failed again once, and is back in the error queue once.
+        await inventory.waitFor(/Rejected a message/, 2 * count);
+        const listed = await runService("errors", sandbox, [
+          "list",
+          "--queue",
+          "inventory_queue_error",
+        ]);
+        assert.match(listed.stdout, new RegExp(`${count} message\\(s\\)`));
       } finally {
         await client.close();
       }

@@ -100,6 +100,9 @@ async function main(): Promise<void> {
           ? printLine(readErrored(message))
           : undefined,
     });
+    if (id !== undefined && taken === 0) {
+      throw new Error(`No message "${printable(id)}" in "${queue}"`);
+    }
     if (command === "list") {
       console.log(`${taken} message(s) in "${queue}".`);
     } else if (command === "replay") {

@@ -109,8 +109,9 @@ export interface WalkOptions {
 
 /**
  * Takes the messages of an error queue one by one, unacked, and lists,
- * replays or drops each: memory stays flat however many there are. What
- * is only listed, or not taken, goes back to the queue.
+ * replays or drops each: memory stays flat however many there are. It
+ * walks only what the queue held when it started, so each message is
+ * taken once. What is only listed, or not taken, goes back to the queue.
  *
  * @returns how many messages were taken.
  * @throws {Error} when the queue is not there (the broker's 404).
@@ -124,11 +125,12 @@ export async function walkErrorQueue(
   channel.on("error", () => {});
   let taken = 0;
   try {
-    await channel.checkQueue(queue);
-    for (
-      let message;
-      taken < limit && (message = await channel.get(queue, { noAck: false }));
-    ) {
+    // Only what is there now: a replayed message that fails again comes
+    // back behind them, and is not taken a second time.
+    const { messageCount } = await channel.checkQueue(queue);
+    for (let seen = 0; seen < messageCount && taken < limit; seen++) {
+      const message = await channel.get(queue, { noAck: false });
+      if (!message) break;
       if (id !== undefined && message.properties.messageId !== id) continue;
       taken++;
       options.onMessage?.(message);
