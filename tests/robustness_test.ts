@@ -160,6 +160,8 @@ Deno.test(
         for (
           const [url, line] of [
             [",", /^pos: AMQP_URL is empty$/],
+            // Set to nothing: not the default broker.
+            ["", /^pos: AMQP_URL is empty$/],
             [
               "amqp://guest:guest@localhost:5672?heartbeat=abc",
               /^pos: Invalid AMQP URL "amqp:\/\/guest@localhost:5672": heartbeat "abc" is not a whole number/,

@@ -69,7 +69,7 @@ export function invocationOf(
     const { config, positionals } = parseCommandLine(
       program,
       args,
-      (variable) => env[variable] || undefined,
+      (variable) => env[variable],
     );
     for (const key of program.settings) {
       const value = config[key];

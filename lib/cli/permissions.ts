@@ -81,7 +81,7 @@ export function permissionFlags(
   args: string[] = [],
 ): string[] {
   const program = programFor(whole, args);
-  const lookup = (name: string) => env[name] || undefined;
+  const lookup = (name: string) => env[name];
   const command = readCommandLine(program, args, lookup);
   const flags = ["--no-prompt"];
   const database = databaseHost(command.config.databaseUrl);

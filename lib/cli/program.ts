@@ -286,7 +286,9 @@ export function resolveOwn(
       const flag = values[setting.flag];
       const value = typeof flag === "string"
         ? flag
-        : (setting.env === undefined ? undefined : env(setting.env)) ??
+        : (setting.env === undefined
+          ? undefined
+          : env(setting.env) || undefined) ??
           setting.default;
       return [name, value];
     }),

@@ -71,7 +71,7 @@ export function onShutdown(
     return [signal, listener] as const;
   });
   // The launcher names itself: by the time this runs, it may be gone already.
-  const launcher = Number(readEnv(LAUNCHER_PID) ?? NaN);
+  const launcher = Number(readEnv(LAUNCHER_PID) || NaN);
   const parent = Number.isInteger(launcher) ? launcher : Deno.ppid;
   const watcher = parentCheckMs > 0
     ? setInterval(() => {

@@ -151,7 +151,11 @@ export function resolveConfig(
   const read = (key: keyof Config) => {
     const { flag, env: variable } = SETTINGS[key];
     const value = flags[flag];
-    return typeof value === "string" ? value : env(variable) || undefined;
+    if (typeof value === "string") return value;
+    const text = env(variable);
+    // An AMQP_URL set to nothing is a mistake to say, not the default
+    // broker; an empty variable of any other setting is its default.
+    return text === "" && key !== "url" ? undefined : text;
   };
   const whole = (
     key: "prefetch" | "maxMessageBytes" | "httpPort",
@@ -209,12 +213,13 @@ export function resolveConfig(
 }
 
 /**
- * An environment variable, or undefined when it is not set or this
- * process's permissions do not let it read that one.
+ * An environment variable (`""` when it is set to nothing), or undefined
+ * when it is not set or this process's permissions do not let it read
+ * that one.
  */
 export function readEnv(name: string): string | undefined {
   const { state } = Deno.permissions.querySync({ name: "env", variable: name });
-  return state === "granted" ? Deno.env.get(name) || undefined : undefined;
+  return state === "granted" ? Deno.env.get(name) : undefined;
 }
 
 /**

@@ -75,7 +75,7 @@ export interface Log {
 export function logFormat(
   env: (name: string) => string | undefined = readEnv,
 ): LogFormat {
-  const value = env(LOG_FORMAT) ?? "text";
+  const value = env(LOG_FORMAT) || "text";
   if (value !== "text" && value !== "json") {
     throw new UsageError(`Invalid log format "${value}": use text or json`);
   }
