@@ -60,6 +60,11 @@ export function decode<T>(
     if (error instanceof ExactNumberError) {
       throw new ContractError(`Message is invalid: ${error.message}`);
     }
+    // JSON nested thousands deep runs the reader out of stack: valid, but
+    // no message of ours is, so it is said in those words.
+    if (error instanceof RangeError) {
+      throw new ContractError("Message is JSON nested too deeply to read");
+    }
     throw new ContractError(
       `Message is not UTF-8 JSON: ${errorMessage(error)}`,
     );

@@ -192,3 +192,15 @@ Deno.test("contract: decimals are chosen by the schema, not by name", () => {
     /SaleId: /,
   );
 });
+
+Deno.test("decodeSale: JSON nested too deeply is refused in those words", () => {
+  const deep = `{"SaleId":1,"StoreId":"A","Items":${"[".repeat(200_000)}${
+    "]".repeat(200_000)
+  }}`;
+  assert.throws(
+    () => decodeSale(new TextEncoder().encode(deep)),
+    (error) =>
+      error instanceof ContractError &&
+      error.message === "Message is JSON nested too deeply to read",
+  );
+});

@@ -353,11 +353,29 @@ export async function takeSales(
       store: sale.StoreId,
       traceId: traceIdFor(trace, delivery),
     };
+    // A SKU that crossed a line is said once for the sale, at its level
+    // after the whole sale (a sale may list a SKU many times).
+    const crossed = new Map<
+      string,
+      { change: StockChange; applied: Applied }
+    >();
     for (const change of changesOf(delivery, trace)) {
       const result = await stock.apply(tx, change);
       applied.push({ change, applied: result });
-      const notice = stockNotice(change, result);
-      if (notice) notices.push({ message: notice, ...fields });
+      const before = crossed.get(change.sku)?.applied;
+      if (before || result.fellLow || result.fellNegative) {
+        crossed.set(change.sku, {
+          change,
+          applied: {
+            ...result,
+            fellLow: result.fellLow || Boolean(before?.fellLow),
+            fellNegative: result.fellNegative || Boolean(before?.fellNegative),
+          },
+        });
+      }
+    }
+    for (const { change, applied } of crossed.values()) {
+      notices.push({ message: stockNotice(change, applied)!, ...fields });
     }
     done.push({
       message:

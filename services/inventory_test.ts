@@ -113,3 +113,17 @@ Deno.test("inventory: falling below the threshold is announced once", async () =
   assert.equal(low[0].Threshold, 10);
   await close();
 });
+
+Deno.test("inventory: a SKU a sale lists many times is said once, at its level after the sale", async () => {
+  const { onSales, lines, level, close } = await inventory();
+  await onSales.deliver([
+    sale(10000, [["BIG", 2147483647], ["BIG", 2147483647], ["BIG", 5]]),
+  ]);
+  assert.equal(await level("BIG"), -(2 * 2147483647 + 5));
+  const said = lines.filter((line) => line.startsWith("Stock of BIG"));
+  assert.deepEqual(said, [
+    `Stock of BIG in NEPAL-01 is ${-(2 * 2147483647 +
+      5)}: below zero after Sale #10000; goods were sold that the count does not have`,
+  ]);
+  await close();
+});

@@ -112,23 +112,32 @@ async function serve(
     }, 200);
   };
 
-  /** Runs `work` on a connection of its own, for the error queue pages. */
+  // One connection for the error queue pages, made when first needed and
+  // again after it is lost: not one per request.
+  let shared:
+    | Promise<{ connection: ChannelModel; publisher: Publisher }>
+    | undefined;
+  const brokerForPages = () =>
+    shared ??= (async () => {
+      const connection = await connectBroker({
+        url: config.url,
+        name: `${NAME} error queues`,
+        timeout: 3000,
+      });
+      connection.on("error", () => {});
+      connection.on("close", () => shared = undefined);
+      return { connection, publisher: await Publisher.open(connection) };
+    })().catch((error) => {
+      shared = undefined;
+      throw error;
+    });
+
+  /** Runs `work` on the error queue pages' connection. */
   async function withBroker<T>(
     work: (connection: ChannelModel, publisher: Publisher) => Promise<T>,
   ): Promise<T> {
-    const connection = await connectBroker({
-      url: config.url,
-      name: `${NAME} error queues`,
-      timeout: 3000,
-    });
-    connection.on("error", () => {});
-    const publisher = await Publisher.open(connection);
-    try {
-      return await work(connection, publisher);
-    } finally {
-      await publisher.close().catch(() => {});
-      await connection.close().catch(() => {});
-    }
+    const { connection, publisher } = await brokerForPages();
+    return await work(connection, publisher);
   }
 
   async function sendAdjustment(form: AdjustForm): Promise<string> {
@@ -213,6 +222,10 @@ async function serve(
   } finally {
     clearTimeout(summaryDue);
     stream.close();
+    await shared?.then(
+      ({ connection }) => connection.close(),
+      () => {},
+    ).catch(() => {});
     await server.close();
     await unmark();
   }

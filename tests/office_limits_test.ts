@@ -1,13 +1,13 @@
 /**
  * What a visitor sends cannot stop the back office: a huge form is refused
- * with 413 before it is read, and pages that never read their live stream
- * are dropped instead of filling its memory. Against the running office,
- * with raw sockets.
+ * with 413 before it is read, pages that never read their live stream are
+ * dropped instead of filling its memory, and the error queue pages share
+ * one broker connection. Against the running office, with raw sockets.
  */
 import assert from "node:assert/strict";
 import { withSandbox } from "./support/sandbox.ts";
 import { processTest } from "./support/options.ts";
-import { runService } from "./support/process.ts";
+import { command, runService } from "./support/process.ts";
 import { peakMiB, startOffice } from "./support/office.ts";
 
 Deno.test(
@@ -53,6 +53,42 @@ Deno.test(
         assert.ok(peak < 200, `the office peaked at ${peak.toFixed(1)} MiB`);
       } finally {
         for (const socket of sockets) socket.close();
+        assert.equal(await office.stop(), 0, office.lines.slice(-5).join("\n"));
+      }
+    });
+  },
+);
+
+Deno.test(
+  "office limits: the error queue pages share one broker connection",
+  processTest,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const { office, url } = await startOffice(sandbox);
+      try {
+        const pages = await Promise.all(
+          Array.from({ length: 100 }, async () => {
+            const response = await fetch(`${url}/errors`);
+            await response.body?.cancel();
+            return response.status;
+          }),
+        );
+        assert.deepEqual(new Set(pages), new Set([200]));
+        const vhost = decodeURIComponent(
+          new URL(sandbox.url).pathname.slice(1),
+        );
+        const { stdout } = await command("rabbitmqctl", [
+          "list_connections",
+          "-q",
+          "--no-table-headers",
+          "vhost",
+          "client_properties",
+        ]);
+        const forPages = stdout.split("\n").filter((line) =>
+          line.startsWith(`${vhost}\t`) && line.includes("office error queues")
+        );
+        assert.equal(forPages.length, 1, stdout);
+      } finally {
         assert.equal(await office.stop(), 0, office.lines.slice(-5).join("\n"));
       }
     });
