@@ -21,6 +21,13 @@ export const MAX_CODE_BYTES = 64;
 // deno-lint-ignore no-control-regex -- finding control characters is the point
 export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
+/**
+ * Invisible format characters (Unicode's Cf: a zero-width space, a
+ * direction override, a soft hyphen): in a code they make one that looks
+ * like another ("NEPAL\u200b-01" prints as NEPAL-01).
+ */
+export const FORMAT = /\p{Cf}/u;
+
 const TILL = /^[A-Za-z0-9_-]{1,32}$/;
 
 const encoder = new TextEncoder();
@@ -28,7 +35,10 @@ const encoder = new TextEncoder();
 /** A code zod would take as it is (no trimming to do). */
 export function isCode(value: unknown): value is string {
   if (typeof value !== "string" || value.length === 0) return false;
-  if (value.trim() !== value || !value.isWellFormed() || CONTROL.test(value)) {
+  if (
+    value.trim() !== value || !value.isWellFormed() || CONTROL.test(value) ||
+    FORMAT.test(value)
+  ) {
     return false;
   }
   // A UTF-16 unit is at most 3 bytes of UTF-8.

@@ -11,6 +11,7 @@ import { decimal, decode, encode } from "./codec.ts";
 import { Decimal } from "./decimal.ts";
 import {
   CONTROL,
+  FORMAT,
   formatTest,
   isCode,
   isPositiveInt32,
@@ -51,6 +52,9 @@ export const code = z.string().trim().min(1).refine(
   { error: "must be well-formed text (a lone surrogate is not)" },
 ).refine((text) => !CONTROL.test(text), {
   error: "must not contain control characters",
+}).refine((text) => !FORMAT.test(text), {
+  error:
+    "must not contain invisible format characters (a zero-width space, a direction override)",
 }).refine((text) => encoder.encode(text).byteLength <= MAX_CODE_BYTES, {
   error: `must be at most ${MAX_CODE_BYTES} bytes of UTF-8`,
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  code,
   ContractError,
   Decimal,
   decodeSale,
@@ -203,4 +204,14 @@ Deno.test("decodeSale: JSON nested too deeply is refused in those words", () => 
       error instanceof ContractError &&
       error.message === "Message is JSON nested too deeply to read",
   );
+});
+
+Deno.test("code: invisible format characters are refused, so no code looks like another", () => {
+  for (const text of ["NEPAL\u200b-01", "\u202eMILK", "MI\u00adLK"]) {
+    const result = code.safeParse(text);
+    assert.equal(result.success, false, JSON.stringify(text));
+    assert.match(result.error!.issues[0].message, /invisible format/);
+  }
+  assert.equal(code.safeParse("NEPAL-01").success, true);
+  assert.equal(code.safeParse("Café Zürich").success, true);
 });

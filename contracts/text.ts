@@ -9,12 +9,13 @@
 
 /**
  * C0 and C1 controls (NUL, ESC, newlines, DEL), line and paragraph
- * separators, bidirectional overrides and lone surrogates (in Unicode mode a
+ * separators, invisible format characters (bidirectional overrides, a
+ * zero-width space) and lone surrogates (in Unicode mode a
  * surrogate range matches only one that is not half of a pair).
  */
 const UNSAFE =
   // deno-lint-ignore no-control-regex -- finding control characters is the point
-  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/gu;
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Cf}\ud800-\udfff]/gu;
 
 /** `text` with every unsafe character written as `\u001b`. */
 export function printable(text: string): string {

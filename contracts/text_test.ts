@@ -9,3 +9,8 @@ Deno.test("printable: controls, separators and lone surrogates are escaped", () 
   assert.equal(printable("\u202eevil"), "\\u202eevil");
   assert.equal(printable("Nepal 🇳🇵 दूध"), "Nepal 🇳🇵 दूध", "real text stays");
 });
+
+Deno.test("printable: invisible format characters are written out", () => {
+  assert.equal(printable("NEPAL\u200b-01"), "NEPAL\\u200b-01");
+  assert.equal(printable("\u202eTSET"), "\\u202eTSET");
+});
