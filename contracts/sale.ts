@@ -47,17 +47,18 @@ const encoder = new TextEncoder();
  * database would store as U+FFFD and so merge two codes), no control
  * characters (NUL, ESC, newlines), 1 to {@linkcode MAX_CODE_BYTES} bytes.
  */
-export const code = z.string().trim().min(1).refine(
-  (text) => text.isWellFormed(),
-  { error: "must be well-formed text (a lone surrogate is not)" },
-).refine((text) => !CONTROL.test(text), {
-  error: "must not contain control characters",
-}).refine((text) => !FORMAT.test(text), {
-  error:
-    "must not contain invisible format characters (a zero-width space, a direction override)",
-}).refine((text) => encoder.encode(text).byteLength <= MAX_CODE_BYTES, {
-  error: `must be at most ${MAX_CODE_BYTES} bytes of UTF-8`,
-});
+export const code = z.string().trim().min(1, { error: "must not be empty" })
+  .refine(
+    (text) => text.isWellFormed(),
+    { error: "must be well-formed text (a lone surrogate is not)" },
+  ).refine((text) => !CONTROL.test(text), {
+    error: "must not contain control characters",
+  }).refine((text) => !FORMAT.test(text), {
+    error:
+      "must not contain invisible format characters (a zero-width space, a direction override)",
+  }).refine((text) => encoder.encode(text).byteLength <= MAX_CODE_BYTES, {
+    error: `must be at most ${MAX_CODE_BYTES} bytes of UTF-8`,
+  });
 
 /**
  * A till's id: letters, digits, `-` and `_`, 1 to 32 of them. It is part of

@@ -15,6 +15,7 @@
 import type { ChannelModel } from "amqplib";
 import { ContractError } from "../contracts/codec.ts";
 import {
+  code,
   CONSUMER_QUEUES,
   INVENTORY_COMMAND_QUEUE,
   SALES_EXCHANGE,
@@ -49,6 +50,8 @@ import {
 } from "../lib/observability/mod.ts";
 import { openStore, Outbox, type Store } from "../lib/store/mod.ts";
 import { runConsumer, serviceMain } from "../lib/host/mod.ts";
+import { checkedOption } from "../lib/cli/mod.ts";
+import { printable } from "../contracts/text.ts";
 import { listenOf, program } from "../lib/programs/office.ts";
 
 const NAME = program.name;
@@ -61,11 +64,18 @@ export { program };
 
 /** The command a Stock form asks for. */
 function adjustmentOf(form: AdjustForm): StockAdjust {
-  const mode = form.mode === "set" ? "set" : "add";
+  if (form.mode !== "add" && form.mode !== "set") {
+    throw new UsageError(
+      `Invalid mode "${
+        printable(form.mode ?? "")
+      }": use add (a delivery) or set (a count)`,
+    );
+  }
+  const mode = form.mode;
   return {
     AdjustmentId: crypto.randomUUID(),
-    StoreId: (form.store ?? "").trim(),
-    Sku: (form.sku ?? "").trim(),
+    StoreId: checkedOption(code, "store", form.store),
+    Sku: checkedOption(code, "SKU", form.sku),
     Mode: mode,
     Quantity: wholeNumber("quantity", form.quantity, {
       min: mode === "set" ? -(2 ** 31 - 1) : 1,
@@ -142,6 +152,25 @@ async function serve(
 
   async function sendAdjustment(form: AdjustForm): Promise<string> {
     const command = adjustmentOf(form);
+    // A mistyped SKU or store would make a new stock line: a new one is
+    // said so on the form.
+    if (form.new !== "on") {
+      const levels = await model.stock(command.StoreId);
+      if (levels.length === 0) {
+        throw new UsageError(
+          `Unknown store "${
+            printable(command.StoreId)
+          }": no stock is recorded there; tick "New to this store" to start it`,
+        );
+      }
+      if (!levels.some((level) => level.Sku === command.Sku)) {
+        throw new UsageError(
+          `Unknown SKU "${printable(command.Sku)}" in ${
+            printable(command.StoreId)
+          }: tick "New to this store" to add it`,
+        );
+      }
+    }
     let body;
     try {
       body = encodeStockAdjust(command);

@@ -237,6 +237,7 @@ Deno.test({
           "300",
           "--threshold",
           "150",
+          "--new",
         ]);
         assert.equal(set.code, 0, set.stderr);
         const inventories = [0, 1].map(() =>

@@ -89,6 +89,7 @@ Deno.test(
         "4",
         "--store",
         "NEPAL-01",
+        "--new",
       ]);
       assert.equal(set.code, 0, set.stderr);
       // A count below the threshold is a crossing too; the service sends it.

@@ -203,7 +203,7 @@ async function changeStock(
   config: Config,
   command: string,
   args: string[],
-  options: { store?: string; threshold?: string },
+  options: { store?: string; threshold?: string; new?: boolean },
 ): Promise<void> {
   let changes: StockChange[];
   if (command === "load") {
@@ -227,6 +227,7 @@ async function changeStock(
   }
   const store = await parts.openStock(config);
   try {
+    if (command !== "load" && !options.new) await known(store, changes[0]);
     const results = await applyAll(
       store,
       await parts.openLevels(store),
@@ -237,6 +238,33 @@ async function changeStock(
     );
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Refuses a change to a SKU or store with no stock yet: a mistyped code
+ * would start a new stock line. `--new` says it is meant.
+ *
+ * @throws {UsageError} naming what is unknown.
+ */
+async function known(store: Store, change: StockChange): Promise<void> {
+  const rows = await store.all(
+    "SELECT sku FROM stock_level WHERE store_id = ?",
+    change.storeId,
+  ).catch(() => []);
+  if (rows.length === 0) {
+    throw new UsageError(
+      `Unknown store "${
+        printable(change.storeId)
+      }": no stock is recorded there; add --new to start it`,
+    );
+  }
+  if (!rows.some((row) => row.sku === change.sku)) {
+    throw new UsageError(
+      `Unknown SKU "${printable(change.sku)}" in ${
+        printable(change.storeId)
+      }: add --new if it is new to the store`,
+    );
   }
 }
 
@@ -264,6 +292,7 @@ export async function stockCommand(
     await changeStock(parts, config, args[0], args.slice(1), {
       store: values.store as string | undefined,
       threshold: values.threshold as string | undefined,
+      new: Boolean(values.new),
     });
   } else {
     throw new UsageError(

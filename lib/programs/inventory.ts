@@ -42,6 +42,7 @@ Usage:
         store: { type: "string" },
         threshold: { type: "string" },
         limit: { type: "string" },
+        new: { type: "boolean" },
       },
       reads: ({ positionals: [, action, file] }) =>
         action === "load" ? [file] : [],
@@ -58,6 +59,8 @@ Options:
   --store <s>        with set and add: the store; default ${DEFAULT_STORE};
                      when printing: only this store's
   --threshold <t>    with set and add: the low-stock threshold of the SKU
+  --new              with set and add: the SKU is new to the store (without
+                     it, a SKU or store with no stock yet is refused)
   --limit <n>        when printing: at most n lines
   --json             when printing: a JSON array, PascalCase as on the wire`,
     },

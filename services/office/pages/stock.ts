@@ -15,6 +15,8 @@ export interface AdjustForm {
   sku?: string;
   quantity?: string;
   threshold?: string;
+  /** `on` when the SKU is meant to be new to the store. */
+  new?: string;
 }
 
 /** Options of {@linkcode stockPage}. */
@@ -95,6 +97,15 @@ export function stockPage(
     }" name="threshold" type="number" step="1" min="0" value="${
       mine ? form.threshold : ""
     }"></label>
+        <label for="${id("new")}"><input id="${
+      id("new")
+    }" name="new" type="checkbox"${
+      mine && form.new === "on"
+        ? markup`
+              checked
+            `
+        : ""
+    }> New to this store</label>
         <button type="submit">${
       mode === "add" ? "Restock" : "Set count"
     }</button>
