@@ -266,6 +266,7 @@ export function billingQueue(
     routingKey: SALE_CREATED,
     decode: (body, message) => delivery(body, decodeSale, message),
     keyOf: ({ value }) => saleKey(value),
+    timeOf: ({ value }) => value.Timestamp,
     middleware: [byStore],
     handle: (work) => invoiceSales(work, options),
     spanAttributes: ({ value }) => saleSpanAttributes(value),

@@ -452,6 +452,7 @@ export function inventoryQueues(
     routingKey: SALE_CREATED,
     decode: (body, message) => delivery(body, decodeSale, message),
     keyOf: ({ value }) => saleKey(value),
+    timeOf: ({ value }) => value.Timestamp,
     beforeInbox: [(next) => async (work) => {
       await stock.lock(work.tx, work.deliveries.flatMap((d) => changesOf(d)));
       await next(work);
@@ -464,6 +465,7 @@ export function inventoryQueues(
     routingKey: STOCK_ADJUST,
     decode: (body, message) => delivery(body, decodeStockAdjust, message),
     keyOf: ({ value }) => `adjust:${value.AdjustmentId}`,
+    timeOf: ({ value }) => value.RequestedAt,
     beforeInbox: [(next) => async (work) => {
       await stock.lock(work.tx, work.deliveries.map((d) => changeOf(d.value)));
       await next(work);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { decodeStockChanged, decodeStockLow } from "../contracts/stock.ts";
 import { createLog } from "../lib/log/mod.ts";
-import { SqliteStore } from "../lib/store/mod.ts";
+import { prune, SqliteStore } from "../lib/store/mod.ts";
 import { ConsumerHarness } from "../tests/support/harness.ts";
 import { inventoryQueues, Stock } from "./inventory.ts";
 
@@ -125,5 +125,33 @@ Deno.test("inventory: a SKU a sale lists many times is said once, at its level a
     `Stock of BIG in NEPAL-01 is ${-(2 * 2147483647 +
       5)}: below zero after Sale #10000; goods were sold that the count does not have`,
   ]);
+  await close();
+});
+
+Deno.test("inventory: a sale back after its key was pruned is refused, not taken off twice", async () => {
+  const { onSales, level, close } = await inventory();
+  const a = sale(10000, [["MILK-1L", 3]]).replace(
+    "2026-12-05T10:00:00.000Z",
+    new Date().toISOString(),
+  );
+  await onSales.deliver([a]);
+  assert.equal(await level("MILK-1L"), -3);
+  // The inbox forgets it: pruned as if its retention had passed.
+  await prune(onSales.store, {
+    retentionMs: 1000,
+    tables: ["inbox"],
+    now: Date.now() + 60_000,
+  });
+  assert.equal(
+    Number((await onSales.store.get("SELECT count(*) AS n FROM inbox"))?.n),
+    0,
+  );
+  await onSales.deliver([a]);
+  assert.equal(await level("MILK-1L"), -3, "taken off once");
+  assert.equal(onSales.setAside.length, 1);
+  assert.match(
+    onSales.setAside[0].reason,
+    /before what the inbox remembers .*it may have been handled already, so it is not applied/,
+  );
   await close();
 });

@@ -57,6 +57,13 @@ export interface ConsumedQueue<T> extends QueueTopology {
   /** What makes a delivery unique in the inbox. */
   keyOf(delivery: Delivery<T>): string;
   /**
+   * When a message was made (ISO 8601): one from before what the inbox
+   * remembers is refused, not taken as new.
+   *
+   * @default {no check}
+   */
+  timeOf?(delivery: Delivery<T>): string | undefined;
+  /**
    * Writes the effect of the deliveries the inbox admitted, in their
    * transaction; what it says goes in `tx.onCommit`.
    */
@@ -150,7 +157,7 @@ export function composeHandler<T>(
       compose(
         spec.handle,
         ...spec.beforeInbox ?? [],
-        inboxed(context.inbox, spec.keyOf),
+        inboxed(context.inbox, spec.keyOf, spec.timeOf?.bind(spec)),
       ),
     ),
     retried(context.retry ?? defaultRetryPolicy, {

@@ -54,6 +54,12 @@ export type Claim =
     handledAt: string;
   };
 
+/** Where pruning leaves the time before which keys are gone. */
+export const HORIZON_TABLE = `CREATE TABLE IF NOT EXISTS inbox_horizon (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  before TEXT NOT NULL
+)`;
+
 /**
  * The keys of the messages a consumer has handled. Claim a key inside the
  * transaction of the effect: the effect and its record commit together, so
@@ -78,7 +84,17 @@ export class Inbox {
     await store.exec(
       "CREATE INDEX IF NOT EXISTS inbox_handled_at ON inbox (handled_at)",
     );
+    await store.exec(HORIZON_TABLE);
     return new Inbox();
+  }
+
+  /**
+   * The time before which the inbox no longer remembers what it handled:
+   * the latest cutoff its pruning used; undefined when nothing was pruned.
+   */
+  async horizon(tx: Sql): Promise<string | undefined> {
+    const row = await tx.get("SELECT before FROM inbox_horizon WHERE id = 1");
+    return row === undefined ? undefined : String(row.before);
   }
 
   /**

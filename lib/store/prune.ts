@@ -63,11 +63,22 @@ export async function prune(
   for (const table of options.tables) {
     const [sql, ...params] = statements[table];
     for (;;) {
-      // Not durable: rows pruned again after a crash are no loss.
-      const count = await store.transaction(
-        (tx) => tx.run(sql, ...params),
-        { durable: false },
-      );
+      // Not durable: rows pruned again after a crash are no loss. The
+      // inbox's horizon moves with its keys, in the same commit: a message
+      // from before it may have been handled, and is not taken as new.
+      const count = await store.transaction(async (tx) => {
+        const count = await tx.run(sql, ...params);
+        if (table === "inbox" && count > 0) {
+          await tx.run(
+            `INSERT INTO inbox_horizon (id, before) VALUES (1, ?)
+            ON CONFLICT (id) DO UPDATE SET before = CASE
+              WHEN excluded.before > inbox_horizon.before THEN excluded.before
+              ELSE inbox_horizon.before END`,
+            before,
+          );
+        }
+        return count;
+      }, { durable: false });
       deleted += count;
       if (count < CHUNK) break;
     }

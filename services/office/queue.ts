@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { OFFICE_QUEUE, SALES_EXCHANGE } from "../../contracts/names.ts";
+import {
+  INVOICE_CREATED,
+  OFFICE_QUEUE,
+  SALE_CREATED,
+  SALES_EXCHANGE,
+} from "../../contracts/names.ts";
 import type { ConsumedQueue } from "../../lib/host/mod.ts";
 import {
   decodeOfficeEvent,
@@ -35,6 +40,12 @@ export function officeQueue(
     routingKey: OFFICE_EVENTS,
     decode: decodeOfficeEvent,
     keyOf: (delivery) => (delivery as OfficeDelivery).key,
+    timeOf: ({ value: event }) =>
+      event.kind === SALE_CREATED
+        ? event.value.Timestamp
+        : event.kind === INVOICE_CREATED
+        ? event.value.CreatedAt
+        : event.value.At,
     handle: async ({ tx, deliveries }) => {
       const applied: Applied[] = [];
       for (const delivery of deliveries as OfficeDelivery[]) {
