@@ -62,6 +62,24 @@ const ERROR_QUEUES = CONSUMER_QUEUES.map(errorQueueOf);
 /** The back office's command line, declared in `lib/programs/office.ts`. */
 export { program };
 
+/**
+ * The origins the office answers: where it listens (on loopback, by each
+ * loopback name; on every address, by loopback names only) and its public
+ * URL.
+ */
+function servedOrigins(served: string, publicUrl?: string): string[] {
+  const { hostname, port } = new URL(served);
+  const loopback = ["127.0.0.1", "localhost", "[::1]"];
+  const everywhere = hostname === "0.0.0.0" || hostname === "[::]";
+  const names = everywhere || loopback.includes(hostname)
+    ? loopback
+    : [hostname];
+  return [
+    ...names.map((name) => `http://${name}:${port}`),
+    ...(publicUrl ? [new URL(publicUrl).origin] : []),
+  ];
+}
+
 /** The command a Stock form asks for. */
 function adjustmentOf(form: AdjustForm): StockAdjust {
   if (form.mode !== "add" && form.mode !== "set") {
@@ -90,7 +108,7 @@ function adjustmentOf(form: AdjustForm): StockAdjust {
 
 async function serve(
   config: Config,
-  listen: { hostname: string; port: number },
+  listen: { hostname: string; port: number; publicUrl?: string },
 ): Promise<void> {
   const monitor = new Monitor(NAME);
   const { log } = monitor;
@@ -195,6 +213,7 @@ async function serve(
     return command.AdjustmentId;
   }
 
+  let origins: string[] = [];
   const answer = officeHandler({
     model,
     stream,
@@ -202,6 +221,7 @@ async function serve(
     errorQueues: ERROR_QUEUES,
     withBroker,
     sendAdjustment,
+    origins: () => origins,
   });
   const server = serveMonitor(monitor, {
     port: listen.port,
@@ -223,6 +243,7 @@ async function serve(
       }
     },
   });
+  origins = servedOrigins(server.url, listen.publicUrl);
   const unmark = markServing(config, NAME, server.url);
   log.info(`Back office at ${server.url}`);
   try {

@@ -30,6 +30,7 @@ Deno.test(
         const post = async (form: Record<string, string>) => {
           const response = await fetch(`${url}/stock/adjust`, {
             method: "POST",
+            headers: { origin: new URL(url).origin },
             body: new URLSearchParams(form),
             redirect: "manual",
           });

@@ -1,8 +1,10 @@
 /**
  * What a visitor sends cannot stop the back office: a huge form is refused
  * with 413 before it is read, pages that never read their live stream are
- * dropped instead of filling its memory, and the error queue pages share
- * one broker connection. Against the running office, with raw sockets.
+ * dropped instead of filling its memory, the error queue pages share one
+ * broker connection, another Host is refused (a rebound name reads
+ * nothing) and so is a form from another origin or none. Against the
+ * running office, with raw sockets.
  */
 import assert from "node:assert/strict";
 import { withSandbox } from "./support/sandbox.ts";
@@ -21,7 +23,10 @@ Deno.test(
       try {
         const big = await fetch(`${url}/stock/adjust`, {
           method: "POST",
-          headers: { "content-type": "application/x-www-form-urlencoded" },
+          headers: {
+            "content-type": "application/x-www-form-urlencoded",
+            origin: address.origin,
+          },
           body: new Uint8Array(60 * 1024 * 1024).fill(0x61),
         });
         assert.equal(big.status, 413);
@@ -88,6 +93,75 @@ Deno.test(
           line.startsWith(`${vhost}\t`) && line.includes("office error queues")
         );
         assert.equal(forPages.length, 1, stdout);
+      } finally {
+        assert.equal(await office.stop(), 0, office.lines.slice(-5).join("\n"));
+      }
+    });
+  },
+);
+
+/** A raw HTTP/1.1 request to `address` with `headers`; the status line. */
+async function rawStatus(
+  address: URL,
+  request: string,
+): Promise<string> {
+  const socket = await Deno.connect({
+    hostname: address.hostname,
+    port: Number(address.port),
+  });
+  try {
+    await socket.write(new TextEncoder().encode(request));
+    const buffer = new Uint8Array(4096);
+    const n = await socket.read(buffer) ?? 0;
+    return new TextDecoder().decode(buffer.subarray(0, n)).split("\r\n")[0];
+  } finally {
+    socket.close();
+  }
+}
+
+Deno.test(
+  "office limits: only its own Host, and forms only from its own pages",
+  processTest,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const { office, url } = await startOffice(sandbox);
+      const address = new URL(url);
+      const form = "mode=add&store=NEPAL-01&sku=MILK-1L&quantity=1&new=on";
+      const post = (host: string, origin?: string) =>
+        rawStatus(
+          address,
+          `POST /stock/adjust HTTP/1.1\r\nHost: ${host}\r\n${
+            origin ? `Origin: ${origin}\r\n` : ""
+          }Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\nConnection: close\r\n\r\n${form}`,
+        );
+      try {
+        const evil = `evil.example:${address.port}`;
+        // A rebound name reads nothing, and changes nothing.
+        assert.match(
+          await rawStatus(
+            address,
+            `GET /invoices HTTP/1.1\r\nHost: ${evil}\r\nConnection: close\r\n\r\n`,
+          ),
+          / 421 /,
+        );
+        assert.match(await post(evil, `http://${evil}`), / 421 /);
+        // Its own Host, but a form from elsewhere, or from no page at all.
+        assert.match(await post(address.host, `http://${evil}`), / 403 /);
+        assert.match(await post(address.host), / 403 /);
+        // From its own page: taken.
+        assert.match(await post(address.host, address.origin), / 303 /);
+        assert.match(
+          await post(
+            `localhost:${address.port}`,
+            `http://localhost:${address.port}`,
+          ),
+          / 303 /,
+        );
+        const page = await fetch(`${url}/stock`);
+        const policy = page.headers.get("content-security-policy") ?? "";
+        await page.body?.cancel();
+        assert.match(policy, /form-action 'self'/);
+        assert.match(policy, /base-uri 'none'/);
       } finally {
         assert.equal(await office.stop(), 0, office.lines.slice(-5).join("\n"));
       }

@@ -179,6 +179,7 @@ Deno.test(
               'tr[data-sku="MILK-1L"] td:nth-child(3)',
             ).textContent();
             const response = await page.request.post(`${url}/stock/adjust`, {
+              headers: { origin: new URL(url).origin },
               form: {
                 mode: "add",
                 store: "NEPAL-01",

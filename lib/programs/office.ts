@@ -5,6 +5,7 @@
  */
 import { OFFICE_EVENTS, OFFICE_QUEUE } from "../../contracts/names.ts";
 import { joinHostPort, wholeNumber } from "../config/mod.ts";
+import { UsageError } from "../core/mod.ts";
 import type { Program } from "../cli/mod.ts";
 import { CONSUMER_SETTINGS, outboxCommandOf } from "./_shared.ts";
 
@@ -21,10 +22,17 @@ const DEFAULT_HOST = "127.0.0.1";
  */
 export function listenOf(
   own: Record<string, string | undefined>,
-): { hostname: string; port: number } {
+): { hostname: string; port: number; publicUrl?: string } {
+  const { publicUrl } = own;
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]/.test(publicUrl)) {
+    throw new UsageError(
+      `Invalid public URL "${publicUrl}": use http:// or https:// and a host`,
+    );
+  }
   return {
     hostname: own.host ?? DEFAULT_HOST,
     port: wholeNumber("port", own.port ?? String(DEFAULT_PORT), { max: 65535 }),
+    ...(publicUrl === undefined ? {} : { publicUrl }),
   };
 }
 
@@ -52,6 +60,13 @@ export const program: Program = {
       value: "h",
       help: `the address to serve on; default ${DEFAULT_HOST}`,
       default: DEFAULT_HOST,
+    },
+    publicUrl: {
+      flag: "public-url",
+      env: "PUBLIC_URL",
+      value: "url",
+      help:
+        "the address people open, e.g. https://office.example behind a proxy; only it and the address served on are answered",
     },
   },
   service: true,

@@ -47,6 +47,12 @@ export interface OfficeContext {
   log: Log;
   /** The error queues it shows. */
   errorQueues: string[];
+  /**
+   * The origins it serves (`http://127.0.0.1:8000`, its public URL's): a
+   * request for another Host is refused, and so is a form from another
+   * origin.
+   */
+  origins(): string[];
   /** Runs `work` on a broker connection of its own. */
   withBroker<T>(
     work: (connection: ChannelModel, publisher: Publisher) => Promise<T>,
@@ -91,7 +97,7 @@ const htmlHeaders = {
   "content-type": "text/html; charset=utf-8",
   "cache-control": "no-store",
   "content-security-policy":
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
   "x-content-type-options": "nosniff",
 };
 
@@ -107,13 +113,21 @@ function redirect(location: string): Response {
 const noStore = { headers: { "cache-control": "no-store" } };
 
 /**
- * Whether a form was posted from another site: a page elsewhere cannot
- * make the office restock or drop messages.
+ * Whether a form comes from a page of the office itself: its Origin is one
+ * the office serves, or, where a browser sends none, it says the request
+ * is same-origin. A page elsewhere, or a client that says nothing (curl),
+ * cannot make the office restock or drop messages.
  */
-function crossSite(request: Request): boolean {
+function fromOwnPage(request: Request, origins: string[]): boolean {
   const origin = request.headers.get("origin");
-  if (origin !== null && origin !== new URL(request.url).origin) return true;
-  return request.headers.get("sec-fetch-site") === "cross-site";
+  if (origin !== null) return origins.includes(origin);
+  return request.headers.get("sec-fetch-site") === "same-origin";
+}
+
+/** Whether the request's Host is one the office serves (not a rebound name). */
+function servedHost(request: Request, origins: string[]): boolean {
+  const { host } = new URL(request.url);
+  return origins.some((origin) => new URL(origin).host === host);
 }
 
 /** The pages, the stream and the API, read-only. */
@@ -372,9 +386,10 @@ function actionRoutes(context: OfficeContext): Route[] {
 }
 
 /**
- * The office's answer to every request: a form from another site is
- * refused before any route, and so is a body too large or too slow; what
- * no route takes is a 404 page.
+ * The office's answer to every request: a Host it does not serve is
+ * refused before any route (a rebound name cannot read its pages), and so
+ * are a form from another origin and a body too large or too slow; what no
+ * route takes is a 404 page.
  */
 export function officeHandler(
   context: OfficeContext,
@@ -391,7 +406,18 @@ export function officeHandler(
       ),
   );
   return async (request) => {
-    if (request.method === "POST" && crossSite(request)) {
+    const origins = context.origins();
+    if (!servedHost(request, origins)) {
+      await request.body?.cancel().catch(() => {});
+      return page(
+        problemPage(
+          "Not served here",
+          `This office answers ${origins.join(", ")} only.`,
+        ),
+        421,
+      );
+    }
+    if (request.method === "POST" && !fromOwnPage(request, origins)) {
       await request.body?.cancel().catch(() => {});
       return page(
         problemPage(
