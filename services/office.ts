@@ -34,6 +34,7 @@ import {
 } from "../lib/messaging/mod.ts";
 import { errorMessage, UsageError } from "../lib/core/mod.ts";
 import {
+  Accounts,
   type AdjustForm,
   EventStream,
   officeHandler,
@@ -50,6 +51,7 @@ import {
 } from "../lib/observability/mod.ts";
 import { openStore, Outbox, type Store } from "../lib/store/mod.ts";
 import { runConsumer, serviceMain } from "../lib/host/mod.ts";
+import type { Log } from "../lib/log/mod.ts";
 import { checkedOption } from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
 import { listenOf, program } from "../lib/programs/office.ts";
@@ -78,6 +80,25 @@ function servedOrigins(served: string, publicUrl?: string): string[] {
     ...names.map((name) => `http://${name}:${port}`),
     ...(publicUrl ? [new URL(publicUrl).origin] : []),
   ];
+}
+
+/**
+ * At the first start, with no account yet: an admin whose password is
+ * shown once, so that the back office is never open without a login.
+ */
+async function firstAdmin(accounts: Accounts, log: Log): Promise<void> {
+  if ((await accounts.list()).length > 0) return;
+  const password = crypto.randomUUID().replaceAll("-", "").slice(0, 20);
+  await accounts.add("admin", "admin", password);
+  await accounts.audit({
+    Who: "office",
+    Action: "made the first account",
+    Detail: "admin (admin)",
+    From: "-",
+  });
+  log.warn(
+    `office: first start: made the account "admin" with the password ${password} (shown once; change it with deno task office -- users passwd admin)`,
+  );
 }
 
 /** The command a Stock form asks for. */
@@ -115,6 +136,8 @@ async function serve(
   const store: Store = await openStore({ name: NAME, ...config });
   const outbox = await Outbox.open(store);
   const model = await OfficeModel.open(store);
+  const accounts = await Accounts.open(store);
+  await firstAdmin(accounts, log);
   const stream = new EventStream({
     // It catches up when it reconnects: the page asks for what it missed.
     onDrop: () =>
@@ -222,13 +245,20 @@ async function serve(
     withBroker,
     sendAdjustment,
     origins: () => origins,
+    auth: {
+      accounts,
+      log,
+      secure: listen.publicUrl?.startsWith("https:") ?? false,
+      callers: new WeakMap(),
+    },
   });
   const server = serveMonitor(monitor, {
     port: listen.port,
     hostname: listen.hostname,
-    handler: async (request) => {
+    handler: async (request, info) => {
       try {
-        return await answer(request);
+        const { hostname } = info.remoteAddr as Deno.NetAddr;
+        return await answer(request, hostname);
       } catch (error) {
         if (error instanceof UsageError) {
           return page(problemPage("Not understood", error.message), 400);
@@ -285,6 +315,13 @@ if (import.meta.main) {
   Deno.exit(
     await serviceMain(program, {
       serve: ({ config, own }) => serve(config, listenOf(own)),
+      commands: {
+        users: async (commandLine, args) => {
+          // Loaded only here: a running office does not carry the tool.
+          const { usersCommand } = await import("../tools/office_users.ts");
+          await usersCommand(commandLine, args);
+        },
+      },
     }),
   );
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { withSandbox } from "./support/sandbox.ts";
 import { processTest } from "./support/options.ts";
 import { runService, startConsumers } from "./support/process.ts";
-import { startOffice } from "./support/office.ts";
+import { signIn, startOffice } from "./support/office.ts";
 
 Deno.test(
   "office forms: unknown modes, SKUs and stores are refused, and odd codes",
@@ -16,7 +16,7 @@ Deno.test(
   async (t) => {
     await withSandbox(async (sandbox) => {
       const [billing, inventory] = await startConsumers(sandbox);
-      const { office, url } = await startOffice(sandbox);
+      const { office, url, password } = await startOffice(sandbox);
       try {
         const added = await runService("inventory", sandbox, [
           "stock",
@@ -26,12 +26,12 @@ Deno.test(
           "--new",
         ]);
         assert.equal(added.code, 0, added.stderr);
-        await office.waitFor(/Back office at/);
+        const { cookie, csrf } = await signIn(url, password);
         const post = async (form: Record<string, string>) => {
           const response = await fetch(`${url}/stock/adjust`, {
             method: "POST",
-            headers: { origin: new URL(url).origin },
-            body: new URLSearchParams(form),
+            headers: { origin: new URL(url).origin, cookie },
+            body: new URLSearchParams({ ...form, _csrf: csrf }),
             redirect: "manual",
           });
           return { status: response.status, text: await response.text() };

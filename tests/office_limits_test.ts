@@ -10,15 +10,16 @@ import assert from "node:assert/strict";
 import { withSandbox } from "./support/sandbox.ts";
 import { processTest } from "./support/options.ts";
 import { command, runService } from "./support/process.ts";
-import { peakMiB, startOffice } from "./support/office.ts";
+import { peakMiB, signIn, startOffice } from "./support/office.ts";
 
 Deno.test(
   "office limits: a 60 MB form and 20 pages that never read leave it standing",
   processTest,
   async () => {
     await withSandbox(async (sandbox) => {
-      const { office, url } = await startOffice(sandbox);
+      const { office, url, password } = await startOffice(sandbox);
       const address = new URL(url);
+      const { cookie } = await signIn(url, password);
       const sockets: Deno.Conn[] = [];
       try {
         const big = await fetch(`${url}/stock/adjust`, {
@@ -38,7 +39,7 @@ Deno.test(
           });
           await socket.write(
             new TextEncoder().encode(
-              `GET /events HTTP/1.1\r\nHost: ${address.host}\r\n\r\n`,
+              `GET /events HTTP/1.1\r\nHost: ${address.host}\r\nCookie: ${cookie}\r\n\r\n`,
             ),
           );
           sockets.push(socket);
@@ -69,11 +70,14 @@ Deno.test(
   processTest,
   async () => {
     await withSandbox(async (sandbox) => {
-      const { office, url } = await startOffice(sandbox);
+      const { office, url, password } = await startOffice(sandbox);
       try {
+        const { cookie } = await signIn(url, password);
         const pages = await Promise.all(
           Array.from({ length: 100 }, async () => {
-            const response = await fetch(`${url}/errors`);
+            const response = await fetch(`${url}/errors`, {
+              headers: { cookie },
+            });
             await response.body?.cancel();
             return response.status;
           }),
@@ -124,13 +128,15 @@ Deno.test(
   processTest,
   async () => {
     await withSandbox(async (sandbox) => {
-      const { office, url } = await startOffice(sandbox);
+      const { office, url, password } = await startOffice(sandbox);
       const address = new URL(url);
-      const form = "mode=add&store=NEPAL-01&sku=MILK-1L&quantity=1&new=on";
+      const { cookie, csrf } = await signIn(url, password);
+      const form =
+        `mode=add&store=NEPAL-01&sku=MILK-1L&quantity=1&new=on&_csrf=${csrf}`;
       const post = (host: string, origin?: string) =>
         rawStatus(
           address,
-          `POST /stock/adjust HTTP/1.1\r\nHost: ${host}\r\n${
+          `POST /stock/adjust HTTP/1.1\r\nHost: ${host}\r\nCookie: ${cookie}\r\n${
             origin ? `Origin: ${origin}\r\n` : ""
           }Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\nConnection: close\r\n\r\n${form}`,
         );
@@ -157,7 +163,7 @@ Deno.test(
           ),
           / 303 /,
         );
-        const page = await fetch(`${url}/stock`);
+        const page = await fetch(`${url}/stock`, { headers: { cookie } });
         const policy = page.headers.get("content-security-policy") ?? "";
         await page.body?.cancel();
         assert.match(policy, /form-action 'self'/);

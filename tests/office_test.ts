@@ -52,13 +52,58 @@ Deno.test(
     await withSandbox(async (sandbox) => {
       const consumers = await startConsumers(sandbox);
       const [billing, inventory] = consumers;
-      const { office, url } = await startOffice(sandbox);
+      const { office, url, password } = await startOffice(sandbox);
       const count = 25;
       try {
         await withBrowser(async (browser) => {
           const page = await browser.newPage();
           const problems: string[] = [];
-          page.on("pageerror", (error) => problems.push(error.message));
+          page.on(
+            "pageerror",
+            (error) => problems.push(`${error.message} at ${page.url()}`),
+          );
+
+          await t.step(
+            "signed out, every page sends to the login page; signed in, back",
+            async () => {
+              for (
+                const path of [
+                  "/",
+                  "/invoices",
+                  "/stock",
+                  "/errors",
+                  "/live",
+                  "/audit",
+                ]
+              ) {
+                await page.goto(`${url}${path}`);
+                assert.match(page.url(), /\/login\?next=/, path);
+                assert.equal(await text(page, "h1"), "Sign in");
+              }
+              const action = await page.request.post(`${url}/stock/adjust`, {
+                headers: { origin: new URL(url).origin },
+                form: {
+                  mode: "add",
+                  store: "NEPAL-01",
+                  sku: "MILK-1L",
+                  quantity: "1",
+                },
+              });
+              assert.equal(action.status(), 401);
+              await page.getByLabel("Name").fill("admin");
+              await page.getByLabel("Password").fill("not the password");
+              await page.getByRole("button", { name: "Sign in" }).click();
+              assert.match(
+                await text(page, '[role="alert"]'),
+                /Wrong name or password/,
+              );
+              await page.getByLabel("Name").fill("admin");
+              await page.getByLabel("Password").fill(password);
+              await page.getByRole("button", { name: "Sign in" }).click();
+              await page.waitForURL(/\/audit$/);
+              assert.equal(await text(page, "h1"), "Audit");
+            },
+          );
 
           await t.step(
             "after N sales, Today shows N and its chart moves without a reload",
@@ -104,7 +149,9 @@ Deno.test(
 
           await t.step("the summary API matches invoices", async () => {
             await inventory.waitFor(/Inventory update/, count);
-            const summary = await (await fetch(`${url}/api/summary`)).json();
+            // With the browser's session: the API needs one too.
+            const summary = await (await page.request.get(`${url}/api/summary`))
+              .json();
             const invoiced = await invoices(sandbox);
             assert.equal(invoiced.length, count);
             assert.equal(summary.Sales, invoiced.length);
@@ -151,6 +198,16 @@ Deno.test(
                 String(before + 40),
               );
               await inventory.waitFor(/after a delivery of 40 from office/);
+              // Who did it, and from where, on the Audit page.
+              await page.goto(`${url}/audit`);
+              const entry = await text(
+                page,
+                'tbody tr:has-text("received stock")',
+              );
+              assert.match(entry, /admin/);
+              assert.match(entry, /40 MILK-1L in NEPAL-01/);
+              assert.match(entry, /127\.0\.0\.1/);
+              await page.goto(`${url}/stock`);
             },
           );
 
@@ -178,9 +235,13 @@ Deno.test(
             const count = await page.locator(
               'tr[data-sku="MILK-1L"] td:nth-child(3)',
             ).textContent();
+            await page.goto(`${url}/stock`);
+            const csrf = await page.locator('input[name="_csrf"]').first()
+              .getAttribute("value") ?? "";
             const response = await page.request.post(`${url}/stock/adjust`, {
               headers: { origin: new URL(url).origin },
               form: {
+                _csrf: csrf,
                 mode: "add",
                 store: "NEPAL-01",
                 sku: "MILK-1L",
@@ -202,8 +263,10 @@ Deno.test(
               },
             });
             assert.equal(elsewhere.status(), 403);
-            const malformed = await fetch(`${url}/invoices/%E0%A4%A`);
-            assert.equal(malformed.status, 400);
+            const malformed = await page.request.get(
+              `${url}/invoices/%E0%A4%A`,
+            );
+            assert.equal(malformed.status(), 400);
             assert.match(await malformed.text(), /Invalid path part/);
             assert.equal(await printedStock(sandbox, "MILK-1L"), Number(count));
           });

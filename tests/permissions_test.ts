@@ -53,7 +53,7 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
       "--allow-write=/var/lib/shop/inventory",
     ],
     office: [
-      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,RETENTION,PORT,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,RETENTION,PORT,PUBLIC_URL,LAUNCHER_PID,LOG_FORMAT",
       "--allow-read=/var/lib/shop/office",
       "--allow-write=/var/lib/shop/office",
     ],

@@ -16,6 +16,7 @@ import {
   sleep,
 } from "./support/amqp.ts";
 import { reconcile, stock } from "./support/ledger.ts";
+import { signIn, startOffice } from "./support/office.ts";
 import { ownPostgresMissing, withOwnPostgres } from "./support/postgres.ts";
 import { processTest } from "./support/options.ts";
 import {
@@ -46,8 +47,7 @@ Deno.test({
       const ran = await withDatabase(async (url) => {
         const sandbox = onDatabase(base, url);
         const consumers = await startConsumers(sandbox);
-        const office = new Running("office", sandbox, ["--port", "0"]);
-        await office.waitFor(/running on "office_queue"/);
+        const { office, url: at, password } = await startOffice(sandbox);
         const pos = await runService("pos", sandbox, [
           "--count",
           "300",
@@ -57,17 +57,18 @@ Deno.test({
         await consumers[0].waitFor(/Generating invoice/, 300);
         await consumers[1].waitFor(/Inventory update/, 300);
         // The back office keeps its read model in the same database.
-        const at = office.lines.find((line) =>
-          line.startsWith("Back office at ")
-        )
-          ?.slice("Back office at ".length);
+        const { cookie } = await signIn(at, password);
         await eventually(async () => {
-          const summary = await (await fetch(`${at}/api/summary`)).json();
+          const summary = await (await fetch(`${at}/api/summary`, {
+            headers: { cookie },
+          })).json();
           return summary.Sales === 300 && summary.Invoices === 300;
         }, "300 sales and 300 invoices in the back office");
         const printed = await stock(sandbox);
         await eventually(async () => {
-          const shown = await (await fetch(`${at}/api/stock`)).json();
+          const shown = await (await fetch(`${at}/api/stock`, {
+            headers: { cookie },
+          })).json();
           return JSON.stringify(
             shown.map((
               s: { Sku: string; Quantity: number },

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { openClient, publishRaw } from "./support/amqp.ts";
 import { invoices, stock } from "./support/ledger.ts";
-import { startOffice } from "./support/office.ts";
+import { signIn, startOffice } from "./support/office.ts";
 import { processTest } from "./support/options.ts";
 import { startConsumers } from "./support/process.ts";
 import { withSandbox } from "./support/sandbox.ts";
@@ -31,7 +31,7 @@ Deno.test(
     await withSandbox(async (base) => {
       const sandbox = { ...base, env: { ...base.env, RETENTION: "2s" } };
       const [billing, inventory] = await startConsumers(sandbox);
-      const { office, url } = await startOffice(sandbox);
+      const { office, url, password } = await startOffice(sandbox);
       const client = await openClient(sandbox);
       try {
         const a = sale(10000, 3);
@@ -57,7 +57,10 @@ Deno.test(
           level.Sku === "MILK-1L"
         );
         assert.equal(milk?.Quantity, -4);
-        const response = await fetch(`${url}/api/summary`);
+        const { cookie } = await signIn(url, password);
+        const response = await fetch(`${url}/api/summary`, {
+          headers: { cookie },
+        });
         const summary = await response.json();
         assert.equal(summary.Sales, 2);
         assert.equal(summary.Revenue, "440");

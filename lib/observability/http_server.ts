@@ -26,7 +26,10 @@ export interface ServeMonitorOptions {
    *
    * @default {a 404 that names /health and /metrics}
    */
-  handler?(request: Request): Response | Promise<Response>;
+  handler?(
+    request: Request,
+    info: Deno.ServeHandlerInfo,
+  ): Response | Promise<Response>;
 }
 
 /** A running endpoint. */
@@ -50,10 +53,10 @@ export function serveMonitor(
     port,
     hostname,
     onListen: () => {},
-  }, async (request) => {
+  }, async (request, info) => {
     const { pathname } = new URL(request.url);
     const own = pathname === "/health" || pathname === "/metrics";
-    if (handler && !own) return await handler(request);
+    if (handler && !own) return await handler(request, info);
     if (request.method !== "GET" && request.method !== "HEAD") {
       return new Response("Only GET\n", {
         status: 405,

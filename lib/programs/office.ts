@@ -89,5 +89,25 @@ Stock, Error queues and Live pages, /api/summary, /health and /metrics.
 Usage:
   deno task office [-- options]
   deno task office -- outbox [list|replay]  what the relay set aside (--help)`,
-  commands: { outbox: outboxCommandOf(NAME) },
+  commands: {
+    outbox: outboxCommandOf(NAME),
+    users: {
+      settings: ["dataDir", "databaseUrl"],
+      options: { role: { type: "string" } },
+      help: `
+Users: the back office's accounts. A password is typed without echo, or
+read as the first line of standard input when it is not a terminal.
+
+Usage:
+  deno task office -- users list                     the accounts and roles
+  deno task office -- users add <name> --role <r>    a new account
+  deno task office -- users passwd <name>            a new password; its
+                                                     sessions end
+  deno task office -- users remove <name>            no more account
+
+Options:
+  --role <r>         viewer (reads the pages), manager (also adjusts stock)
+                     or admin (also error queues and the audit page)`,
+    },
+  },
 };

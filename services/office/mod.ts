@@ -15,3 +15,5 @@ export * from "./event_stream.ts";
 export * from "./routes.ts";
 export * from "./queue.ts";
 export * from "./body_limit.ts";
+export * from "./accounts.ts";
+export * from "./auth.ts";

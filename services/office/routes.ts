@@ -32,7 +32,19 @@ import {
   stockPage,
   todayPage,
 } from "./pages/mod.ts";
-import { type Route, route } from "./router.ts";
+import { type Route, route, type RouteHandler } from "./router.ts";
+import type { Role } from "./accounts.ts";
+import {
+  audit,
+  type AuthContext,
+  authRoutes,
+  guarded,
+  tokenOf,
+} from "./auth.ts";
+import { auditPage } from "./pages/audit.ts";
+
+/** A route and the role it needs. */
+type GuardedRoute = Route & { role: Role };
 
 /** Messages an error queue's page lists. */
 const LISTED = 50;
@@ -53,6 +65,8 @@ export interface OfficeContext {
    * origin.
    */
   origins(): string[];
+  /** Accounts, sessions and the audit trail. */
+  auth: AuthContext;
   /** Runs `work` on a broker connection of its own. */
   withBroker<T>(
     work: (connection: ChannelModel, publisher: Publisher) => Promise<T>,
@@ -130,13 +144,8 @@ function servedHost(request: Request, origins: string[]): boolean {
   return origins.some((origin) => new URL(origin).host === host);
 }
 
-/** The pages, the stream and the API, read-only. */
-function readRoutes(context: OfficeContext): Route[] {
-  const { model, stream } = context;
-  const summary = async (request: Request) =>
-    await model.summary(
-      dayParam("day", new URL(request.url).searchParams.get("day")) ?? today(),
-    );
+/** The style sheet, the script and the icon: public, like the login page. */
+function assetRoutes(): Route[] {
   return [
     {
       method: "GET",
@@ -159,6 +168,17 @@ function readRoutes(context: OfficeContext): Route[] {
           headers: { "content-type": "text/javascript; charset=utf-8" },
         }),
     },
+  ];
+}
+
+/** The pages, the stream and the API, read-only. */
+function readRoutes(context: OfficeContext): Route[] {
+  const { model, stream } = context;
+  const summary = async (request: Request) =>
+    await model.summary(
+      dayParam("day", new URL(request.url).searchParams.get("day")) ?? today(),
+    );
+  return [
     {
       method: "GET",
       path: "/events",
@@ -330,44 +350,66 @@ async function errorQueueRoute(
     const done = `${
       action === "replay" ? "Replayed" : "Dropped"
     } ${taken} message(s).`;
-    context.log.info(`office: ${done.toLowerCase()} from "${queue}"`);
+    await audit(
+      context.auth,
+      request,
+      action === "replay" ? "replayed" : "purged",
+      `${taken} message(s) from "${queue}"${
+        typeof id === "string" && id !== "" ? ` (id ${id})` : ""
+      }`,
+    );
     return redirect(`${base}?done=${encodeURIComponent(done)}`);
   }
   return page(problemPage("Not found", `Nothing at ${base}/${action}.`), 404);
 }
 
 /** The forms that change the shop. */
-function actionRoutes(context: OfficeContext): Route[] {
+function actionRoutes(context: OfficeContext): GuardedRoute[] {
   const { model, errorQueues } = context;
+  const errorQueue: RouteHandler = (request, params) => {
+    const queue = pathPart(params.queue);
+    if (!errorQueues.includes(queue)) {
+      return page(
+        problemPage(
+          "No such error queue",
+          `"${queue}" is not an error queue of the shop: ${
+            errorQueues.join(", ")
+          }`,
+        ),
+        404,
+      );
+    }
+    return errorQueueRoute(context, request, queue, params.action);
+  };
   return [
     {
+      method: "GET",
+      path: "/errors/:queue",
+      role: "viewer",
+      handle: (request, params) => errorQueue(request, params),
+    },
+    {
       method: "*",
-      path: "/errors/:queue{/:action(confirm|replay|purge)}?",
-      handle: (request, params) => {
-        const queue = pathPart(params.queue);
-        if (!errorQueues.includes(queue)) {
-          return page(
-            problemPage(
-              "No such error queue",
-              `"${queue}" is not an error queue of the shop: ${
-                errorQueues.join(", ")
-              }`,
-            ),
-            404,
-          );
-        }
-        return errorQueueRoute(context, request, queue, params.action);
-      },
+      path: "/errors/:queue/:action(confirm|replay|purge)",
+      role: "admin",
+      handle: (request, params) => errorQueue(request, params),
     },
     {
       method: "POST",
       path: "/stock/adjust",
+      role: "manager",
       handle: async (request) => {
         const form = Object.fromEntries(
           await request.formData(),
         ) as Record<string, string>;
         try {
           const id = await context.sendAdjustment(form);
+          await audit(
+            context.auth,
+            request,
+            form.mode === "set" ? "counted stock" : "received stock",
+            `${form.quantity} ${form.sku} in ${form.store} (${id})`,
+          );
           return redirect(`/stock?sent=${encodeURIComponent(id)}`);
         } catch (error) {
           if (!(error instanceof UsageError)) throw error;
@@ -393,9 +435,30 @@ function actionRoutes(context: OfficeContext): Route[] {
  */
 export function officeHandler(
   context: OfficeContext,
-): (request: Request) => Promise<Response> {
+): (request: Request, address: string) => Promise<Response> {
+  const { auth } = context;
+  const guardedRoutes: GuardedRoute[] = [
+    ...readRoutes(context).map((entry) => ({
+      ...entry,
+      role: "viewer" as const,
+    })),
+    ...actionRoutes(context),
+    {
+      method: "GET",
+      path: "/audit",
+      role: "admin",
+      handle: async () => page(auditPage(await auth.accounts.trail())),
+    },
+  ];
   const routed = route(
-    [...readRoutes(context), ...actionRoutes(context)],
+    [
+      ...assetRoutes(),
+      ...authRoutes(auth),
+      ...guardedRoutes.map((entry) => ({
+        ...entry,
+        handle: guarded(auth, entry.role, entry.handle),
+      })),
+    ],
     (request) =>
       page(
         problemPage(
@@ -405,7 +468,7 @@ export function officeHandler(
         404,
       ),
   );
-  return async (request) => {
+  return async (request, address) => {
     const origins = context.origins();
     if (!servedHost(request, origins)) {
       await request.body?.cancel().catch(() => {});
@@ -429,7 +492,14 @@ export function officeHandler(
     }
     try {
       // Read whole and bounded before any route: a form is small.
-      return await routed(await readBody(request));
+      const read = await readBody(request);
+      const token = tokenOf(read);
+      auth.callers.set(read, {
+        token,
+        address,
+        session: await auth.accounts.session(token),
+      });
+      return await routed(read);
     } catch (error) {
       if (!(error instanceof BodyRefused)) throw error;
       context.log.warn(

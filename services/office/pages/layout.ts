@@ -13,6 +13,7 @@ const PAGES: [path: string, label: string][] = [
   ["/stock", "Stock"],
   ["/errors", "Error queues"],
   ["/live", "Live"],
+  ["/audit", "Audit"],
 ];
 
 /** Options of {@linkcode layout}. */

@@ -10,3 +10,4 @@ export * from "./today.ts";
 export * from "./invoices.ts";
 export * from "./stock.ts";
 export * from "./error_queues.ts";
+export * from "./audit.ts";

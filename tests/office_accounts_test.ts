@@ -1,0 +1,142 @@
+/**
+ * The back office's accounts end to end: made from the command line with
+ * the password on standard input, each role held to what it may do,
+ * sign-in attempts limited, a new password ending the sessions, and every
+ * change in the audit trail.
+ */
+import assert from "node:assert/strict";
+import { withSandbox } from "./support/sandbox.ts";
+import { processTest } from "./support/options.ts";
+import { runService } from "./support/process.ts";
+import { signIn, startOffice } from "./support/office.ts";
+
+Deno.test(
+  "office accounts: roles, attempts, passwords and the trail",
+  processTest,
+  async (t) => {
+    await withSandbox(async (sandbox) => {
+      const users = (args: string[], stdin?: string) =>
+        runService("office", sandbox, ["users", ...args], stdin);
+      const { office, url, password } = await startOffice(sandbox);
+      const { origin } = new URL(url);
+      try {
+        await t.step("users add, with the password on stdin", async () => {
+          const added = await users(
+            ["add", "ann", "--role", "viewer"],
+            "ann's long password\n",
+          );
+          assert.equal(added.code, 0, added.stderr);
+          const listed = await users(["list"]);
+          assert.match(listed.stdout, /^admin +admin/m);
+          assert.match(listed.stdout, /^ann +viewer/m);
+          const short = await users(["add", "bob", "--role", "viewer"], "x\n");
+          assert.equal(short.code, 2);
+          assert.match(short.stderr, /at least 10 characters/);
+        });
+        await t.step("a viewer reads, and may not adjust stock", async () => {
+          const { cookie, csrf } = await signIn(
+            url,
+            "ann's long password",
+            "ann",
+          );
+          const today = await fetch(url, { headers: { cookie } });
+          assert.equal(today.status, 200);
+          await today.body?.cancel();
+          const adjust = await fetch(`${url}/stock/adjust`, {
+            method: "POST",
+            headers: { origin, cookie },
+            body: new URLSearchParams({
+              _csrf: csrf,
+              mode: "add",
+              store: "NEPAL-01",
+              sku: "MILK-1L",
+              quantity: "1",
+            }),
+            redirect: "manual",
+          });
+          assert.equal(adjust.status, 403);
+          assert.match(await adjust.text(), /needs the manager role/);
+          const audit = await fetch(`${url}/audit`, { headers: { cookie } });
+          assert.equal(audit.status, 403);
+          await audit.body?.cancel();
+        });
+        await t.step(
+          "a form without the session's token is refused",
+          async () => {
+            const { cookie } = await signIn(url, password);
+            const forged = await fetch(`${url}/stock/adjust`, {
+              method: "POST",
+              headers: { origin, cookie },
+              body: new URLSearchParams({
+                mode: "add",
+                store: "X",
+                sku: "Y",
+                quantity: "1",
+              }),
+              redirect: "manual",
+            });
+            assert.equal(forged.status, 403);
+            assert.match(await forged.text(), /The form is stale/);
+          },
+        );
+        await t.step(
+          "five wrong passwords, then even the right one waits",
+          async () => {
+            const attempt = async (secret: string) => {
+              const response = await fetch(`${url}/login`, {
+                method: "POST",
+                headers: { origin },
+                body: new URLSearchParams({ name: "ann", password: secret }),
+                redirect: "manual",
+              });
+              await response.body?.cancel();
+              return response.status;
+            };
+            for (let i = 0; i < 5; i++) {
+              assert.equal(await attempt("guess"), 401);
+            }
+            assert.equal(await attempt("ann's long password"), 429);
+          },
+        );
+        await t.step("a new password ends the sessions", async () => {
+          const { cookie } = await signIn(url, password);
+          const changed = await users(
+            ["passwd", "admin"],
+            "a new admin password\n",
+          );
+          assert.equal(changed.code, 0, changed.stderr);
+          const after = await fetch(`${url}/stock`, {
+            headers: { cookie },
+            redirect: "manual",
+          });
+          await after.body?.cancel();
+          assert.equal(after.status, 303);
+          assert.match(after.headers.get("location") ?? "", /^\/login/);
+        });
+        await t.step("the trail says who did what", async () => {
+          const { cookie } = await signIn(url, "a new admin password");
+          const trail =
+            await (await fetch(`${url}/audit`, { headers: { cookie } }))
+              .text();
+          for (
+            const words of [
+              /added an account.*ann \(viewer\)/s,
+              /failed to sign in.*as &quot;ann&quot;/s,
+              /was refused sign-in/,
+              /changed a password/,
+              /signed in/,
+            ]
+          ) {
+            assert.match(trail, words);
+          }
+          assert.ok(
+            office.lines.some((line) => /admin signed in/.test(line)),
+            "in the log too",
+          );
+        });
+      } finally {
+        await office.stop();
+      }
+    });
+  },
+);
