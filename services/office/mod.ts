@@ -17,3 +17,4 @@ export * from "./queue.ts";
 export * from "./body_limit.ts";
 export * from "./accounts.ts";
 export * from "./auth.ts";
+export * from "./respond.ts";

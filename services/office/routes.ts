@@ -6,7 +6,6 @@
  */
 import type { ChannelModel } from "amqplib";
 import { DEFAULT_STORE } from "../../contracts/sale.ts";
-import { wholeNumber } from "../../lib/config/mod.ts";
 import { UsageError } from "../../lib/core/mod.ts";
 import type { Log } from "../../lib/log/mod.ts";
 import {
@@ -16,21 +15,15 @@ import {
   readErrored,
   walkErrorQueue,
 } from "../../lib/messaging/mod.ts";
-import { SCRIPT, STYLE } from "./assets.ts";
 import { BodyRefused, readBody } from "./body_limit.ts";
 import type { EventStream } from "./event_stream.ts";
-import { FEED_LINES, type OfficeModel } from "./model.ts";
+import { type OfficeModel } from "./model.ts";
 import {
   type AdjustForm,
   confirmPage,
   errorQueuePage,
-  errorQueuesPage,
-  invoicePage,
-  invoicesPage,
-  livePage,
   problemPage,
   stockPage,
-  todayPage,
 } from "./pages/mod.ts";
 import { type Route, route, type RouteHandler } from "./router.ts";
 import type { Role } from "./accounts.ts";
@@ -42,6 +35,8 @@ import {
   tokenOf,
 } from "./auth.ts";
 import { auditPage } from "./pages/audit.ts";
+import { page, pathPart, redirect } from "./respond.ts";
+import { assetRoutes, readRoutes } from "./read_routes.ts";
 
 /** A route and the role it needs. */
 type GuardedRoute = Route & { role: Role };
@@ -79,53 +74,6 @@ export interface OfficeContext {
   sendAdjustment(form: AdjustForm): Promise<string>;
 }
 
-/** Today, `2026-11-27`, in UTC as the read model's days are. */
-export function today(): string {
-  return new Date().toISOString().slice(0, 10);
-}
-
-/** A day given in a query, `2026-11-27`, or undefined when none is given. */
-function dayParam(name: string, text: string | null): string | undefined {
-  if (text === null || text === "") return undefined;
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(text) ||
-    Number.isNaN(new Date(text).getTime())
-  ) {
-    throw new UsageError(
-      `Invalid ${name} "${text}": use a day, e.g. 2026-11-27`,
-    );
-  }
-  return text;
-}
-
-/** A part of a path, decoded. */
-function pathPart(text: string | undefined): string {
-  try {
-    return decodeURIComponent(text ?? "");
-  } catch {
-    throw new UsageError(`Invalid path part "${text}": a % that is not UTF-8`);
-  }
-}
-
-const htmlHeaders = {
-  "content-type": "text/html; charset=utf-8",
-  "cache-control": "no-store",
-  "content-security-policy":
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-  "x-content-type-options": "nosniff",
-};
-
-/** An HTML page. */
-export function page(body: string, status = 200): Response {
-  return new Response(body, { status, headers: htmlHeaders });
-}
-
-function redirect(location: string): Response {
-  return new Response(null, { status: 303, headers: { location } });
-}
-
-const noStore = { headers: { "cache-control": "no-store" } };
-
 /**
  * Whether a form comes from a page of the office itself: its Origin is one
  * the office serves, or, where a browser sends none, it says the request
@@ -142,156 +90,6 @@ function fromOwnPage(request: Request, origins: string[]): boolean {
 function servedHost(request: Request, origins: string[]): boolean {
   const { host } = new URL(request.url);
   return origins.some((origin) => new URL(origin).host === host);
-}
-
-/** The style sheet, the script and the icon: public, like the login page. */
-function assetRoutes(): Route[] {
-  return [
-    {
-      method: "GET",
-      path: "/favicon.ico",
-      handle: () => new Response(null, { status: 204 }),
-    },
-    {
-      method: "GET",
-      path: "/app.css",
-      handle: () =>
-        new Response(STYLE, {
-          headers: { "content-type": "text/css; charset=utf-8" },
-        }),
-    },
-    {
-      method: "GET",
-      path: "/app.js",
-      handle: () =>
-        new Response(SCRIPT, {
-          headers: { "content-type": "text/javascript; charset=utf-8" },
-        }),
-    },
-  ];
-}
-
-/** The pages, the stream and the API, read-only. */
-function readRoutes(context: OfficeContext): Route[] {
-  const { model, stream } = context;
-  const summary = async (request: Request) =>
-    await model.summary(
-      dayParam("day", new URL(request.url).searchParams.get("day")) ?? today(),
-    );
-  return [
-    {
-      method: "GET",
-      path: "/events",
-      handle: async (request) => {
-        const after = new URL(request.url).searchParams.get("after");
-        return stream.response([
-          { event: "summary", data: await model.summary(today()) },
-          // What came since the page was made.
-          ...(after
-            ? (await model.feed(FEED_LINES, wholeNumber("after", after)))
-              .toReversed().map((entry) => ({ event: "feed", data: entry }))
-            : []),
-        ]);
-      },
-    },
-    {
-      method: "GET",
-      path: "/api/adjustments/:id",
-      handle: async (_request, { id }) => {
-        const applied = await model.adjustment(pathPart(id));
-        return applied
-          ? Response.json(applied, noStore)
-          : Response.json({ Applied: false }, { status: 404 });
-      },
-    },
-    {
-      method: "GET",
-      path: "/",
-      handle: async (request) => page(todayPage(await summary(request))),
-    },
-    {
-      method: "GET",
-      path: "/api/summary",
-      handle: async (request) => Response.json(await summary(request), noStore),
-    },
-    {
-      method: "GET",
-      path: "/api/stock",
-      handle: async (request) =>
-        Response.json(
-          await model.stock(
-            new URL(request.url).searchParams.get("store") || undefined,
-          ),
-          noStore,
-        ),
-    },
-    {
-      method: "GET",
-      path: "/invoices",
-      handle: async (request) => {
-        const query = new URL(request.url).searchParams;
-        const sale = query.get("sale");
-        const search = {
-          store: query.get("store")?.trim() || undefined,
-          sale: sale ? wholeNumber("sale id", sale, { min: 1 }) : undefined,
-          from: dayParam("from", query.get("from")),
-          to: dayParam("to", query.get("to")),
-          page: query.get("page")
-            ? wholeNumber("page", query.get("page") ?? "", { min: 1 })
-            : 1,
-        };
-        return page(invoicesPage(search, await model.invoices(search)));
-      },
-    },
-    {
-      method: "GET",
-      path: "/invoices/:number",
-      handle: async (_request, params) => {
-        const number = pathPart(params.number);
-        const found = await model.invoice(number);
-        return found ? page(invoicePage(found)) : page(
-          problemPage(
-            "No such invoice",
-            `No invoice "${number}" has reached the back office.`,
-          ),
-          404,
-        );
-      },
-    },
-    {
-      method: "GET",
-      path: "/stock",
-      handle: async (request) => {
-        const query = new URL(request.url).searchParams;
-        const filter = query.get("store")?.trim() || undefined;
-        const sent = query.get("sent");
-        return page(stockPage(await model.stock(filter), {
-          store: filter,
-          defaultStore: DEFAULT_STORE,
-          sent: sent === null
-            ? undefined
-            : { id: sent, applied: await model.adjustment(sent) },
-        }));
-      },
-    },
-    {
-      method: "GET",
-      path: "/errors",
-      handle: async () =>
-        page(
-          errorQueuesPage(
-            await context.withBroker((connection) =>
-              countErrorQueues(connection, context.errorQueues)
-            ),
-          ),
-        ),
-    },
-    {
-      method: "GET",
-      path: "/live",
-      handle: async () => page(livePage(await model.feed(100))),
-    },
-  ];
 }
 
 /** One error queue's page, its confirmation, and its replay and purge. */
