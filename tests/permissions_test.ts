@@ -38,22 +38,22 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
   const net = "--allow-net=broker.example:5673,node2.example:5671";
   const expected: Record<string, string[]> = {
     pos: [
-      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,HTTP_PORT,HTTP_HOST,RETENTION,CATALOG,TILL_ID,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,HTTP_PORT,HTTP_HOST,RETENTION,CATALOG,TILL_ID,LAUNCHER_PID,LOG_FORMAT",
       "--allow-read=/var/lib/shop/pos,/etc/shop/catalog.csv",
       "--allow-write=/var/lib/shop/pos",
     ],
     billing: [
-      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,RETENTION,TAX_RATE,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,RETENTION,TAX_RATE,LAUNCHER_PID,LOG_FORMAT",
       "--allow-read=/var/lib/shop/billing",
       "--allow-write=/var/lib/shop/billing",
     ],
     inventory: [
-      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,RETENTION,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,RETENTION,LAUNCHER_PID,LOG_FORMAT",
       "--allow-read=/var/lib/shop/inventory",
       "--allow-write=/var/lib/shop/inventory",
     ],
     office: [
-      "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,RETENTION,PORT,PUBLIC_URL,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,RETENTION,PORT,PUBLIC_URL,LAUNCHER_PID,LOG_FORMAT",
       "--allow-read=/var/lib/shop/office",
       "--allow-write=/var/lib/shop/office",
     ],
@@ -91,7 +91,7 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
     assert.deepEqual(permissionFlags(tool, placement), [
       "--no-prompt",
       net,
-      "--allow-env=AMQP_URL,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,LAUNCHER_PID,LOG_FORMAT",
     ]);
   }
   // Serving /health and /metrics adds its own listen address, no other.
@@ -103,7 +103,7 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
   assert.deepEqual(permissionFlags("status", placement), [
     "--no-prompt",
     `${net},127.0.0.1`,
-    "--allow-env=AMQP_URL,DATA_DIR,DATABASE_URL,HTTP_HOST,LAUNCHER_PID,LOG_FORMAT",
+    "--allow-env=AMQP_URL,AMQP_URL_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,HTTP_HOST,LAUNCHER_PID,LOG_FORMAT",
     "--allow-read=/var/lib/shop/pos,/var/lib/shop/billing,/var/lib/shop/inventory,/var/lib/shop/office",
   ]);
 });
@@ -235,3 +235,84 @@ Deno.test("permissions: --url works and its secret stays off command lines", () 
     );
   }
 });
+
+Deno.test("permissions: a secret in AMQP_URL_FILE stays in its file, which the service alone reads", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "shop-secret-" });
+  try {
+    const file = join(dir, "billing_amqp_url");
+    await Deno.writeTextFile(
+      file,
+      "amqp://billing:s3cret@broker.example:5673/shop\n",
+    );
+    const run = invocation("billing", {
+      AMQP_URL_FILE: file,
+      DATA_DIR: "/srv/shop",
+    });
+    assert.ok(run.args.includes("--allow-net=broker.example:5673"));
+    assert.ok(run.args.includes(`--allow-read=/srv/shop/billing,${file}`));
+    assert.equal(run.env.AMQP_URL_FILE, file);
+    assert.equal(run.env.AMQP_URL, undefined);
+    assert.ok(
+      !JSON.stringify(run).includes("s3cret"),
+      "the secret is nowhere in the invocation",
+    );
+    // A flag still wins, and then no file is handed on.
+    const flagged = invocation("billing", { AMQP_URL_FILE: file }, [
+      "--url",
+      "amqp://other@localhost:5672",
+    ]);
+    assert.equal(flagged.env.AMQP_URL, "amqp://other@localhost:5672");
+    assert.equal(flagged.env.AMQP_URL_FILE, undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test(
+  "permissions: deno task billing connects with AMQP_URL_FILE alone",
+  processTest,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const file = join(sandbox.dataDir, "billing_amqp_url");
+      await Deno.mkdir(sandbox.dataDir, { recursive: true });
+      await Deno.writeTextFile(file, `${sandbox.url}\n`, { mode: 0o600 });
+      const { AMQP_URL: _, ...env } = sandbox.env;
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["task", "-q", "billing"],
+        // Only the sandbox's settings, and what finds deno and sh.
+        env: {
+          PATH: Deno.env.get("PATH") ?? "",
+          HOME: Deno.env.get("HOME") ?? "",
+          ...env,
+          AMQP_URL_FILE: file,
+        },
+        clearEnv: true,
+        cwd: projectPath(),
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const lines: string[] = [];
+      const reader = child.stdout.pipeThrough(new TextDecoderStream())
+        .getReader();
+      try {
+        while (!lines.join("").includes("running on")) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          lines.push(value);
+        }
+        assert.match(lines.join(""), /billing running on "billing_queue"/);
+      } finally {
+        try {
+          child.kill("SIGINT");
+        } catch {
+          // Ended already: its status and stderr say why.
+        }
+        reader.releaseLock();
+        await child.stdout.cancel().catch(() => {});
+        const { code } = await child.status;
+        const stderr = await new Response(child.stderr).text();
+        assert.equal(code, 0, stderr);
+      }
+    });
+  },
+);

@@ -62,7 +62,9 @@ export function settingsTable(): string {
       .map(([name]) => name);
     return [
       `\`--${setting.flag}\``,
-      `\`${setting.env}\``,
+      setting.file
+        ? `\`${setting.env}\` or \`${setting.file}\``
+        : `\`${setting.env}\``,
       users.join(", "),
       setting.help,
     ];

@@ -66,16 +66,23 @@ export function invocationOf(
   let programArgs = args;
   let serving = false;
   try {
-    const { config, positionals } = parseCommandLine(
+    const { config, positionals, values } = parseCommandLine(
       program,
       args,
       (variable) => env[variable],
     );
     for (const key of program.settings) {
       const value = config[key];
-      const { env: variable, text = String } = SETTINGS[key];
-      if (value !== undefined) childEnv[variable] = text(value as never);
-      else delete childEnv[variable];
+      const { env: variable, flag, file, text = String } = SETTINGS[key];
+      // A secret from a file stays there: the program reads the file.
+      const fromFile = file !== undefined && childEnv[file] &&
+        !env[variable] && typeof values[flag] !== "string";
+      if (fromFile) {
+        delete childEnv[variable];
+      } else if (value !== undefined) {
+        childEnv[variable] = text(value as never);
+        if (file !== undefined) delete childEnv[file];
+      } else delete childEnv[variable];
     }
     programArgs = withoutSettings(declared, args);
     serving = Boolean(program.service) && positionals.length === 0;

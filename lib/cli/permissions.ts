@@ -58,7 +58,10 @@ function readCommandLine(
 /** The environment variables a program may read. */
 export function envNeeds(program: Program): string[] {
   return [
-    ...program.settings.map((key) => SETTINGS[key].env),
+    ...program.settings.flatMap((key) => {
+      const { env, file } = SETTINGS[key];
+      return file === undefined ? [env] : [env, file];
+    }),
     ...ownEnv(program),
     ...(program.env ?? []),
     // Every program stops when the launcher that started it is gone, and
@@ -109,9 +112,14 @@ export function permissionFlags(
   const folder = program.keepsData
     ? join(command.config.dataDir, program.name)
     : undefined;
-  const files = (program.reads?.(command, lookup) ?? []).filter(
-    (file): file is string => Boolean(file),
-  );
+  const files = [
+    ...program.reads?.(command, lookup) ?? [],
+    // A secret in a file: that file, read by the program itself.
+    ...program.settings.map((key) => {
+      const { file } = SETTINGS[key];
+      return file === undefined ? undefined : lookup(file);
+    }),
+  ].filter((file): file is string => Boolean(file));
   const reads = folder ? [folder, ...files] : files;
   if (reads.length > 0) flags.push(`--allow-read=${reads.join(",")}`);
   if (folder) flags.push(`--allow-write=${folder}`);

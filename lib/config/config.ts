@@ -65,6 +65,11 @@ export interface Setting {
   flag: string;
   /** The environment variable. */
   env: string;
+  /**
+   * A variable naming a file that holds the value (Docker secrets'
+   * `_FILE` convention), read when neither the flag nor `env` gives one.
+   */
+  file?: string;
   /** What the flag takes, for help: `<url>`. */
   value: string;
   /** One line of help. */
@@ -82,6 +87,7 @@ export const SETTINGS: Record<keyof Config, Setting> = {
   url: {
     flag: "url",
     env: "AMQP_URL",
+    file: "AMQP_URL_FILE",
     value: "url",
     help: `broker(s), comma-separated; default ${DEFAULT_AMQP_URL}`,
   },
@@ -107,6 +113,7 @@ export const SETTINGS: Record<keyof Config, Setting> = {
   databaseUrl: {
     flag: "database-url",
     env: "DATABASE_URL",
+    file: "DATABASE_URL_FILE",
     value: "url",
     help: "postgres://… to keep state in PostgreSQL; default a SQLite file",
   },
@@ -139,22 +146,49 @@ export const SETTINGS: Record<keyof Config, Setting> = {
 };
 
 /**
+ * A setting's value from the file `variable` names: its first line.
+ *
+ * @throws {UsageError} naming the variable and the file when it cannot be
+ * read.
+ */
+function fromFile(
+  variable: string,
+  path: string,
+  readFile: (path: string) => string,
+): string {
+  try {
+    return readFile(path).split(/\r?\n/)[0].trim();
+  } catch (error) {
+    throw new UsageError(
+      `Cannot read ${variable} "${path}": ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+  }
+}
+
+/**
  * The configuration from parsed flags and the environment: a flag wins
- * over its variable, a variable over the default.
+ * over its variable, a variable over the file its `_FILE` variable names,
+ * and that over the default.
  *
  * @throws {UsageError} naming a value that cannot be used.
  */
 export function resolveConfig(
   flags: Record<string, unknown>,
   env: (name: string) => string | undefined,
+  readFile: (path: string) => string = Deno.readTextFileSync,
 ): Config {
   const read = (key: keyof Config) => {
-    const { flag, env: variable } = SETTINGS[key];
+    const { flag, env: variable, file } = SETTINGS[key];
     const value = flags[flag];
     if (typeof value === "string") return value;
     const text = env(variable);
     // An AMQP_URL set to nothing is a mistake to say, not the default
     // broker; an empty variable of any other setting is its default.
+    if (text !== undefined && text !== "") return text;
+    const path = file === undefined ? undefined : env(file);
+    if (path) return fromFile(file!, path, readFile);
     return text === "" && key !== "url" ? undefined : text;
   };
   const whole = (
