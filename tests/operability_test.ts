@@ -145,6 +145,7 @@ Deno.test(
           assert.equal(code, 0, stderr);
           const status = JSON.parse(stdout);
           assert.equal(status.Brokers[0].Reachable, true);
+          assert.equal(status.Unsafe.length, 1, status.Unsafe.join("\n"));
           assert.match(status.Brokers[0].Version, /^\d+\.\d+/);
           assert.deepEqual(
             status.Queues.map((q: Record<string, unknown>) => [
@@ -182,6 +183,8 @@ Deno.test(
           ]);
           assert.equal(text.code, 0, text.stderr);
           assert.match(text.stdout, /^ {2}billing_queue +0 +1 +0\.0$/m);
+          // The sandbox's broker is reached as guest: said under Unsafe.
+          assert.match(text.stdout, /^Unsafe\n {2}\S+ is reached as guest/m);
           assert.match(
             text.stdout,
             new RegExp(
