@@ -15,7 +15,7 @@ import {
   CONSUMER_QUEUES as QUEUES,
   SALES_EXCHANGE,
 } from "../contracts/sale.ts";
-import { brokerUrls, hostAndPort, redactUrl } from "../lib/config/mod.ts";
+import { brokerUrls, redactUrl, unsafeBrokerUrls } from "../lib/config/mod.ts";
 import type { Config } from "../lib/config/mod.ts";
 import {
   connectBroker,
@@ -281,37 +281,6 @@ async function endpoints(config: Config): Promise<EndpointStatus[]> {
 }
 
 /** Takes the status, with rates over `seconds` between two samples of the queues. */
-const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
-
-/**
- * What in the settings a stolen credential or a listener on the way could
- * use: the broker's default `guest` user, and a plain `amqp://` to a host
- * that is not this machine.
- */
-export function unsafeSettings(config: Pick<Config, "url">): string[] {
-  let urls: URL[];
-  try {
-    urls = brokerUrls(config.url);
-  } catch {
-    return [];
-  }
-  return urls.flatMap((url) => {
-    const host = hostAndPort(url);
-    const found: string[] = [];
-    if (decodeURIComponent(url.username || "guest") === "guest") {
-      found.push(
-        `${host} is reached as guest, who may do anything there: give each service a user of its own`,
-      );
-    }
-    if (url.protocol === "amqp:" && !LOOPBACK.includes(url.hostname)) {
-      found.push(
-        `${host} is reached over plain amqp://, passwords and sales readable on the way: use amqps://`,
-      );
-    }
-    return found;
-  });
-}
-
 async function take(config: Config, seconds: number): Promise<Status> {
   const names = [...QUEUES, ...QUEUES.map(errorQueueOf)];
   const before = await queues(config.url, QUEUES);
@@ -332,7 +301,7 @@ async function take(config: Config, seconds: number): Promise<Status> {
   });
   return {
     At: new Date().toISOString(),
-    Unsafe: unsafeSettings(config),
+    Unsafe: unsafeBrokerUrls(config.url),
     Brokers: brokerList,
     Queues: queueList,
     ErrorQueues: QUEUES.map((queue) => after.get(errorQueueOf(queue))!),

@@ -71,3 +71,41 @@ export function hostAndPort(url: URL): string {
   const port = url.port || (url.protocol === "amqps:" ? "5671" : "5672");
   return `${url.hostname}:${port}`;
 }
+
+const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
+
+/**
+ * What in an AMQP URL a stolen credential or a listener on the way could
+ * use, one line each: the broker's default `guest` user, and a plain
+ * `amqp://` to a host that is not this machine.
+ *
+ * @example
+ * ```ts
+ * import { unsafeBrokerUrls } from "./amqp_url.ts";
+ *
+ * unsafeBrokerUrls("amqp://broker.example"); // guest, and plain amqp://
+ * ```
+ */
+export function unsafeBrokerUrls(url: string): string[] {
+  let urls: URL[];
+  try {
+    urls = brokerUrls(url);
+  } catch {
+    return [];
+  }
+  return urls.flatMap((url) => {
+    const host = hostAndPort(url);
+    const found: string[] = [];
+    if (decodeURIComponent(url.username || "guest") === "guest") {
+      found.push(
+        `${host} is reached as guest, who may do anything there: give each service a user of its own`,
+      );
+    }
+    if (url.protocol === "amqp:" && !LOOPBACK.includes(url.hostname)) {
+      found.push(
+        `${host} is reached over plain amqp://, passwords and sales readable on the way: use amqps://`,
+      );
+    }
+    return found;
+  });
+}
