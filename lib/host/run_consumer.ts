@@ -13,10 +13,10 @@ import {
   bindingKeys,
   Consumer,
   declareQueue,
-  defaultRetryPolicy,
   errorQueuePolicy,
   type QueueTopology,
   type RetryPolicy,
+  retryPolicy,
   serverVersion,
 } from "../messaging/mod.ts";
 import { Monitor } from "../observability/mod.ts";
@@ -144,7 +144,7 @@ export function composeHandler<T>(
     /**
      * How a batch that failed is tried again, a delivery at a time.
      *
-     * @default {defaultRetryPolicy}
+     * @default {retryPolicy()}
      */
     retry?: RetryPolicy;
     /** Told of each batch handled, with its size. */
@@ -160,7 +160,7 @@ export function composeHandler<T>(
         inboxed(context.inbox, spec.keyOf, spec.timeOf?.bind(spec)),
       ),
     ),
-    retried(context.retry ?? defaultRetryPolicy, {
+    retried(context.retry ?? retryPolicy(), {
       storeFailing: isStoreFailure,
       onRetry: () =>
         monitor.retries.inc({ ...monitor.labels, kind: "message" }),

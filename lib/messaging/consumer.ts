@@ -49,7 +49,7 @@ export interface ConsumerOptions<T> {
    * acked. Anything else it throws sets aside every message of the batch.
    */
   handle(values: T[]): void | Promise<void>;
-  /** How failed messages are retried and where they are set aside. */
+  /** Where messages that failed for good are set aside, and after how many deliveries. */
   failure: FailurePolicy;
   /**
    * Resolves once what the handler committed is on disk, when its commit

@@ -4,13 +4,11 @@ import { fakeConnection } from "../../tests/support/fake_channel.ts";
 import { Consumer } from "./consumer.ts";
 import { BatchFailed, type FailurePolicy } from "./failure_policy.ts";
 
-/** A policy that keeps what it sets aside, with no wait between tries. */
-function keepingPolicy(maxAttempts = 3) {
+/** A policy that keeps what it sets aside. */
+function keepingPolicy() {
   const setAside: { body: string; reason: string; attempts: number }[] = [];
   const policy: FailurePolicy = {
-    maxAttempts,
     maxDeliveries: 3,
-    retryDelay: () => 0,
     setAside(message: ConsumeMessage, reason: string, attempts: number) {
       setAside.push({ body: message.content.toString(), reason, attempts });
       return Promise.resolve();
@@ -80,7 +78,7 @@ Deno.test("consumer: an invalid message is set aside at once, the rest committed
 /** A consumer of numbers handled by `handle`, keeping what it sets aside. */
 async function consuming(handle: (values: number[]) => void) {
   const { connection, channel } = fakeConnection();
-  const { policy, setAside } = keepingPolicy(3);
+  const { policy, setAside } = keepingPolicy();
   const consumer = await Consumer.start({
     connection,
     queue: "billing_queue",

@@ -1,8 +1,8 @@
 /**
- * What a consumer does with a message it cannot handle: how often and how
- * patiently it tries again, and where the message goes when it gives up. The
- * consumer takes the policy as a parameter, so the rule is data, apart from
- * the consuming.
+ * What happens to a message that cannot be handled: how often and how
+ * patiently it is tried again (the retry, which the host's retry
+ * middleware follows), and where it goes when it fails for good (the
+ * consumer's failure policy). Both are data, apart from the consuming.
  *
  * @module
  */
@@ -12,17 +12,13 @@ import { backoff, type BackoffOptions } from "../core/mod.ts";
 import type { Publisher } from "./publisher.ts";
 import { errorQueueOf } from "./topology.ts";
 
-/** A consumer's rule for messages that fail. */
+/** A consumer's rule for messages that fail for good. */
 export interface FailurePolicy {
-  /** Tries of a message whose handling fails, the first included. */
-  readonly maxAttempts: number;
   /**
    * Deliveries of a message before it is set aside unhandled: one that
    * stops the process each time would otherwise come back forever.
    */
   readonly maxDeliveries: number;
-  /** Milliseconds to wait before try `attempt` + 1 (`attempt` is 1, 2 ...). */
-  retryDelay(attempt: number): number;
   /**
    * Keeps a message that failed, with its reason, somewhere safe;
    * resolves once it is (the broker confirmed it), so that it may be acked.
@@ -34,20 +30,46 @@ export interface FailurePolicy {
   ): Promise<void>;
 }
 
-/** How a message that failed is tried again, alone: the retry's half of a policy. */
-export type RetryPolicy = Pick<FailurePolicy, "maxAttempts" | "retryDelay">;
+/** How a message whose handling failed is tried again, alone. */
+export interface RetryPolicy {
+  /** Tries of a message whose handling fails, the first included. */
+  readonly maxAttempts: number;
+  /** Milliseconds to wait before try `attempt` + 1 (`attempt` is 1, 2 ...). */
+  retryDelay(attempt: number): number;
+}
 
-/** Tries of a message, and the backoff between them, unless told otherwise. */
-export const DEFAULT_RETRY = {
-  maxAttempts: 5,
-  retry: { initial: 100, max: 2000 },
-} as const;
-
-/** The retry of {@linkcode DEFAULT_RETRY}, as a policy. */
-export const defaultRetryPolicy: RetryPolicy = {
-  maxAttempts: DEFAULT_RETRY.maxAttempts,
-  retryDelay: (attempt) => backoff(attempt - 1, DEFAULT_RETRY.retry),
-};
+/**
+ * Tries with backoff between them.
+ *
+ * @example
+ * ```ts
+ * import { retryPolicy } from "./failure_policy.ts";
+ *
+ * const patient = retryPolicy({ maxAttempts: 10 });
+ * ```
+ */
+export function retryPolicy(
+  options: {
+    /**
+     * Tries of a message whose handling fails, the first included.
+     *
+     * @default {5}
+     */
+    maxAttempts?: number;
+    /**
+     * The backoff between tries.
+     *
+     * @default {{ initial: 100, max: 2000 }}
+     */
+    retry?: BackoffOptions;
+  } = {},
+): RetryPolicy {
+  const { maxAttempts = 5, retry = { initial: 100, max: 2000 } } = options;
+  return {
+    maxAttempts,
+    retryDelay: (attempt) => backoff(attempt - 1, retry),
+  };
+}
 
 /** A message of a batch that failed for good, by the value it was read as. */
 export interface HandlingFailure<T> {
@@ -89,23 +111,11 @@ export interface ErrorQueuePolicyOptions {
   /** The consumer's queue; failures go to `<queue>_error`. */
   queue: string;
   /**
-   * Tries of a message whose handling fails, the first included.
-   *
-   * @default {5}
-   */
-  maxAttempts?: number;
-  /**
    * Deliveries of a message before it is set aside unhandled.
    *
    * @default {10}
    */
   maxDeliveries?: number;
-  /**
-   * The backoff between tries.
-   *
-   * @default {{ initial: 100, max: 2000 }}
-   */
-  retry?: BackoffOptions;
   /** Told of each message set aside. */
   onSetAside?(reason: string, message: ConsumeMessage): void;
 }
@@ -121,24 +131,15 @@ export const ERROR_HEADERS = [
 ] as const;
 
 /**
- * Retries with backoff, then sets the message aside in `<queue>_error`,
- * byte for byte, with its reason and origin in the headers.
+ * Sets a message that failed for good aside in `<queue>_error`, byte for
+ * byte, with its reason and origin in the headers.
  */
 export function errorQueuePolicy(
   options: ErrorQueuePolicyOptions,
 ): FailurePolicy {
-  const {
-    publisher,
-    queue,
-    maxAttempts = DEFAULT_RETRY.maxAttempts,
-    maxDeliveries = 10,
-    retry = DEFAULT_RETRY.retry,
-    onSetAside,
-  } = options;
+  const { publisher, queue, maxDeliveries = 10, onSetAside } = options;
   return {
-    maxAttempts,
     maxDeliveries,
-    retryDelay: (attempt) => backoff(attempt - 1, retry),
     async setAside(message, reason, attempts) {
       const { properties, fields } = message;
       await publisher.publish({

@@ -61,9 +61,7 @@ export class ConsumerHarness<T> {
     const { connection, channel } = fakeConnection();
     const setAside: SetAside[] = [];
     const failure: FailurePolicy = {
-      maxAttempts: 2,
       maxDeliveries: 10,
-      retryDelay: () => 0,
       setAside: (message: ConsumeMessage, reason: string) => {
         setAside.push({ body: message.content.toString(), reason });
         return Promise.resolve();
@@ -79,7 +77,7 @@ export class ConsumerHarness<T> {
         store,
         inbox: await Inbox.open(store),
         monitor: new Monitor("harness"),
-        retry: failure,
+        retry: { maxAttempts: 2, retryDelay: () => 0 },
       }),
       storeFailing: isStoreFailure,
       synced: () => store.synced(),
