@@ -37,6 +37,7 @@ import {
   Accounts,
   type AdjustForm,
   EventStream,
+  firstAdminLine,
   officeHandler,
   OfficeModel,
   officeQueue,
@@ -96,9 +97,7 @@ async function firstAdmin(accounts: Accounts, log: Log): Promise<void> {
     Detail: "admin (admin)",
     From: "-",
   });
-  log.warn(
-    `office: first start: made the account "admin" with the password ${password} (shown once; change it with deno task office -- users passwd admin)`,
-  );
+  log.warn(firstAdminLine(password));
 }
 
 /** The command a Stock form asks for. */

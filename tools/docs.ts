@@ -21,17 +21,7 @@ import {
 } from "../lib/cli/mod.ts";
 import { UsageError } from "../lib/core/mod.ts";
 import { SERVICE_PROGRAMS, SERVICES } from "../lib/programs/mod.ts";
-import { program as errors } from "./errors.ts";
-import { program as status } from "./status.ts";
-import { program as watch } from "./watch.ts";
-
-/** Every program, by name, as the launcher runs them. */
-const PROGRAMS: Record<string, Program> = {
-  ...SERVICE_PROGRAMS,
-  errors,
-  watch,
-  status,
-};
+import { PROGRAMS } from "./launcher.ts";
 
 /** A Markdown table, its columns padded as `deno fmt` pads them. */
 function table(head: string[], rows: string[][]): string {
@@ -92,7 +82,7 @@ export function permissionsBlock(): string {
       ...permissionFlags(program, {}).map((flag) => `  ${relative(flag)}`),
     ];
   });
-  const tools = ["errors", "watch", "status"].map((name) =>
+  const tools = (["errors", "watch", "status"] as const).map((name) =>
     `${name}: --allow-env=${envNeeds(PROGRAMS[name]).join(",")}`
   );
   return ["```", ...lines, ...tools, "```"].join("\n");

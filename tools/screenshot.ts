@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { firstAdminPassword } from "../services/office/accounts.ts";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError } from "../lib/core/mod.ts";
@@ -119,9 +120,7 @@ async function shoot(options: { minutes: number; out: string }): Promise<void> {
           viewport: { width: 1100, height: 820 },
         });
         // Signed in as the admin the office made at its first start.
-        const password = office.lines.map((line) =>
-          /made the account "admin" with the password (\S+)/.exec(line)
-        ).find(Boolean)?.[1] ?? "";
+        const password = firstAdminPassword(office.lines) ?? "";
         await page.goto(url);
         await page.getByLabel("Name").fill("admin");
         await page.getByLabel("Password").fill(password);

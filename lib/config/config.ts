@@ -6,7 +6,7 @@
  * @module
  */
 import { DEFAULT_AMQP_URL } from "./amqp_url.ts";
-import { UsageError } from "../core/mod.ts";
+import { errorMessage, UsageError } from "../core/mod.ts";
 import { DEFAULT_RETENTION, parseRetention } from "./retention.ts";
 
 /** Where the services keep their data unless DATA_DIR says otherwise. */
@@ -160,9 +160,7 @@ function fromFile(
     return readFile(path).split(/\r?\n/)[0].trim();
   } catch (error) {
     throw new UsageError(
-      `Cannot read ${variable} "${path}": ${
-        error instanceof Error ? error.message : String(error)
-      }`,
+      `Cannot read ${variable} "${path}": ${errorMessage(error)}`,
     );
   }
 }

@@ -107,9 +107,23 @@ export function checkPassword(password: string): void {
   }
 }
 
+const FIRST_ADMIN = /made the account "admin" with the password (\S+)/;
+
+/** The line the first start says, with the password of the admin it made. */
+export function firstAdminLine(password: string): string {
+  return `office: first start: made the account "admin" with the password ${password} (shown once; change it with deno task office -- users passwd admin)`;
+}
+
+/** The first admin's password, from the lines an office printed. */
+export function firstAdminPassword(lines: string[]): string | undefined {
+  return lines.map((line) => FIRST_ADMIN.exec(line)?.[1]).find(Boolean);
+}
+
 /** The office's accounts, sessions and audit trail. */
 export class Accounts {
   readonly #store: Store;
+  /** What a name without an account is checked against, made once. */
+  #nobody: Promise<string> | undefined;
 
   private constructor(store: Store) {
     this.#store = store;
@@ -218,8 +232,10 @@ export class Accounts {
       "SELECT hash FROM office_user WHERE name = ?",
       name,
     );
-    // A name that is not there costs a hash all the same.
-    const stored = row ? String(row.hash) : await hashPassword("-");
+    // A name that is not there costs the same check as one that is.
+    const stored = row
+      ? String(row.hash)
+      : await (this.#nobody ??= hashPassword(crypto.randomUUID()));
     if (!await verifyPassword(password, stored) || !row) return undefined;
     const token = randomBytes(32).toString("base64url");
     const now = Date.now();

@@ -17,6 +17,7 @@ import {
 } from "./accounts.ts";
 import { markup } from "./html.ts";
 import { layout, message, problemPage } from "./pages/layout.ts";
+import { page } from "./respond.ts";
 import type { Route, RouteHandler } from "./router.ts";
 
 const COOKIE = "office_session";
@@ -108,13 +109,6 @@ export async function audit(
   );
 }
 
-function html(body: string, status = 200, headers: HeadersInit = {}) {
-  const response = new Response(body, { status, headers });
-  response.headers.set("content-type", "text/html; charset=utf-8");
-  response.headers.set("cache-control", "no-store");
-  return response;
-}
-
 function loginPage(options: { next: string; error?: string }): string {
   return layout(
     { title: "Sign in", section: "" },
@@ -153,7 +147,7 @@ export function authRoutes(context: AuthContext): Route[] {
       method: "GET",
       path: "/login",
       handle: (request) =>
-        html(loginPage({
+        page(loginPage({
           next: safeNext(new URL(request.url).searchParams.get("next")),
         })),
     },
@@ -172,7 +166,7 @@ export function authRoutes(context: AuthContext): Route[] {
             "was refused sign-in",
             `as "${name}": too many tries`,
           );
-          return html(
+          return page(
             loginPage({
               next,
               error: "Too many failed sign-ins: try again in 15 minutes.",
@@ -189,7 +183,7 @@ export function authRoutes(context: AuthContext): Route[] {
           perAccount.fail(name);
           perAddress.fail(address);
           await audit(context, request, "failed to sign in", `as "${name}"`);
-          return html(
+          return page(
             loginPage({ next, error: "Wrong name or password." }),
             401,
           );
@@ -246,10 +240,10 @@ export function guarded(
           },
         });
       }
-      return html(problemPage("Sign in first", "This needs a session."), 401);
+      return page(problemPage("Sign in first", "This needs a session."), 401);
     }
     if (!allows(session.role, role)) {
-      return html(
+      return page(
         problemPage(
           "Not for your role",
           `This needs the ${role} role; ${session.name} is a ${session.role}.`,
@@ -260,7 +254,7 @@ export function guarded(
     if (request.method === "POST") {
       const form = await request.clone().formData().catch(() => undefined);
       if (form?.get("_csrf") !== session.csrf) {
-        return html(
+        return page(
           problemPage("Refused", "The form is stale: open the page again."),
           403,
         );

@@ -46,8 +46,15 @@ const htmlHeaders = {
 };
 
 /** An HTML page. */
-export function page(body: string, status = 200): Response {
-  return new Response(body, { status, headers: htmlHeaders });
+export function page(
+  body: string,
+  status = 200,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(body, {
+    status,
+    headers: { ...htmlHeaders, ...headers },
+  });
 }
 
 export function redirect(location: string): Response {

@@ -4,6 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { firstAdminPassword } from "../../services/office/accounts.ts";
 import { Running } from "./process.ts";
 import type { Sandbox } from "./sandbox.ts";
 
@@ -19,13 +20,11 @@ export async function startOffice(
   await office.waitFor(/running on "office_queue"/);
   const line = office.lines.find((text) => text.startsWith("Back office at "));
   assert.ok(line, office.lines.join("\n"));
-  const made = office.lines.map((text) =>
-    /made the account "admin" with the password (\S+)/.exec(text)
-  ).find(Boolean);
+
   return {
     office,
     url: line.slice("Back office at ".length),
-    password: made?.[1] ?? "",
+    password: firstAdminPassword(office.lines) ?? "",
   };
 }
 
