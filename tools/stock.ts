@@ -227,12 +227,10 @@ async function changeStock(
   }
   const store = await parts.openStock(config);
   try {
+    // Opened first: its table is there to ask, and a failing store is said.
+    const levels = await parts.openLevels(store);
     if (command !== "load" && !options.new) await known(store, changes[0]);
-    const results = await applyAll(
-      store,
-      await parts.openLevels(store),
-      changes,
-    );
+    const results = await applyAll(store, levels, changes);
     changes.forEach((change, i) =>
       console.log(`${change.storeId} ${change.sku}: ${results[i].quantity}`)
     );
@@ -251,7 +249,7 @@ async function known(store: Store, change: StockChange): Promise<void> {
   const rows = await store.all(
     "SELECT sku FROM stock_level WHERE store_id = ?",
     change.storeId,
-  ).catch(() => []);
+  );
   if (rows.length === 0) {
     throw new UsageError(
       `Unknown store "${

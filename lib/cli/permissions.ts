@@ -45,12 +45,7 @@ function readCommandLine(
     } catch {
       config = resolveConfig({}, () => undefined);
     }
-    let own: Record<string, string | undefined>;
-    try {
-      own = resolveOwn(programFor(program, args), {}, env);
-    } catch {
-      own = {};
-    }
+    const own = resolveOwn(programFor(program, args), {}, env);
     return { values: {}, positionals: [], config, own };
   }
 }
