@@ -32,7 +32,7 @@ import {
 } from "../contracts/sale.ts";
 import { parseSalesFile, type SalesFile } from "../contracts/sales_file.ts";
 import { type Config, positiveNumber, wholeNumber } from "../lib/config/mod.ts";
-import { declareExchange } from "../lib/messaging/mod.ts";
+import { declareTopology } from "../lib/messaging/mod.ts";
 import {
   Monitor,
   traceIdOf,
@@ -370,7 +370,9 @@ async function sell(
   });
   // Sales left from an earlier run go first, in order.
   host.start({
-    declare: (channel) => declareExchange(channel, SALES_EXCHANGE),
+    declare: async (_channel, connection) => {
+      await declareTopology(connection, { exchanges: [SALES_EXCHANGE] });
+    },
     onReady: (where, first) => {
       // A one-shot POS says what it sent, not where it runs.
       if (!first || mode.kind !== "interactive") return;

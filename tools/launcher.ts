@@ -31,6 +31,7 @@ import {
 } from "../lib/cli/mod.ts";
 import { SERVICE_PROGRAMS, SERVICES } from "../lib/programs/mod.ts";
 import { SharedTerminal } from "./_shared_terminal.ts";
+import { program as broker } from "./broker.ts";
 import { program as errors } from "./errors.ts";
 import { program as status } from "./status.ts";
 import { program as watch } from "./watch.ts";
@@ -43,6 +44,7 @@ export const PROGRAMS = {
   errors,
   watch,
   status,
+  broker,
 } as const;
 
 /** A program's name: a service's, or a tool's (`errors`, `watch`). */

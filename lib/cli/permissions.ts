@@ -115,9 +115,15 @@ export function permissionFlags(
       return file === undefined ? undefined : lookup(file);
     }),
   ].filter((file): file is string => Boolean(file));
-  const reads = folder ? [folder, ...files] : files;
+  const writes = [
+    ...folder ? [folder] : [],
+    ...(program.writes?.(command, lookup) ?? []).filter((
+      file,
+    ): file is string => Boolean(file)),
+  ];
+  const reads = [...writes, ...files];
   if (reads.length > 0) flags.push(`--allow-read=${reads.join(",")}`);
-  if (folder) flags.push(`--allow-write=${folder}`);
+  if (writes.length > 0) flags.push(`--allow-write=${writes.join(",")}`);
   return flags;
 }
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { BrokerNeeds } from "../messaging/mod.ts";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import {
   type Config,
@@ -83,6 +84,11 @@ export interface Program {
   /** Environment variables it reads besides those of its settings. */
   env?: readonly string[];
   /**
+   * What it does on the broker, from which its user's permissions follow
+   * (`deno task broker -- setup`).
+   */
+  broker?: BrokerNeeds;
+  /**
    * Whether it is a service, which runs for long when given no command
    * (`deno task billing`), as against a tool or a one-off command
    * (`deno task invoices`): only a running service gets a bounded heap.
@@ -104,6 +110,14 @@ export interface Program {
     | string
     | undefined
   )[];
+  /**
+   * Files and folders a command line names for it to write (and read),
+   * besides its own data folder.
+   */
+  writes?(
+    command: CommandLine,
+    env: (name: string) => string | undefined,
+  ): (string | undefined)[];
   /**
    * Hosts (`host` or `host:port`) it connects to or listens on besides its
    * broker and database, as `--allow-net` takes them.

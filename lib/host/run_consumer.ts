@@ -5,14 +5,14 @@
  *
  * @module
  */
-import type { Channel, ConsumeMessage } from "amqplib";
+import type { ChannelModel, ConsumeMessage } from "amqplib";
 import { printable } from "../../contracts/text.ts";
 import type { Config, QueueType } from "../config/mod.ts";
 import { BrokerError, describeError, replyCodeOf } from "../core/mod.ts";
 import {
   bindingKeys,
   Consumer,
-  declareQueue,
+  declareTopology,
   errorQueuePolicy,
   type QueueTopology,
   type RetryPolicy,
@@ -173,21 +173,25 @@ export function composeHandler<T>(
 }
 
 /**
- * Declares a consumed queue's topology; a queue there already with other
- * arguments is said in the words of QUEUE_TYPE.
+ * Declares the queues a service consumes and sends to; a queue there
+ * already with other arguments is said in the words of QUEUE_TYPE.
  */
 async function declare(
-  channel: Channel,
-  spec: QueueTopology,
+  connection: ChannelModel,
+  consumes: readonly QueueTopology[],
+  sendsTo: readonly QueueTopology[],
   options: { queueType: QueueType; brokerVersion: string },
 ): Promise<void> {
   try {
-    await declareQueue(channel, spec, options);
+    await declareTopology(connection, { consumes, sendsTo }, options);
   } catch (error) {
     if (replyCodeOf(error) !== 406) throw error;
     const words = /with message "(.*)"/.exec(describeError(error));
+    const queue = /for queue '([^']*)'/.exec(words?.[1] ?? "")?.[1];
     throw new BrokerError(
-      `"${spec.queue}" exists with other arguments than QUEUE_TYPE=${options.queueType} declares (every service and the .NET ones must agree): ${
+      `${
+        queue ? `"${queue}"` : "A queue"
+      } exists with other arguments than QUEUE_TYPE=${options.queueType} declares (every service and the .NET ones must agree): ${
         words?.[1] ?? describeError(error)
       }`,
       { replyCode: 406, cause: error },
@@ -255,14 +259,11 @@ export async function runConsumer(options: RunConsumerOptions): Promise<void> {
     await Promise.all(consumers.map((consumer) => consumer.stop()));
   });
   host.start({
-    declare: async (channel, connection) => {
-      for (const spec of [...queues, ...options.sendsTo ?? []]) {
-        await declare(channel, spec, {
-          queueType: config.queueType,
-          brokerVersion: serverVersion(connection),
-        });
-      }
-    },
+    declare: (_channel, connection) =>
+      declare(connection, queues, options.sendsTo ?? [], {
+        queueType: config.queueType,
+        brokerVersion: serverVersion(connection),
+      }),
     onReady: (where) =>
       log.info(
         `${name} running on ${

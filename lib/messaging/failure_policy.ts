@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import type { ConsumeMessage } from "amqplib";
 import { backoff, type BackoffOptions } from "../core/mod.ts";
 import type { Publisher } from "./publisher.ts";
-import { errorQueueOf } from "./topology.ts";
+import { errorQueueOf, ERRORS_EXCHANGE } from "./topology.ts";
 
 /** A consumer's rule for messages that fail for good. */
 export interface FailurePolicy {
@@ -143,7 +143,7 @@ export function errorQueuePolicy(
     async setAside(message, reason, attempts) {
       const { properties, fields } = message;
       await publisher.publish({
-        exchange: "",
+        exchange: ERRORS_EXCHANGE,
         routingKey: errorQueueOf(queue),
         body: Buffer.from(message.content),
         messageId: properties.messageId ?? crypto.randomUUID(),

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import type { Channel } from "amqplib";
+import type { Channel, ChannelModel } from "amqplib";
 import type { QueueType } from "../config/mod.ts";
+import { BrokerError, describeError, replyCodeOf } from "../core/mod.ts";
 
 /** Options of {@linkcode declareQueue}. */
 export interface QueueTopology {
@@ -29,6 +30,14 @@ export function bindingKeys(
 export function errorQueueOf(queue: string): string {
   return `${queue}_error`;
 }
+
+/**
+ * The durable topic exchange a consumer sets failed messages aside through:
+ * each error queue is bound to it under its own name. Not the default
+ * exchange, since writing to that reaches every queue of the vhost, while a
+ * topic permission on this one lets a service reach its own error queue only.
+ */
+export const ERRORS_EXCHANGE = "errors_exchange";
 
 /** Declares the durable topic exchange that events are published to. */
 export async function declareExchange(
@@ -110,8 +119,126 @@ export async function declareQueue(
   for (const key of bindingKeys(topology)) {
     await channel.bindQueue(queue, exchange, key);
   }
-  await channel.assertQueue(errorQueueOf(queue), {
+  const errorQueue = errorQueueOf(queue);
+  await channel.assertQueue(errorQueue, {
     durable: true,
     arguments: args.errorQueue,
   });
+  await declareExchange(channel, ERRORS_EXCHANGE);
+  await channel.bindQueue(errorQueue, ERRORS_EXCHANGE, errorQueue);
+}
+
+/** What a program needs on the broker, to declare or to find there. */
+export interface TopologyPlan {
+  /** Exchanges it publishes to. */
+  exchanges?: readonly string[];
+  /** Queues it consumes, each with its binding keys and error queue. */
+  consumes?: readonly QueueTopology[];
+  /** Queues of other programs it sends to: they must exist for nothing to be lost. */
+  sendsTo?: readonly QueueTopology[];
+}
+
+/**
+ * Declares a plan's topology on a channel of its own. A user the broker
+ * does not let configure it (a user of `deno task broker -- setup`, with
+ * the narrowest permissions) finds it instead: each exchange and queue
+ * must be there, and the bindings of the queues it consumes are made,
+ * which its permissions allow.
+ *
+ * @returns `"declared"`, or `"found"` when the user may not declare.
+ * @throws {BrokerError} naming what is missing or refused, in one line.
+ */
+export async function declareTopology(
+  connection: ChannelModel,
+  plan: TopologyPlan,
+  options: DeclareOptions = {},
+): Promise<"declared" | "found"> {
+  const { exchanges = [], consumes = [], sendsTo = [] } = plan;
+  try {
+    await onChannel(connection, async (channel) => {
+      for (const exchange of exchanges) {
+        await declareExchange(channel, exchange);
+      }
+      for (const queue of [...consumes, ...sendsTo]) {
+        await declareQueue(channel, queue, options);
+      }
+    });
+    return "declared";
+  } catch (error) {
+    if (replyCodeOf(error) !== 403) throw error;
+  }
+  const find = async (kind: "exchange" | "queue", name: string) => {
+    try {
+      await onChannel(
+        connection,
+        (channel) =>
+          kind === "exchange"
+            ? channel.checkExchange(name)
+            : channel.checkQueue(name),
+      );
+    } catch (error) {
+      if (replyCodeOf(error) !== 404) throw error;
+      throw new BrokerError(
+        `The ${kind} "${name}" is not on the broker, and this user may not declare it: deno task broker -- setup declares the shop's topology`,
+        { replyCode: 404, cause: error },
+      );
+    }
+  };
+  const queues = [...consumes, ...sendsTo];
+  for (
+    const exchange of new Set([
+      ...exchanges,
+      ...queues.map((q) => q.exchange),
+    ])
+  ) {
+    await find("exchange", exchange);
+  }
+  if (consumes.length > 0) await find("exchange", ERRORS_EXCHANGE);
+  for (const { queue } of queues) {
+    await find("queue", queue);
+    await find("queue", errorQueueOf(queue));
+  }
+  for (const spec of consumes) {
+    const binds: [string, string][] = [
+      ...bindingKeys(spec).map((key): [string, string] => [spec.exchange, key]),
+      [ERRORS_EXCHANGE, errorQueueOf(spec.queue)],
+    ];
+    for (const [exchange, key] of binds) {
+      const queue = exchange === ERRORS_EXCHANGE
+        ? errorQueueOf(spec.queue)
+        : spec.queue;
+      try {
+        await onChannel(
+          connection,
+          (channel) => channel.bindQueue(queue, exchange, key),
+        );
+      } catch (error) {
+        throw new BrokerError(
+          `This user may not bind "${queue}" to "${exchange}" with "${key}" (${
+            describeError(error)
+          }): deno task broker -- setup grants what each service needs`,
+          { replyCode: replyCodeOf(error), cause: error },
+        );
+      }
+    }
+  }
+  return "found";
+}
+
+/**
+ * Runs `work` on a channel of its own: an error the broker answers with
+ * closes only that channel.
+ */
+async function onChannel(
+  connection: ChannelModel,
+  work: (channel: Channel) => Promise<unknown>,
+): Promise<void> {
+  const channel = await connection.createChannel();
+  // The failure is thrown by `work`; the channel's own event says it again.
+  channel.on("error", () => {});
+  try {
+    await work(channel);
+  } finally {
+    await channel.close().catch(() => {});
+  }
 }

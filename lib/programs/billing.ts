@@ -3,7 +3,12 @@
  *
  * @module
  */
-import { BILLING_QUEUE, INVOICE_CREATED } from "../../contracts/names.ts";
+import {
+  BILLING_QUEUE,
+  INVOICE_CREATED,
+  SALE_CREATED,
+  SALES_EXCHANGE,
+} from "../../contracts/names.ts";
 import type { Program } from "../cli/mod.ts";
 import { CONSUMER_SETTINGS, outboxCommandOf } from "./_shared.ts";
 
@@ -24,6 +29,15 @@ export const program: Program = {
   },
   service: true,
   keepsData: true,
+  broker: {
+    exchange: SALES_EXCHANGE,
+    publishes: [INVOICE_CREATED],
+    consumes: [{
+      exchange: SALES_EXCHANGE,
+      queue: BILLING_QUEUE,
+      routingKey: SALE_CREATED,
+    }],
+  },
   options: {},
   help: `
 Billing: makes an invoice for every sale on "${BILLING_QUEUE}" and publishes

@@ -7,6 +7,8 @@ import {
   DEFAULT_STORE,
   INVENTORY_COMMAND_QUEUE,
   INVENTORY_QUEUE,
+  SALE_CREATED,
+  SALES_EXCHANGE,
   STOCK_ADJUST,
   STOCK_CHANGED,
   STOCK_LOW,
@@ -23,6 +25,19 @@ export const program: Program = {
   settings: CONSUMER_SETTINGS,
   service: true,
   keepsData: true,
+  broker: {
+    exchange: SALES_EXCHANGE,
+    publishes: [STOCK_LOW, STOCK_CHANGED],
+    consumes: [{
+      exchange: SALES_EXCHANGE,
+      queue: INVENTORY_QUEUE,
+      routingKey: SALE_CREATED,
+    }, {
+      exchange: SALES_EXCHANGE,
+      queue: INVENTORY_COMMAND_QUEUE,
+      routingKey: STOCK_ADJUST,
+    }],
+  },
   options: {},
   help: `
 Inventory: takes every sale on "${INVENTORY_QUEUE}" off the stock of its store,

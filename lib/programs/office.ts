@@ -3,7 +3,13 @@
  *
  * @module
  */
-import { OFFICE_EVENTS, OFFICE_QUEUE } from "../../contracts/names.ts";
+import {
+  CONSUMER_QUEUES,
+  OFFICE_EVENTS,
+  OFFICE_QUEUE,
+  SALES_EXCHANGE,
+  STOCK_ADJUST,
+} from "../../contracts/names.ts";
 import { joinHostPort, wholeNumber } from "../config/mod.ts";
 import { UsageError } from "../core/mod.ts";
 import type { Program } from "../cli/mod.ts";
@@ -71,6 +77,17 @@ export const program: Program = {
   },
   service: true,
   keepsData: true,
+  broker: {
+    exchange: SALES_EXCHANGE,
+    publishes: [STOCK_ADJUST],
+    consumes: [{
+      exchange: SALES_EXCHANGE,
+      queue: OFFICE_QUEUE,
+      routingKey: OFFICE_EVENTS,
+    }],
+    // Its Error queues page lists, replays and purges them.
+    tendsErrorsOf: CONSUMER_QUEUES.filter((queue) => queue !== OFFICE_QUEUE),
+  },
   options: {},
   connects: ({ own }) => {
     try {

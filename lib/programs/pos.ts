@@ -50,6 +50,7 @@ export const program: Program = {
   needs: { rate: "count", simulate: "count" },
   service: true,
   keepsData: true,
+  broker: { exchange: SALES_EXCHANGE, publishes: [SALE_CREATED] },
   options: {
     items: { type: "string" },
     file: { type: "string" },

@@ -113,9 +113,14 @@ export class BrokerProxy {
  */
 export class OwnBroker {
   readonly port: number;
+  /** Port of the management HTTP API, when started with it. */
+  managementPort?: number;
+  /** Port of the AMQP-over-TLS listener, when started with one. */
+  tlsPort?: number;
   readonly #dir: string;
   readonly #env: Record<string, string>;
   readonly #node: string;
+  #credentials = "guest:guest";
   #process: Deno.ChildProcess | undefined;
 
   private constructor(dir: string, port: number, distPort: number) {
@@ -144,30 +149,79 @@ export class OwnBroker {
     }
   }
 
-  /** Starts a new node, with `config` lines added to its rabbitmq.conf, and waits until it answers. */
-  static async start(config: string[] = []): Promise<OwnBroker> {
+  /**
+   * Starts a new node, with `config` lines added to its rabbitmq.conf, and
+   * waits until it answers; with `management`, its HTTP API on a port of
+   * its own; with `tls`, an AMQPS listener with these PEM files.
+   */
+  static async start(
+    config: string[] = [],
+    options: {
+      management?: boolean;
+      tls?: { caFile: string; certFile: string; keyFile: string };
+      /** `user:password` of an administrator, when not guest (a node that loads definitions makes no guest). */
+      credentials?: string;
+    } = {},
+  ): Promise<OwnBroker> {
     const dir = await Deno.makeTempDir({ prefix: "shop-node-" });
     // The node may run as the rabbitmq user (Debian's rabbitmq-server does).
     await Deno.chmod(dir, 0o777);
     const [port, distPort] = [freePort(), freePort()];
-    await Deno.writeTextFile(join(dir, "enabled_plugins"), "[].\n");
+    const managementPort = options.management ? freePort() : undefined;
+    const tlsPort = options.tls ? freePort() : undefined;
+    await Deno.writeTextFile(
+      join(dir, "enabled_plugins"),
+      options.management ? "[rabbitmq_management].\n" : "[].\n",
+    );
+    const { tls } = options;
     await Deno.writeTextFile(
       join(dir, "rabbitmq.conf"),
       [
         `listeners.tcp.default = 127.0.0.1:${port}`,
         "loopback_users = none",
+        ...managementPort === undefined ? [] : [
+          `management.tcp.port = ${managementPort}`,
+          "management.tcp.ip = 127.0.0.1",
+        ],
+        ...tls === undefined ? [] : [
+          `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
+          `ssl_options.cacertfile = ${tls.caFile}`,
+          `ssl_options.certfile = ${tls.certFile}`,
+          `ssl_options.keyfile = ${tls.keyFile}`,
+          "ssl_options.verify = verify_peer",
+          "ssl_options.fail_if_no_peer_cert = false",
+        ],
         ...config,
         "",
       ].join("\n"),
     );
     const broker = new OwnBroker(dir, port, distPort);
+    broker.managementPort = managementPort;
+    broker.tlsPort = tlsPort;
+    if (options.credentials) broker.#credentials = options.credentials;
     await broker.restart();
+    if (managementPort !== undefined) {
+      await eventually(async () => {
+        try {
+          const response = await fetch(
+            `http://127.0.0.1:${managementPort}/api/overview`,
+            {
+              headers: { authorization: `Basic ${btoa(broker.#credentials)}` },
+            },
+          );
+          await response.body?.cancel();
+          return response.ok;
+        } catch {
+          return false;
+        }
+      }, `node ${broker.#node}'s management API to answer`);
+    }
     return broker;
   }
 
   /** AMQP_URL of this node. */
   get url(): string {
-    return `amqp://guest:guest@localhost:${this.port}`;
+    return `amqp://${this.#credentials}@localhost:${this.port}`;
   }
 
   /** Starts the node on its data and waits until AMQP answers. */
