@@ -171,6 +171,7 @@ async function serve(
     shared ??= (async () => {
       const connection = await connectBroker({
         url: config.url,
+        tls: config,
         name: `${NAME} error queues`,
         timeout: 3000,
       });

@@ -15,7 +15,9 @@ import { eventually } from "./support/amqp.ts";
 import { Running, runService, waitForAll } from "./support/process.ts";
 import { invoices, stock } from "./support/ledger.ts";
 import { processTest } from "./support/options.ts";
-import type { Sandbox } from "./support/sandbox.ts";
+import { type Sandbox, withSandbox } from "./support/sandbox.ts";
+import { ownPostgresMissing, withOwnPostgres } from "./support/postgres.ts";
+import { PostgresStore } from "../lib/store/mod.ts";
 import { startOffice } from "./support/office.ts";
 
 const ownNode = await OwnBroker.available();
@@ -255,5 +257,81 @@ Deno.test({
       await node.remove();
       await Deno.remove(dir, { recursive: true });
     }
+  },
+});
+
+const pgMissing = ownPostgresMissing();
+
+Deno.test({
+  name:
+    "least privilege: database setup gives each service a role owning its schema; no other role may read it, the office's included",
+  ...processTest,
+  ignore: pgMissing !== undefined,
+  fn: async () => {
+    await withOwnPostgres(async (server) => {
+      await withSandbox(async (shared) => {
+        const secrets = join(shared.dataDir, "secrets");
+        const owner = { ...shared.env, DATABASE_URL: server.url };
+        // Billing ran as the owner before: its schema and tables are the owner's.
+        const before = new Running("billing", { ...shared, env: owner });
+        await before.waitFor(/running on/);
+        await before.stop();
+        const setup = (args: string[] = []) =>
+          runService("database", { ...shared, env: owner }, [
+            "setup",
+            "--out",
+            secrets,
+            ...args,
+          ]);
+        const first = await setup();
+        assert.equal(first.code, 0, first.stderr);
+        assert.match(first.stdout, /schema "billing": now owned by "billing"/);
+        const urls: Record<string, string> = {};
+        for (const service of SERVICES) {
+          const file = join(secrets, `${service}.database.url`);
+          assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+          urls[service] = (await Deno.readTextFile(file)).trim();
+          const password = decodeURIComponent(new URL(urls[service]).password);
+          assert.ok(!(first.stdout + first.stderr).includes(password));
+        }
+        const again = await setup();
+        assert.match(again.stdout, /: 0 changed, 8 already right/);
+
+        const own = (service: string) => ({
+          ...shared,
+          env: {
+            ...shared.env,
+            DATABASE_URL_FILE: join(secrets, `${service}.database.url`),
+          },
+        });
+        const billing = new Running("billing", own("billing"));
+        try {
+          await billing.waitFor(/running on/);
+          const sold = await runService("pos", own("pos"), [
+            "--simulate",
+            "--count",
+            "5",
+            "--quiet",
+          ]);
+          assert.equal(sold.code, 0, sold.stderr);
+          await billing.waitFor(/Generating invoice for Sale/, 5);
+        } finally {
+          await billing.stop();
+        }
+        assert.equal((await invoices(own("billing"))).length, 5);
+        for (const service of ["office", "pos", "inventory"]) {
+          const store = await PostgresStore.open(urls[service], service);
+          try {
+            await assert.rejects(
+              store.all("SELECT * FROM billing.invoice"),
+              /permission denied for schema billing/,
+              service,
+            );
+          } finally {
+            await store.close();
+          }
+        }
+      });
+    });
   },
 });

@@ -130,32 +130,38 @@ Deno.test(
           'inventory: Cannot connect to "amqp://guest@localhost:5672/no-such-vhost": access refused: the virtual host does not exist or the user may not use it',
         );
       });
-      await t.step("a user who may not declare the queue (403)", async () => {
-        const user = `shop-${crypto.randomUUID().slice(0, 8)}`;
-        await rabbitmqctl("add_user", user, "pw");
-        try {
-          await rabbitmqctl(
-            "set_permissions",
-            "-p",
-            vhost,
-            user,
-            "^$",
-            ".*",
-            ".*",
-          );
-          const url = sandbox.url.replace("guest:guest", `${user}:pw`);
-          const run = await runService("inventory", {
-            ...sandbox,
-            env: { ...sandbox.env, AMQP_URL: url },
-          }, []);
-          assert.equal(run.code, 1);
-          const lines = run.stderr.trim().split("\n");
-          assert.equal(lines.length, 1, run.stderr);
-          assert.match(lines[0], /^inventory: .*ACCESS.REFUSED/);
-        } finally {
-          await rabbitmqctl("delete_user", user);
-        }
-      });
+      await t.step(
+        "a user who may not declare, on a vhost without the topology",
+        async () => {
+          const user = `shop-${crypto.randomUUID().slice(0, 8)}`;
+          await rabbitmqctl("add_user", user, "pw");
+          try {
+            await rabbitmqctl(
+              "set_permissions",
+              "-p",
+              vhost,
+              user,
+              "^$",
+              ".*",
+              ".*",
+            );
+            const url = sandbox.url.replace("guest:guest", `${user}:pw`);
+            const run = await runService("inventory", {
+              ...sandbox,
+              env: { ...sandbox.env, AMQP_URL: url },
+            }, []);
+            assert.equal(run.code, 1);
+            const lines = run.stderr.trim().split("\n");
+            assert.equal(lines.length, 1, run.stderr);
+            assert.match(
+              lines[0],
+              /^inventory: The exchange "\w+" is not on the broker, and this user may not declare it: deno task broker -- setup declares/,
+            );
+          } finally {
+            await rabbitmqctl("delete_user", user);
+          }
+        },
+      );
       await t.step("URLs that can never work", async () => {
         for (
           const [url, line] of [

@@ -24,6 +24,7 @@ import {
 import { parseCommandLine, type Program, runMain } from "../lib/cli/mod.ts";
 import { SERVICE_PROGRAMS } from "../lib/programs/mod.ts";
 import { printable } from "../contracts/text.ts";
+import { keptPassword, newPassword, writeSecret } from "./_secrets.ts";
 
 const NAME = "broker";
 
@@ -104,42 +105,6 @@ function serviceUrl(
     copy.pathname = vhost === "/" ? "" : `/${encodeURIComponent(vhost)}`;
     return copy.href;
   }).join(",");
-}
-
-/** The password a URL file of an earlier run gives `user`, if any. */
-async function keptPassword(
-  file: string,
-  user: string,
-): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  try {
-    const [first] = brokerUrls(text.trim());
-    if (first && decodeURIComponent(first.username) === user) {
-      return decodeURIComponent(first.password) || undefined;
-    }
-  } catch {
-    // Not a URL: a new password replaces it.
-  }
-  return undefined;
-}
-
-/** A new random password: 24 bytes, URL-safe. */
-function newPassword(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-")
-    .replaceAll("/", "_").replace(/=+$/, "");
-}
-
-/** Writes `text` to `file` readable by its owner only, whatever it was. */
-async function writeSecret(file: string, text: string): Promise<void> {
-  await Deno.writeTextFile(file, text, { mode: 0o600 });
-  await Deno.chmod(file, 0o600);
 }
 
 async function main(): Promise<void> {

@@ -20,6 +20,7 @@ import {
   runMain,
 } from "../lib/cli/mod.ts";
 import { UsageError } from "../lib/core/mod.ts";
+import { grantsOf } from "../lib/messaging/mod.ts";
 import { SERVICE_PROGRAMS, SERVICES } from "../lib/programs/mod.ts";
 import { PROGRAMS } from "./launcher.ts";
 
@@ -82,10 +83,31 @@ export function permissionsBlock(): string {
       ...permissionFlags(program, {}).map((flag) => `  ${relative(flag)}`),
     ];
   });
-  const tools = (["errors", "watch", "status"] as const).map((name) =>
-    `${name}: --allow-env=${envNeeds(PROGRAMS[name]).join(",")}`
-  );
+  const tools = (["errors", "watch", "status", "broker", "database"] as const)
+    .map((name) =>
+      `${name}: --allow-env=${envNeeds(PROGRAMS[name]).join(",")}`
+    );
   return ["```", ...lines, ...tools, "```"].join("\n");
+}
+
+/** Each service's broker user, as `deno task broker -- setup` grants it. */
+export function brokerPermissionsBlock(): string {
+  const width = Math.max(...SERVICES.map((name) => name.length)) + 1;
+  const lines = SERVICES.flatMap((name) => {
+    const needs = SERVICE_PROGRAMS[name].broker;
+    if (!needs) return [];
+    const { configure, write, read, topics } = grantsOf(needs);
+    const indent = " ".repeat(width + 1);
+    return [
+      `${`${name}:`.padEnd(width)} configure ${configure}`,
+      `${indent}write     ${write}`,
+      `${indent}read      ${read}`,
+      ...topics.map((topic) =>
+        `${indent}topic ${topic.exchange}: publish ${topic.write}, bind ${topic.read}`
+      ),
+    ];
+  });
+  return ["```", ...lines, "```"].join("\n");
 }
 
 /** The tasks of `deno.json`, with their descriptions. */
@@ -102,13 +124,20 @@ export async function tasksTable(): Promise<string> {
   );
 }
 
-/** The generated parts, by the name their markers give. */
-export async function generated(): Promise<Record<string, string>> {
-  return {
-    settings: settingsTable(),
-    permissions: permissionsBlock(),
-    tasks: await tasksTable(),
-  };
+/** The files with generated parts, from the project's root. */
+export const GENERATED_FILES = ["README.md", "docs/security.md"] as const;
+
+/** The generated parts of `file`, by the name their markers give. */
+export async function generated(
+  file: typeof GENERATED_FILES[number] = "README.md",
+): Promise<Record<string, string>> {
+  return file === "README.md"
+    ? {
+      settings: settingsTable(),
+      permissions: permissionsBlock(),
+      tasks: await tasksTable(),
+    }
+    : { "broker-permissions": brokerPermissionsBlock() };
 }
 
 /**
@@ -123,7 +152,7 @@ export function fill(text: string, parts: Record<string, string>): string {
     const from = filled.indexOf(start);
     const to = filled.indexOf("<!-- end -->", from);
     if (from < 0 || to < 0) {
-      throw new UsageError(`README.md has no "${start}" ... "<!-- end -->"`);
+      throw new UsageError(`No "${start}" ... "<!-- end -->" in the file`);
     }
     filled = `${filled.slice(0, from + start.length)}\n\n${part}\n\n${
       filled.slice(to)
@@ -139,12 +168,13 @@ export const program: Program = {
   settings: [],
   options: { check: { type: "boolean" } },
   help: `
-Docs: writes the README's tables of settings, permissions and tasks from the
-programs' declarations.
+Docs: writes the tables of settings, permissions and tasks in README.md, and
+of the broker users' permissions in docs/security.md, from the programs'
+declarations.
 
 Usage:
-  deno task docs              write them into README.md
-  deno task docs -- --check   exit 1 when README.md differs
+  deno task docs              write them
+  deno task docs -- --check   exit 1 when a file differs
 
 Options:
   --check            compare only`,
@@ -156,19 +186,23 @@ async function main(): Promise<number> {
     Deno.args.filter((arg) => arg !== "--"),
   );
   const check = Boolean(values.check);
-  const path = join(ROOT, "README.md");
-  const text = await Deno.readTextFile(path);
-  const filled = fill(text, await generated());
-  if (filled === text) return 0;
-  if (check) {
-    console.error(
-      "README.md: the generated tables differ from the declarations; run deno task docs",
-    );
-    return 1;
+  let code = 0;
+  for (const file of GENERATED_FILES) {
+    const path = join(ROOT, file);
+    const text = await Deno.readTextFile(path);
+    const filled = fill(text, await generated(file));
+    if (filled === text) continue;
+    if (check) {
+      console.error(
+        `${file}: the generated tables differ from the declarations; run deno task docs`,
+      );
+      code = 1;
+      continue;
+    }
+    await Deno.writeTextFile(path, filled);
+    console.log(`${file}: the generated tables are written`);
   }
-  await Deno.writeTextFile(path, filled);
-  console.log("README.md: the generated tables are written");
-  return 0;
+  return code;
 }
 
 if (import.meta.main) {

@@ -12,6 +12,15 @@ Deno.test("docs: the README's tables are the programs' declarations", async () =
   );
 });
 
+Deno.test("docs: docs/security.md's broker permissions are the declarations'", async () => {
+  const text = await Deno.readTextFile(join(ROOT, "docs/security.md"));
+  assert.equal(
+    fill(text, await generated("docs/security.md")),
+    text,
+    "docs/security.md differs from the declarations: run deno task docs",
+  );
+});
+
 Deno.test("docs: a table follows a declaration that changes", async () => {
   const parts = await generated();
   const readme = await Deno.readTextFile(join(ROOT, "README.md"));

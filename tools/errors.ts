@@ -23,7 +23,7 @@ import {
 import { UsageError } from "../lib/core/mod.ts";
 import { parseCommandLine, type Program, runMain } from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
-import { wholeNumber } from "../lib/config/mod.ts";
+import { AMQP_SETTINGS, type Config, wholeNumber } from "../lib/config/mod.ts";
 import { CONSUMER_QUEUES } from "../contracts/sale.ts";
 
 const NAME = "errors";
@@ -32,7 +32,7 @@ const NAME = "errors";
 export const program: Program = {
   name: NAME,
   script: "tools/errors.ts",
-  settings: ["url"],
+  settings: AMQP_SETTINGS,
   options: {
     queue: { type: "string" },
     id: { type: "string" },
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   }
   const queue = values.queue as string | undefined;
   if (queue === undefined && command === "list") {
-    return await listQueues(config.url);
+    return await listQueues(config);
   }
   if (!queue?.endsWith("_error")) {
     throw new UsageError(
@@ -83,7 +83,11 @@ async function main(): Promise<void> {
     ? Infinity
     : wholeNumber("limit", values.limit as string);
 
-  const connection = await connectBroker({ url: config.url, name: NAME });
+  const connection = await connectBroker({
+    url: config.url,
+    tls: config,
+    name: NAME,
+  });
   connection.on("error", () => {});
   const publisher = await Publisher.open(connection);
   try {
@@ -138,8 +142,12 @@ function printMessage(message: ErroredMessage): void {
 }
 
 /** The services' error queues, each with its count; one missing is said so. */
-async function listQueues(url: string): Promise<void> {
-  const connection = await connectBroker({ url, name: NAME });
+async function listQueues(config: Config): Promise<void> {
+  const connection = await connectBroker({
+    url: config.url,
+    tls: config,
+    name: NAME,
+  });
   connection.on("error", () => {});
   try {
     for (

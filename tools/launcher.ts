@@ -17,7 +17,7 @@
  */
 import { delay, UsageError } from "../lib/core/mod.ts";
 import { join } from "node:path";
-import { ensureBroker } from "../lib/messaging/mod.ts";
+import { ensureBroker, type TlsFiles } from "../lib/messaging/mod.ts";
 import {
   type Invocation,
   invocationOf,
@@ -32,6 +32,7 @@ import {
 import { SERVICE_PROGRAMS, SERVICES } from "../lib/programs/mod.ts";
 import { SharedTerminal } from "./_shared_terminal.ts";
 import { program as broker } from "./broker.ts";
+import { program as database } from "./database.ts";
 import { program as errors } from "./errors.ts";
 import { program as status } from "./status.ts";
 import { program as watch } from "./watch.ts";
@@ -45,6 +46,7 @@ export const PROGRAMS = {
   watch,
   status,
   broker,
+  database,
 } as const;
 
 /** A program's name: a service's, or a tool's (`errors`, `watch`). */
@@ -105,13 +107,19 @@ async function runOne(name: ProgramName, args: string[]): Promise<number> {
   return code;
 }
 
-function brokerUrl(): string {
-  return parseCommandLine(PROGRAMS.pos, [], (name) => Deno.env.get(name))
-    .config.url;
+/** The broker the services are told of, and how to reach it over TLS. */
+function brokerSettings(): { url: string; tls: TlsFiles } {
+  const { config } = parseCommandLine(
+    PROGRAMS.pos,
+    [],
+    (name) => Deno.env.get(name),
+  );
+  return { url: config.url, tls: config };
 }
 
 async function startAll(): Promise<number> {
-  await ensureBroker(brokerUrl(), { composeDir: ROOT });
+  const { url, tls } = brokerSettings();
+  await ensureBroker(url, { composeDir: ROOT, tls });
   // Every service but the till, which starts last.
   const consumers = SERVICES.filter((service) => service !== "pos").map((
     service,
@@ -172,7 +180,8 @@ async function compileAll(): Promise<number> {
 }
 
 async function runTests(args: string[]): Promise<number> {
-  await ensureBroker(brokerUrl(), { composeDir: ROOT });
+  const { url, tls } = brokerSettings();
+  await ensureBroker(url, { composeDir: ROOT, tls });
   const { code } = await new Deno.Command(Deno.execPath(), {
     // The tests' permission set is deno.json's: -P takes it.
     args: ["test", "-P", ...args],

@@ -15,7 +15,12 @@ import {
   CONSUMER_QUEUES as QUEUES,
   SALES_EXCHANGE,
 } from "../contracts/sale.ts";
-import { brokerUrls, redactUrl, unsafeBrokerUrls } from "../lib/config/mod.ts";
+import {
+  AMQP_SETTINGS,
+  brokerUrls,
+  redactUrl,
+  unsafeBrokerUrls,
+} from "../lib/config/mod.ts";
 import type { Config } from "../lib/config/mod.ts";
 import {
   connectBroker,
@@ -41,7 +46,7 @@ const NAME = "status";
 export const program: Program = {
   name: NAME,
   script: "tools/status.ts",
-  settings: ["url", "dataDir", "databaseUrl", "httpHost"],
+  settings: [...AMQP_SETTINGS, "dataDir", "databaseUrl", "httpHost"],
   options: {
     json: { type: "boolean" },
     watch: { type: "boolean" },
@@ -113,13 +118,15 @@ interface Status {
   Endpoints: EndpointStatus[];
 }
 
-async function brokers(url: string): Promise<BrokerStatus[]> {
+async function brokers(config: Config): Promise<BrokerStatus[]> {
+  const { url } = config;
   return await Promise.all(
     brokerUrls(url).map(async (broker) => {
       const where = redactUrl(broker.href);
       try {
         const connection = await connectBroker({
           url: broker.href,
+          tls: config,
           name: NAME,
           timeout: 3000,
         });
@@ -142,13 +149,18 @@ async function brokers(url: string): Promise<BrokerStatus[]> {
 
 /** Each queue's depth and consumers, as a passive declare tells them. */
 async function queues(
-  url: string,
+  config: Config,
   names: readonly string[],
 ): Promise<Map<string, QueueStatus>> {
   const found = new Map<string, QueueStatus>();
   let connection;
   try {
-    connection = await connectBroker({ url, name: NAME, timeout: 3000 });
+    connection = await connectBroker({
+      url: config.url,
+      tls: config,
+      name: NAME,
+      timeout: 3000,
+    });
   } catch (error) {
     for (const queue of names) {
       found.set(queue, { Queue: queue, Error: describeError(error) });
@@ -283,11 +295,11 @@ async function endpoints(config: Config): Promise<EndpointStatus[]> {
 /** Takes the status, with rates over `seconds` between two samples of the queues. */
 async function take(config: Config, seconds: number): Promise<Status> {
   const names = [...QUEUES, ...QUEUES.map(errorQueueOf)];
-  const before = await queues(config.url, QUEUES);
+  const before = await queues(config, QUEUES);
   await delay(seconds * 1000);
   const [after, brokerList, services, serving] = await Promise.all([
-    queues(config.url, names),
-    brokers(config.url),
+    queues(config, names),
+    brokers(config),
     Promise.all(SERVICES.map((name) => service(config, name))),
     endpoints(config),
   ]);

@@ -15,6 +15,7 @@ import {
   stayConnected,
 } from "../lib/messaging/mod.ts";
 import { createLog } from "../lib/log/mod.ts";
+import { AMQP_SETTINGS } from "../lib/config/mod.ts";
 import { UsageError } from "../lib/core/mod.ts";
 import {
   onShutdown,
@@ -29,7 +30,7 @@ const NAME = "watch";
 export const program: Program = {
   name: NAME,
   script: "tools/watch.ts",
-  settings: ["url"],
+  settings: AMQP_SETTINGS,
   options: { json: { type: "boolean" } },
   help: `
 Watch: prints every event on "${SALES_EXCHANGE}" matching a topic pattern.
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   });
   await stayConnected({
     url: config.url,
+    tls: config,
     name: NAME,
     signal: stop.signal,
     onRetry: reportRetry(createLog(NAME)),

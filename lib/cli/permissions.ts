@@ -114,6 +114,12 @@ export function permissionFlags(
       const { file } = SETTINGS[key];
       return file === undefined ? undefined : lookup(file);
     }),
+    // The database's root certificate, as libpq's sslrootcert names it.
+    databaseRootCert(command.config.databaseUrl),
+    // Certificates and keys named by settings.
+    ...program.settings.map((key) =>
+      SETTINGS[key].path ? command.config[key] as string | undefined : undefined
+    ),
   ].filter((file): file is string => Boolean(file));
   const writes = [
     ...folder ? [folder] : [],
@@ -133,6 +139,16 @@ function databaseHost(url: string | undefined): string | undefined {
   try {
     const parsed = new URL(url);
     return `${parsed.hostname}:${parsed.port || "5432"}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `sslrootcert` file of a PostgreSQL URL, which the store reads. */
+function databaseRootCert(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).searchParams.get("sslrootcert") ?? undefined;
   } catch {
     return undefined;
   }

@@ -25,6 +25,15 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
 export interface Config {
   /** AMQP_URL or `--url`: one broker or several, comma-separated. */
   url: string;
+  /**
+   * AMQP_CA_FILE or `--ca-file`: PEM certificates of the authorities an
+   * `amqps://` broker's certificate must chain to; unset, the system's.
+   */
+  caFile?: string;
+  /** AMQP_CERT_FILE or `--cert-file`: a PEM client certificate to present over TLS. */
+  certFile?: string;
+  /** AMQP_KEY_FILE or `--key-file`: the PEM key of that certificate. */
+  keyFile?: string;
   /** DATA_DIR or `--data-dir`: the folder holding each service's own folder. */
   dataDir: string;
   /** PREFETCH or `--prefetch`. */
@@ -53,6 +62,14 @@ export interface Config {
   retentionMs: number;
 }
 
+/** The settings of a program that talks AMQP: the broker, and TLS. */
+export const AMQP_SETTINGS: readonly (keyof Config)[] = [
+  "url",
+  "caFile",
+  "certFile",
+  "keyFile",
+];
+
 /**
  * Classic queues (one node; the .NET services declare them so), or quorum
  * queues (replicated over a cluster's nodes).
@@ -70,6 +87,13 @@ export interface Setting {
    * `_FILE` convention), read when neither the flag nor `env` gives one.
    */
   file?: string;
+  /**
+   * Whether the value names a file the program reads (its permission set
+   * grows by that file).
+   *
+   * @default {false}
+   */
+  path?: boolean;
   /** What the flag takes, for help: `<url>`. */
   value: string;
   /** One line of help. */
@@ -89,7 +113,29 @@ export const SETTINGS: Record<keyof Config, Setting> = {
     env: "AMQP_URL",
     file: "AMQP_URL_FILE",
     value: "url",
-    help: `broker(s), comma-separated; default ${DEFAULT_AMQP_URL}`,
+    help:
+      `broker(s), comma-separated; default ${DEFAULT_AMQP_URL}; as a flag, its password shows in ps: prefer AMQP_URL_FILE`,
+  },
+  caFile: {
+    flag: "ca-file",
+    env: "AMQP_CA_FILE",
+    value: "file",
+    path: true,
+    help: "with amqps://: the CA certificates (PEM) to verify the broker by",
+  },
+  certFile: {
+    flag: "cert-file",
+    env: "AMQP_CERT_FILE",
+    value: "file",
+    path: true,
+    help: "with amqps://: a client certificate (PEM) to present",
+  },
+  keyFile: {
+    flag: "key-file",
+    env: "AMQP_KEY_FILE",
+    value: "file",
+    path: true,
+    help: "with amqps://: the client certificate's key (PEM)",
   },
   dataDir: {
     flag: "data-dir",
@@ -115,7 +161,8 @@ export const SETTINGS: Record<keyof Config, Setting> = {
     env: "DATABASE_URL",
     file: "DATABASE_URL_FILE",
     value: "url",
-    help: "postgres://… to keep state in PostgreSQL; default a SQLite file",
+    help:
+      "postgres://… to keep state in PostgreSQL (?sslmode=verify-full&sslrootcert=ca.pem for TLS); default a SQLite file; as a flag, its password shows in ps",
   },
   httpPort: {
     flag: "http-port",
@@ -222,16 +269,35 @@ export function resolveConfig(
       }": use postgres://user@host:port/database`,
     );
   }
+  const url = read("url") ?? DEFAULT_AMQP_URL;
+  const [caFile, certFile, keyFile] =
+    (["caFile", "certFile", "keyFile"] as const)
+      .map(read);
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError(
+      "AMQP_CERT_FILE and AMQP_KEY_FILE go together: give both or neither",
+    );
+  }
+  // A certificate set for a plain connection would be ignored without a
+  // word, and the connection made in the clear: say so instead.
+  const tlsFile = caFile ?? certFile;
+  if (tlsFile !== undefined && /(^|,)\s*amqp:\/\//i.test(url)) {
+    throw new UsageError(
+      `AMQP_CA_FILE or AMQP_CERT_FILE is set, but AMQP_URL names a plain amqp:// broker: use amqps:// for TLS`,
+    );
+  }
   const httpPort = read("httpPort") === undefined
     ? undefined
     : whole("httpPort", 1, 65535, 0);
   return {
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
     ...(httpPort === undefined ? {} : { httpPort }),
+    ...(caFile === undefined ? {} : { caFile }),
+    ...(certFile === undefined ? {} : { certFile, keyFile }),
     httpHost: read("httpHost") ?? DEFAULT_HTTP_HOST,
     retentionMs: parseRetention(read("retentionMs") ?? DEFAULT_RETENTION),
     queueType,
-    url: read("url") ?? DEFAULT_AMQP_URL,
+    url,
     dataDir: read("dataDir") ?? DEFAULT_DATA_DIR,
     prefetch: whole("prefetch", 1, 65535, DEFAULT_PREFETCH),
     // RabbitMQ's own ceiling is 512 MiB.

@@ -191,6 +191,7 @@ export class Host {
     const { monitor, log } = this;
     this.#running = stayConnected({
       url: config.url,
+      tls: config,
       name,
       signal: this.#stop.signal,
       // A producer's retry says how much of what it made waits.

@@ -39,11 +39,54 @@ export interface ConnectOptions {
    */
   timeout?: number;
   /**
+   * Over `amqps://`: the CA certificates to verify the broker by, and a
+   * client certificate with its key, as PEM files; each read at connect.
+   *
+   * @default {{}} (the system's CAs, no client certificate)
+   */
+  tls?: TlsFiles;
+  /**
    * Which broker of the list to try first; the others follow in turn.
    *
    * @default {0}
    */
   start?: number;
+}
+
+/** PEM files of a TLS connection (the settings AMQP_CA_FILE, AMQP_CERT_FILE, AMQP_KEY_FILE). */
+export interface TlsFiles {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/**
+ * The PEM texts of `files`, as node:tls takes them.
+ *
+ * @throws {BrokerError} (permanent) naming a file that cannot be read.
+ */
+function readTls(
+  files: TlsFiles,
+): { ca?: string; cert?: string; key?: string } {
+  const read = (variable: string, path: string | undefined) => {
+    if (path === undefined) return undefined;
+    try {
+      return Deno.readTextFileSync(path);
+    } catch (error) {
+      throw new BrokerError(
+        `Cannot read ${variable} "${path}": ${describeError(error)}`,
+        { permanent: true, cause: error },
+      );
+    }
+  };
+  const ca = read("AMQP_CA_FILE", files.caFile);
+  const cert = read("AMQP_CERT_FILE", files.certFile);
+  const key = read("AMQP_KEY_FILE", files.keyFile);
+  return {
+    ...ca === undefined ? {} : { ca },
+    ...cert === undefined ? {} : { cert },
+    ...key === undefined ? {} : { key },
+  };
 }
 
 /** The brokers in the order to try them: from `start`, wrapping around. */
@@ -70,6 +113,9 @@ export async function connectBroker(
   const failures: string[] = [];
   let permanent = true;
   let cause: unknown;
+  const tls = urls.some((url) => url.protocol === "amqps:")
+    ? readTls(options.tls ?? {})
+    : {};
   for (const url of inTurn(urls, options.start ?? 0)) {
     const secure = url.protocol === "amqps:";
     const config: Options.Connect = {
@@ -88,6 +134,7 @@ export async function connectBroker(
         noDelay: true,
         timeout,
         clientProperties: { connection_name: name },
+        ...(secure ? tls : {}),
         // TLS names a server only by host name (SNI): never by address.
         ...(secure && isIP(config.hostname ?? "") === 0
           ? { servername: config.hostname }
@@ -113,9 +160,23 @@ export async function connectBroker(
 /** Whether a failed connect can never succeed: refused by the broker, or by our own permissions. */
 function isPermanent(error: unknown): boolean {
   if (error instanceof Deno.errors.NotCapable) return true;
+  // A certificate that does not verify (unknown authority, another host's
+  // name, expired) will not verify on the next try either.
+  if (isCertificateError(error)) return true;
   if ((error as { code?: unknown })?.code === "EPERM") return true;
   const code = replyCodeOf(error);
   return code === 403 || code === 530;
+}
+
+/** Whether a TLS handshake failed on the peer's certificate. */
+export function isCertificateError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === "string" && /CERT|SELF_SIGNED|ALTNAME/.test(code)) {
+    return true;
+  }
+  return /certificate|UnknownIssuer|NotValidForName|BadSignature/i.test(
+    describeError(error),
+  );
 }
 
 /**

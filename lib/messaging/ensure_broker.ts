@@ -7,12 +7,13 @@
  */
 import { BrokerError, delay } from "../core/mod.ts";
 import { brokerUrls, redactUrl } from "../config/mod.ts";
-import { connectBroker } from "./connection.ts";
+import { connectBroker, type TlsFiles } from "./connection.ts";
 
-async function answers(url: string): Promise<boolean> {
+async function answers(url: string, tls?: TlsFiles): Promise<boolean> {
   try {
     const connection = await connectBroker({
       url,
+      tls,
       name: "launcher",
       timeout: 2000,
     });
@@ -54,6 +55,12 @@ export interface EnsureBrokerOptions {
    * @default {Deno.cwd()}
    */
   composeDir?: string;
+  /**
+   * The TLS files of an `amqps://` broker.
+   *
+   * @default {{}}
+   */
+  tls?: TlsFiles;
 }
 
 /**
@@ -66,8 +73,8 @@ export async function ensureBroker(
   url: string,
   options: EnsureBrokerOptions = {},
 ): Promise<void> {
-  const { composeDir } = options;
-  if (await answers(url)) return;
+  const { composeDir, tls } = options;
+  if (await answers(url, tls)) return;
   const shown = redactUrl(url.split(",")[0]);
   const local = brokerUrls(url).some((entry) =>
     ["localhost", "127.0.0.1", "[::1]"].includes(entry.hostname)
@@ -77,14 +84,14 @@ export async function ensureBroker(
     if (
       await succeeds("docker", ["compose", "up", "-d", "--wait"], composeDir)
     ) {
-      if (await answers(url)) return;
+      if (await answers(url, tls)) return;
     }
   } else if (local && await succeeds("rabbitmq-server", ["-detached"])) {
     console.error(
       `No broker at "${shown}": started the local rabbitmq-server.`,
     );
     for (let i = 0; i < 120; i++) {
-      if (await answers(url)) return;
+      if (await answers(url, tls)) return;
       await delay(500);
     }
   }

@@ -6,12 +6,12 @@
  *
  * @module
  */
-import type { Config } from "../config/mod.ts";
+import { AMQP_SETTINGS, type Config } from "../config/mod.ts";
 import type { Command } from "../cli/mod.ts";
 
 /** The settings a consuming service reads, for its program declaration. */
 export const CONSUMER_SETTINGS: readonly (keyof Config)[] = [
-  "url",
+  ...AMQP_SETTINGS,
   "dataDir",
   "databaseUrl",
   "prefetch",

@@ -11,6 +11,7 @@ import {
   SALES_EXCHANGE,
 } from "../../contracts/names.ts";
 import type { Program } from "../cli/mod.ts";
+import { AMQP_SETTINGS } from "../config/mod.ts";
 import { outboxCommandOf } from "./_shared.ts";
 
 const NAME = "pos";
@@ -23,7 +24,7 @@ export const program: Program = {
   name: NAME,
   script: "services/pos.ts",
   settings: [
-    "url",
+    ...AMQP_SETTINGS,
     "dataDir",
     "databaseUrl",
     "httpPort",

@@ -4,8 +4,10 @@
  *
  * @module
  */
+import { isIP } from "node:net";
 import type pg from "pg";
-import { errorMessage } from "../core/mod.ts";
+import { printable } from "../../contracts/text.ts";
+import { errorMessage, UsageError } from "../core/mod.ts";
 import type { Row, Sql, Store, TransactionOptions } from "./store.ts";
 
 /** The advisory lock the services take to change their schemas, one at a time. */
@@ -43,6 +45,7 @@ export class PostgresStore implements Store {
     const where = `${parsed.protocol}//${
       parsed.username ? `${parsed.username}@` : ""
     }${parsed.host}${parsed.pathname} (schema ${name})`;
+    const ssl = sslOf(parsed);
     // Loaded only here: a service on SQLite does not carry the driver.
     const { default: driver } = await import("pg");
     const pool = new driver.Pool({
@@ -55,11 +58,21 @@ export class PostgresStore implements Store {
       application_name: name,
       options: `-c search_path=${name}`,
       max: 4,
+      ...ssl === undefined ? {} : { ssl },
     });
     pool.on("error", () => {}); // An idle client lost: the next query says so.
     const store = new PostgresStore(pool, where);
     try {
-      await store.exec(`CREATE SCHEMA IF NOT EXISTS ${name}`);
+      // A service's own role (deno task database -- setup) owns its schema
+      // and may not create one: CREATE SCHEMA asks for that even when the
+      // schema is there.
+      const found = await store.get(
+        "SELECT 1 AS found FROM pg_namespace WHERE nspname = ?",
+        name,
+      );
+      if (found === undefined) {
+        await store.exec(`CREATE SCHEMA IF NOT EXISTS ${name}`);
+      }
     } catch (error) {
       await pool.end().catch(() => {});
       throw new Error(
@@ -167,4 +180,52 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     await this.#pool.end();
   }
+}
+
+/** The `sslmode` values a DATABASE_URL may give, as libpq names them. */
+const SSL_MODES = ["disable", "require", "verify-full"];
+
+/**
+ * TLS for node-postgres from a URL's `sslmode` and `sslrootcert`, as libpq
+ * reads them: `verify-full` checks the server's certificate against the
+ * root certificate and its name against the host; `require` encrypts
+ * without checking who answers; `disable` (the default) is plain.
+ *
+ * @throws {UsageError} for another mode, or a root certificate that cannot
+ * be read.
+ */
+export function sslOf(
+  url: URL,
+):
+  | { ca?: string; rejectUnauthorized: boolean; servername?: string }
+  | undefined {
+  const mode = url.searchParams.get("sslmode") ?? "disable";
+  if (!SSL_MODES.includes(mode)) {
+    throw new UsageError(
+      `Invalid sslmode "${printable(mode)}" in DATABASE_URL: use ${
+        SSL_MODES.join(", ")
+      }`,
+    );
+  }
+  if (mode === "disable") return undefined;
+  if (mode === "require") return { rejectUnauthorized: false };
+  const root = url.searchParams.get("sslrootcert");
+  let ca: string | undefined;
+  if (root !== null) {
+    try {
+      ca = Deno.readTextFileSync(root);
+    } catch (error) {
+      throw new UsageError(
+        `Cannot read sslrootcert "${root}" of DATABASE_URL: ${
+          errorMessage(error)
+        }`,
+      );
+    }
+  }
+  const host = decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, "$1"));
+  return {
+    ...ca === undefined ? {} : { ca },
+    rejectUnauthorized: true,
+    ...isIP(host) === 0 ? { servername: host } : {},
+  };
 }

@@ -199,7 +199,13 @@ export class OwnBroker {
     broker.managementPort = managementPort;
     broker.tlsPort = tlsPort;
     if (options.credentials) broker.#credentials = options.credentials;
-    await broker.restart();
+    try {
+      await broker.restart();
+    } catch (error) {
+      // A node that never answered is not left behind.
+      await broker.remove();
+      throw error;
+    }
     if (managementPort !== undefined) {
       await eventually(async () => {
         try {
@@ -285,6 +291,24 @@ export class OwnBroker {
   /** Stops the node and removes its data. */
   async remove(): Promise<void> {
     await this.stop().catch(() => {});
+    // A node that would not stop, or never started, is killed.
+    try {
+      const pid = Number(
+        (await Deno.readTextFile(join(this.#dir, "node.pid"))).trim(),
+      );
+      // Only if that pid is still this node, not a process that took it.
+      const environ = await Deno.readTextFile(`/proc/${pid}/environ`);
+      if (environ.includes(`RABBITMQ_NODENAME=${this.#node}`)) {
+        Deno.kill(pid, "SIGKILL");
+      }
+    } catch {
+      // Stopped already, or no pid file.
+    }
+    try {
+      this.#process?.kill("SIGKILL");
+    } catch {
+      // Exited already.
+    }
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
 }

@@ -74,6 +74,10 @@ function freePort(): number {
  */
 export async function withOwnPostgres(
   fn: (server: OwnPostgres) => Promise<void>,
+  options: {
+    /** PEM certificate and key: TLS on, beside plain connections. */
+    ssl?: { certFile: string; keyFile: string };
+  } = {},
 ): Promise<void> {
   const bin = binaries();
   if (!bin) throw new Error("initdb and pg_ctl are not installed");
@@ -81,6 +85,18 @@ export async function withOwnPostgres(
   const data = join(dir, "data");
   const port = freePort();
   await Deno.mkdir(data);
+  const ssl: string[] = [];
+  if (options.ssl) {
+    // The server reads its key only when its own user alone may.
+    await Deno.copyFile(options.ssl.certFile, join(dir, "server.crt"));
+    await Deno.copyFile(options.ssl.keyFile, join(dir, "server.key"));
+    await Deno.chmod(join(dir, "server.key"), 0o600);
+    ssl.push(
+      "-c ssl=on",
+      `-c ssl_cert_file=${join(dir, "server.crt")}`,
+      `-c ssl_key_file=${join(dir, "server.key")}`,
+    );
+  }
   await new Deno.Command("chown", { args: ["-R", "postgres:", dir] }).output();
   const ctl = (action: string) =>
     asPostgres(join(bin, "pg_ctl"), [
@@ -89,7 +105,7 @@ export async function withOwnPostgres(
       "-l",
       join(dir, "log"),
       "-o",
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+      [`-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, ...ssl].join(" "),
       "-w",
       "-m",
       "fast",
