@@ -7,7 +7,6 @@
  * @module
  */
 import {
-  type declareTopology,
   errorQueueOf,
   ERRORS_EXCHANGE,
   type QueueTopology,
