@@ -10,7 +10,9 @@ COPY lib/ lib/
 COPY services/ services/
 COPY tools/ tools/
 RUN deno install --frozen && deno cache services/*.ts tools/launcher.ts
-RUN mkdir -p /data && chown deno:deno /data
+# /run/shop: where the setup container leaves each service's URLs (a volume
+# takes this folder's owner).
+RUN mkdir -p /data /run/shop && chown deno:deno /data /run/shop
 USER deno
 ENV DATA_DIR=/data
 # The back office (deno task office) serves here.

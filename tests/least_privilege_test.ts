@@ -319,6 +319,21 @@ Deno.test({
           await billing.stop();
         }
         assert.equal((await invoices(own("billing"))).length, 5);
+        // deno task status says which role is unsafe.
+        const unsafe = async (env: Record<string, string>) => {
+          const output = await runService("status", { ...shared, env }, [
+            "--json",
+          ]);
+          assert.equal(output.code, 0, output.stderr);
+          return (JSON.parse(output.stdout).Unsafe as string[]).filter((
+            line,
+          ) => line.includes("database role"));
+        };
+        assert.match(
+          (await unsafe(owner)).join("\n"),
+          /The database role "postgres" is a superuser/,
+        );
+        assert.deepEqual(await unsafe(own("billing").env), []);
         for (const service of ["office", "pos", "inventory"]) {
           const store = await PostgresStore.open(urls[service], service);
           try {

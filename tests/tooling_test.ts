@@ -240,7 +240,7 @@ Deno.test(
   },
 );
 
-Deno.test("compose.yaml validates against the Compose Specification", async () => {
+Deno.test("compose.yaml validates against the Compose Specification and is safe by default", async () => {
   const schema = projectPath("tests", "compose_spec", "compose-spec.json");
   const script = `
 import json, sys, yaml, jsonschema
@@ -248,26 +248,46 @@ doc = yaml.safe_load(open(sys.argv[1]))
 jsonschema.validate(doc, json.load(open(sys.argv[2])), cls=jsonschema.Draft7Validator)
 rabbit = doc["services"]["rabbitmq"]
 assert "management" in rabbit["image"], rabbit["image"]
-assert {"5672:5672", "15672:15672"} <= set(rabbit["ports"]), rabbit["ports"]
+assert {"127.0.0.1:5672:5672", "127.0.0.1:15672:15672"} <= set(rabbit["ports"]), rabbit["ports"]
 assert rabbit["healthcheck"]["test"], "no healthcheck"
 limits = doc["configs"][rabbit["configs"][0]["source"]]["content"]
 assert "max_message_size = 1048576" in limits, limits
 assert rabbit["configs"][0]["target"].startswith("/etc/rabbitmq/conf.d/"), rabbit
 services = doc["services"]
+# Safe by default: every port on loopback, every secret from .env, no guest.
+for name, service in services.items():
+    for port in service.get("ports", []):
+        assert port.startswith("127.0.0.1:"), (name, port)
+text = open(sys.argv[1]).read()
+assert "guest" not in text.replace("no guest", ""), "guest in compose.yaml"
+assert "loopback_users" not in text
+for variable in ["RABBITMQ_ADMIN_PASSWORD", "RABBITMQ_ERLANG_COOKIE", "POSTGRES_PASSWORD"]:
+    assert "$" + "{" + variable + ":?" in text, variable
+    assert variable + "=" in open(sys.argv[4]).read(), variable
+assert rabbit["environment"]["RABBITMQ_DEFAULT_PASS"].startswith("$" + "{RABBITMQ_ADMIN_PASSWORD:?")
+assert doc["configs"]["erlang-cookie"]["content"].startswith("$" + "{RABBITMQ_ERLANG_COOKIE:?")
 for node in ["rmq1", "rmq2", "rmq3"]:
     assert services[node]["profiles"] == ["cluster"], node
     assert services[node]["healthcheck"]["test"], node
 assert services["postgres"]["healthcheck"]["test"], "postgres"
+setup = services["setup"]
+assert "broker setup" in " ".join(setup["entrypoint"]) and "database setup" in " ".join(setup["entrypoint"])
+assert all(dep["condition"] == "service_healthy" for dep in setup["depends_on"].values())
 for name in ["billing", "inventory", "office", "pos"]:
     service = services[name]
     assert service["build"] == ".", name
-    assert service["environment"]["QUEUE_TYPE"] == "quorum", name
-    assert service["environment"]["DATABASE_URL"].startswith("postgres://"), name
-    assert all(dep["condition"] == "service_healthy" for dep in service["depends_on"].values()), name
+    env = service["environment"]
+    # Each service on its own user and role, read from the setup's files.
+    assert env["AMQP_URL_FILE"] == f"/run/shop/{name}.url", name
+    assert env["DATABASE_URL_FILE"] == f"/run/shop/{name}.database.url", name
+    assert "AMQP_URL" not in env and "DATABASE_URL" not in env, name
+    if name != "pos":
+        assert env["QUEUE_TYPE"] == "quorum", name
+    assert service["depends_on"]["setup"]["condition"] == "service_completed_successfully", name
 assert services["billing"]["deploy"]["replicas"] == 2
 office = services["office"]
 assert office["command"] == ["office", "--host", "0.0.0.0"], office["command"]
-assert "8000:8000" in office["ports"], office["ports"]
+assert "127.0.0.1:8000:8000" in office["ports"], office["ports"]
 assert "classic_config" in doc["configs"]["rabbitmq-cluster"]["content"]
 dockerfile = open(sys.argv[3]).read()
 assert dockerfile.startswith("# ") and "FROM denoland/deno:2.9.6" in dockerfile, dockerfile
@@ -279,6 +299,7 @@ print("valid")
     projectPath("compose.yaml"),
     schema,
     projectPath("Dockerfile"),
+    projectPath(".env.example"),
   ]);
   assert.equal(code, 0, stderr);
   assert.equal(stdout.trim(), "valid");

@@ -37,7 +37,7 @@ import {
 } from "../lib/cli/mod.ts";
 import type { HealthReport } from "../lib/observability/mod.ts";
 import { printable } from "../contracts/text.ts";
-import { openStore, type Store } from "../lib/store/mod.ts";
+import { openStore, type Store, unsafeDatabaseRole } from "../lib/store/mod.ts";
 import { type ServiceName, SERVICES } from "../lib/programs/mod.ts";
 
 const NAME = "status";
@@ -297,11 +297,14 @@ async function take(config: Config, seconds: number): Promise<Status> {
   const names = [...QUEUES, ...QUEUES.map(errorQueueOf)];
   const before = await queues(config, QUEUES);
   await delay(seconds * 1000);
-  const [after, brokerList, services, serving] = await Promise.all([
+  const [after, brokerList, services, serving, database] = await Promise.all([
     queues(config, names),
     brokers(config),
     Promise.all(SERVICES.map((name) => service(config, name))),
     endpoints(config),
+    config.databaseUrl === undefined
+      ? []
+      : unsafeDatabaseRole(config.databaseUrl, SERVICES),
   ]);
   const queueList = QUEUES.map((queue) => {
     const now = after.get(queue) as QueueStatus;
@@ -313,7 +316,7 @@ async function take(config: Config, seconds: number): Promise<Status> {
   });
   return {
     At: new Date().toISOString(),
-    Unsafe: unsafeBrokerUrls(config.url),
+    Unsafe: [...unsafeBrokerUrls(config.url), ...database],
     Brokers: brokerList,
     Queues: queueList,
     ErrorQueues: QUEUES.map((queue) => after.get(errorQueueOf(queue))!),

@@ -7,6 +7,7 @@
  */
 import { BrokerError, delay } from "../core/mod.ts";
 import { brokerUrls, redactUrl } from "../config/mod.ts";
+import { join } from "node:path";
 import { connectBroker, type TlsFiles } from "./connection.ts";
 
 async function answers(url: string, tls?: TlsFiles): Promise<boolean> {
@@ -47,6 +48,16 @@ async function succeeds(
   }
 }
 
+/** Whether `path` is there. */
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Options of {@linkcode ensureBroker}. */
 export interface EnsureBrokerOptions {
   /**
@@ -79,6 +90,13 @@ export async function ensureBroker(
   const local = brokerUrls(url).some((entry) =>
     ["localhost", "127.0.0.1", "[::1]"].includes(entry.hostname)
   );
+  const composeEnv = join(composeDir ?? Deno.cwd(), ".env");
+  if (local && !exists(composeEnv) && await succeeds("docker", ["info"])) {
+    throw new Error(
+      `No broker answers at "${shown}". compose.yaml's takes its passwords from ${composeEnv}: copy .env.example there and fill it in, ` +
+        `then "docker compose up -d --wait" and AMQP_URL=amqp://<RABBITMQ_ADMIN_USER>:<password>@localhost:5672 (or AMQP_URL_FILE)`,
+    );
+  }
   if (local && await succeeds("docker", ["info"])) {
     console.error(`No broker at "${shown}": starting compose.yaml's RabbitMQ.`);
     if (

@@ -20,6 +20,7 @@ export * from "./store.ts";
 export * from "./sqlite_store.ts";
 export * from "./postgres_store.ts";
 export * from "./database.ts";
+export * from "./database_role.ts";
 export * from "./wal_sync.ts";
 export * from "./prune.ts";
 export * from "./inbox.ts";
