@@ -1,9 +1,46 @@
 /**
- * The credentials files the setup tools write: one URL per service, mode
- * 0600, whose password a later run keeps.
+ * What the setup tools (`broker -- setup`, `database -- setup`) share: their
+ * command line, and the credentials files they write: one URL per service,
+ * mode 0600, whose password a later run keeps.
  *
  * @module
  */
+import { join } from "node:path";
+import type { Config } from "../lib/config/mod.ts";
+import { UsageError } from "../lib/core/mod.ts";
+import {
+  type CommandLine,
+  parseCommandLine,
+  type Program,
+} from "../lib/cli/mod.ts";
+import { printable } from "../contracts/text.ts";
+
+/** The folder the URLs go to unless `--out` says: `<DATA_DIR>/secrets`. */
+export function outOf(values: Record<string, unknown>, config: Config): string {
+  return (values.out as string | undefined) ??
+    join(config.dataDir, "secrets");
+}
+
+/**
+ * The command line of a setup tool, whose one command is `setup`, and its
+ * folder for the URLs, made (mode 0700) if need be.
+ *
+ * @throws {UsageError} for another command.
+ */
+export async function setupCommandLine(
+  program: Program,
+): Promise<CommandLine & { out: string }> {
+  const command = parseCommandLine(program);
+  const [name] = command.positionals;
+  if (name !== "setup") {
+    throw new UsageError(
+      `Unknown command "${printable(name ?? "")}": use setup`,
+    );
+  }
+  const out = outOf(command.values, command.config);
+  await Deno.mkdir(out, { recursive: true, mode: 0o700 });
+  return { ...command, out };
+}
 
 /**
  * The password the URL in `file` gives `user`, if that file is there and

@@ -21,18 +21,18 @@ import {
   managementOf,
   setupPlan,
 } from "../lib/messaging/mod.ts";
-import { parseCommandLine, type Program, runMain } from "../lib/cli/mod.ts";
+import { type Program, runMain } from "../lib/cli/mod.ts";
 import { SERVICE_PROGRAMS } from "../lib/programs/mod.ts";
 import { printable } from "../contracts/text.ts";
-import { keptPassword, newPassword, writeSecret } from "./_secrets.ts";
+import {
+  keptPassword,
+  newPassword,
+  outOf,
+  setupCommandLine,
+  writeSecret,
+} from "./_secrets.ts";
 
 const NAME = "broker";
-
-/** The folder the URLs go to unless `--out` says. */
-function outOf(values: Record<string, unknown>, config: Config): string {
-  return (values.out as string | undefined) ??
-    join(config.dataDir, "secrets");
-}
 
 /** The management API's `host:port`, for `--allow-net`. */
 function managementHost(values: Record<string, unknown>, config: Config) {
@@ -108,13 +108,7 @@ function serviceUrl(
 }
 
 async function main(): Promise<void> {
-  const { values, positionals, config } = parseCommandLine(program);
-  const [command] = positionals;
-  if (command !== "setup") {
-    throw new UsageError(
-      `Unknown command "${printable(command ?? "")}": use setup`,
-    );
-  }
+  const { values, config, out } = await setupCommandLine(program);
   const [admin] = brokerUrls(config.url);
   if (admin === undefined) throw new UsageError("AMQP_URL is empty");
   const vhost = (values.vhost as string | undefined) ??
@@ -129,8 +123,6 @@ async function main(): Promise<void> {
       }": letters, digits, . _ - (at most 32)`,
     );
   }
-  const out = outOf(values, config);
-  await Deno.mkdir(out, { recursive: true, mode: 0o700 });
 
   const needs: Record<string, BrokerNeeds> = {};
   const credentials: Record<string, { name: string; password: string }> = {};

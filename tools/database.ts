@@ -9,21 +9,20 @@
  * @module
  */
 import { join } from "node:path";
-import type { Config } from "../lib/config/mod.ts";
 import { UsageError } from "../lib/core/mod.ts";
 import { PostgresStore } from "../lib/store/mod.ts";
-import { parseCommandLine, type Program, runMain } from "../lib/cli/mod.ts";
+import { type Program, runMain } from "../lib/cli/mod.ts";
 import { SERVICE_PROGRAMS } from "../lib/programs/mod.ts";
 import { printable } from "../contracts/text.ts";
-import { keptPassword, newPassword, writeSecret } from "./_secrets.ts";
+import {
+  keptPassword,
+  newPassword,
+  outOf,
+  setupCommandLine,
+  writeSecret,
+} from "./_secrets.ts";
 
 const NAME = "database";
-
-/** The folder the URLs go to unless `--out` says. */
-function outOf(values: Record<string, unknown>, config: Config): string {
-  return (values.out as string | undefined) ??
-    join(config.dataDir, "secrets");
-}
 
 /** The tool's command line: the database, the folder it writes URLs to. */
 export const program: Program = {
@@ -73,13 +72,7 @@ function serviceUrl(ownerUrl: string, role: string, password: string): string {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals, config } = parseCommandLine(program);
-  const [command] = positionals;
-  if (command !== "setup") {
-    throw new UsageError(
-      `Unknown command "${printable(command ?? "")}": use setup`,
-    );
-  }
+  const { values, config, out } = await setupCommandLine(program);
   const url = config.databaseUrl;
   if (url === undefined) {
     throw new UsageError(
@@ -94,8 +87,6 @@ async function main(): Promise<void> {
       }": lower-case letters, digits and _ (at most 32)`,
     );
   }
-  const out = outOf(values, config);
-  await Deno.mkdir(out, { recursive: true, mode: 0o700 });
 
   const store = await PostgresStore.open(url, "public");
   const lines: string[] = [];
