@@ -23,9 +23,11 @@ import {
 } from "./fast_check.ts";
 
 export {
+  BILLING_CLOSE_QUEUE,
   BILLING_QUEUE,
   CONSUMER_QUEUES,
   DEFAULT_STORE,
+  INVENTORY_CLOSE_QUEUE,
   INVENTORY_COMMAND_QUEUE,
   INVENTORY_QUEUE,
   OFFICE_QUEUE,
@@ -95,6 +97,12 @@ export const SaleDetailsSchema = z.object({
   SaleId: z.int32().positive(),
   StoreId: code,
   TillId: tillId.optional(),
+  /**
+   * The till's sale before this one in its business day (absent for the
+   * day's first): a consumer that has not seen it knows of a gap before
+   * the day's close says so.
+   */
+  PreviousSaleId: z.int32().positive().optional(),
   Items: z.array(SaleItemSchema).min(1).max(MAX_ITEMS),
   // Kept as written: .NET sends up to 7 fractional digits, more than a Date holds.
   Timestamp: z.iso.datetime({ offset: true, local: true }),
@@ -123,10 +131,12 @@ const TimestampFormat = formatTest(SaleDetailsSchema.shape.Timestamp);
  */
 export function fastSale(value: unknown): SaleDetails | undefined {
   if (!isRecord(value)) return undefined;
-  const { SaleId, StoreId, TillId, Items, Timestamp } = value;
+  const { SaleId, StoreId, TillId, PreviousSaleId, Items, Timestamp } = value;
   if (
     !isPositiveInt32(SaleId) || !isCode(StoreId) ||
-    (TillId !== undefined && !isTillId(TillId)) || !Array.isArray(Items) ||
+    (TillId !== undefined && !isTillId(TillId)) ||
+    (PreviousSaleId !== undefined && !isPositiveInt32(PreviousSaleId)) ||
+    !Array.isArray(Items) ||
     Items.length < 1 || Items.length > MAX_ITEMS ||
     typeof Timestamp !== "string" ||
     !TimestampFormat(Timestamp)
@@ -152,6 +162,7 @@ export function fastSale(value: unknown): SaleDetails | undefined {
     SaleId,
     StoreId,
     ...(TillId === undefined ? {} : { TillId }),
+    ...(PreviousSaleId === undefined ? {} : { PreviousSaleId }),
     Items: items,
     Timestamp,
     TotalAmount,
@@ -179,6 +190,10 @@ export function writeSale(sale: SaleDetails): string {
   }
   return `{"SaleId":${sale.SaleId},"StoreId":${JSON.stringify(sale.StoreId)}${
     sale.TillId === undefined ? "" : `,"TillId":${JSON.stringify(sale.TillId)}`
+  }${
+    sale.PreviousSaleId === undefined
+      ? ""
+      : `,"PreviousSaleId":${sale.PreviousSaleId}`
   },"Items":[${items}],"Timestamp":${
     JSON.stringify(sale.Timestamp)
   },"TotalAmount":${sale.TotalAmount}}`;

@@ -14,6 +14,7 @@ import {
   type InvoiceCreated,
 } from "../contracts/invoice.ts";
 import {
+  BILLING_CLOSE_QUEUE,
   BILLING_QUEUE,
   decodeSale,
   SALE_CREATED,
@@ -42,6 +43,7 @@ import {
 } from "../lib/host/mod.ts";
 import type { Log } from "../lib/log/mod.ts";
 import { program } from "../lib/programs/billing.ts";
+import { ledgerSaleOf, Reconciler } from "../lib/reconcile/mod.ts";
 
 const NAME = program.name;
 const QUEUE = BILLING_QUEUE;
@@ -258,8 +260,15 @@ function say(
 
 /** Billing's queue: sales, by their key, invoiced in order of their stores. */
 export function billingQueue(
-  options: { outbox: Outbox; taxRate?: Decimal; log: Log },
+  options: {
+    outbox: Outbox;
+    taxRate?: Decimal;
+    log: Log;
+    /** Records each invoiced sale of a till, for its day close. */
+    reconciler?: Reconciler;
+  },
 ): ConsumedQueue<SaleDetails> {
+  const invoice = (work: Work<SaleDetails>) => invoiceSales(work, options);
   return {
     exchange: SALES_EXCHANGE,
     queue: QUEUE,
@@ -268,7 +277,7 @@ export function billingQueue(
     keyOf: ({ value }) => saleKey(value),
     timeOf: ({ value }) => value.Timestamp,
     middleware: [byStore],
-    handle: (work) => invoiceSales(work, options),
+    handle: options.reconciler?.recorded(ledgerSaleOf)(invoice) ?? invoice,
     spanAttributes: ({ value }) => saleSpanAttributes(value),
   };
 }
@@ -277,13 +286,25 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
   const monitor = new Monitor(NAME);
   const store = await openInvoices(config);
   const outbox = await Outbox.open(store);
+  const reconciler = await Reconciler.open(store, {
+    service: NAME,
+    outbox,
+    monitor,
+    graceMs: config.closeGraceMs,
+    gapAgeMs: config.gapAgeMs,
+    retentionMs: config.retentionMs,
+  });
   await runConsumer({
     name: NAME,
     monitor,
     config,
     store,
     outbox,
-    queues: [billingQueue({ outbox, taxRate, log: monitor.log })],
+    queues: [
+      billingQueue({ outbox, taxRate, log: monitor.log, reconciler }),
+      reconciler.closeQueue(BILLING_CLOSE_QUEUE),
+    ],
+    background: (signal) => reconciler.run(signal),
   });
 }
 

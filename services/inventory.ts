@@ -15,6 +15,7 @@
  */
 import {
   decodeSale,
+  INVENTORY_CLOSE_QUEUE,
   INVENTORY_COMMAND_QUEUE,
   INVENTORY_QUEUE,
   SALE_CREATED,
@@ -59,6 +60,7 @@ import {
   type Work,
 } from "../lib/host/mod.ts";
 import { program } from "../lib/programs/inventory.ts";
+import { ledgerSaleOf, Reconciler } from "../lib/reconcile/mod.ts";
 
 const NAME = program.name;
 const QUEUE = INVENTORY_QUEUE;
@@ -443,9 +445,15 @@ export async function applyAdjustments(
  * two Inventories never wait on each other.
  */
 export function inventoryQueues(
-  options: { stock: Stock; log: Log },
+  options: {
+    stock: Stock;
+    log: Log;
+    /** Records each sale of a till taken off, for its day close. */
+    reconciler?: Reconciler;
+  },
 ): [ConsumedQueue<SaleDetails>, ConsumedQueue<StockAdjust>] {
   const { stock } = options;
+  const take = (work: Work<SaleDetails>) => takeSales(work, options);
   return [{
     exchange: SALES_EXCHANGE,
     queue: QUEUE,
@@ -457,7 +465,7 @@ export function inventoryQueues(
       await stock.lock(work.tx, work.deliveries.flatMap((d) => changesOf(d)));
       await next(work);
     }],
-    handle: (work) => takeSales(work, options),
+    handle: options.reconciler?.recorded(ledgerSaleOf)(take) ?? take,
     spanAttributes: ({ value }) => saleSpanAttributes(value),
   }, {
     exchange: SALES_EXCHANGE,
@@ -484,13 +492,25 @@ async function serve(config: Config): Promise<void> {
   const monitor = new Monitor(NAME);
   const store = await openStock(config);
   const stock = await Stock.open(store);
+  const reconciler = await Reconciler.open(store, {
+    service: NAME,
+    outbox: stock.outbox,
+    monitor,
+    graceMs: config.closeGraceMs,
+    gapAgeMs: config.gapAgeMs,
+    retentionMs: config.retentionMs,
+  });
   await runConsumer({
     name: NAME,
     monitor,
     config,
     store,
     outbox: stock.outbox,
-    queues: inventoryQueues({ stock, log: monitor.log }),
+    queues: [
+      ...inventoryQueues({ stock, log: monitor.log, reconciler }),
+      reconciler.closeQueue(INVENTORY_CLOSE_QUEUE),
+    ],
+    background: (signal) => reconciler.run(signal),
   });
 }
 

@@ -56,6 +56,7 @@ import type { Log } from "../lib/log/mod.ts";
 import { checkedOption } from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
 import { listenOf, program } from "../lib/programs/office.ts";
+import { gapsOf, Reconciler } from "../lib/reconcile/mod.ts";
 
 const NAME = program.name;
 
@@ -135,6 +136,14 @@ async function serve(
   const store: Store = await openStore({ name: NAME, ...config });
   const outbox = await Outbox.open(store);
   const model = await OfficeModel.open(store);
+  const reconciler = await Reconciler.open(store, {
+    service: NAME,
+    outbox,
+    monitor,
+    graceMs: config.closeGraceMs,
+    gapAgeMs: config.gapAgeMs,
+    retentionMs: config.retentionMs,
+  });
   const accounts = await Accounts.open(store);
   await firstAdmin(accounts, log);
   const stream = new EventStream({
@@ -242,6 +251,8 @@ async function serve(
     stream,
     log,
     errorQueues: ERROR_QUEUES,
+    gaps: () =>
+      gapsOf(store, new Date(Date.now() - config.gapAgeMs).toISOString()),
     withBroker,
     sendAdjustment,
     origins: () => origins,
@@ -292,7 +303,8 @@ async function serve(
           if (event.kind === STOCK_CHANGED) stream.send("stock", event.value);
         }
         if (applied.length > 0) pushSummary();
-      })],
+      }, reconciler)],
+      background: (signal) => reconciler.run(signal),
       sendsTo: [{
         exchange: SALES_EXCHANGE,
         queue: INVENTORY_COMMAND_QUEUE,

@@ -94,7 +94,7 @@ Deno.test(
       assert.equal(second.code, 0, second.stderr);
       assert.match(
         second.stdout,
-        /Press a to add new item and q to cancel\/stop: /,
+        /Press a to add new item, c to close the day and q to cancel\/stop: /,
       );
       assert.match(second.stdout, /Sent SaleEvent #10001\./);
       for (const id of [10000, 10001]) {

@@ -32,6 +32,8 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     queueType: "classic",
     httpHost: "127.0.0.1",
     retentionMs: 7 * 86_400_000,
+    closeGraceMs: 60_000,
+    gapAgeMs: 300_000,
   });
   const fromEnv = parseCommandLine(
     program,
@@ -46,6 +48,8 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     queueType: "classic",
     httpHost: "127.0.0.1",
     retentionMs: 7 * 86_400_000,
+    closeGraceMs: 60_000,
+    gapAgeMs: 300_000,
   });
   const fromFlags = parseCommandLine(
     program,
@@ -60,6 +64,8 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     queueType: "classic",
     httpHost: "127.0.0.1",
     retentionMs: 7 * 86_400_000,
+    closeGraceMs: 60_000,
+    gapAgeMs: 300_000,
   });
   assert.deepEqual(fromFlags.positionals, ["x"]);
 });

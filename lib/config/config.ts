@@ -7,7 +7,11 @@
  */
 import { DEFAULT_AMQP_URL } from "./amqp_url.ts";
 import { errorMessage, UsageError } from "../core/mod.ts";
-import { DEFAULT_RETENTION, parseRetention } from "./retention.ts";
+import {
+  DEFAULT_RETENTION,
+  parseDuration,
+  parseRetention,
+} from "./retention.ts";
 
 /** Where the services keep their data unless DATA_DIR says otherwise. */
 export const DEFAULT_DATA_DIR = "./data";
@@ -60,6 +64,17 @@ export interface Config {
    * messages are kept, in milliseconds.
    */
   retentionMs: number;
+  /**
+   * CLOSE_GRACE or `--close-grace`: how long after a till's day close a
+   * consumer waits for its last sales before it says they are missing, in
+   * milliseconds.
+   */
+  closeGraceMs: number;
+  /**
+   * GAP_AGE or `--gap-age`: how old a gap in a till's sales is before it
+   * is shown, in milliseconds.
+   */
+  gapAgeMs: number;
 }
 
 /** The settings of a program that talks AMQP: the broker, and TLS. */
@@ -184,6 +199,22 @@ export const SETTINGS: Record<keyof Config, Setting> = {
       `inbox keys and sent outbox messages are kept this long; default ${DEFAULT_RETENTION}`,
     text: (ms: number) => `${ms / 1000}s`,
   },
+  closeGraceMs: {
+    flag: "close-grace",
+    env: "CLOSE_GRACE",
+    value: "time",
+    help:
+      "how long after a till's close its last sales may still come before they are missing; default 1m",
+    text: (ms: number) => `${ms / 1000}s`,
+  },
+  gapAgeMs: {
+    flag: "gap-age",
+    env: "GAP_AGE",
+    value: "time",
+    help:
+      "how old a gap in a till's sales is before status and the metrics show it; default 5m",
+    text: (ms: number) => `${ms / 1000}s`,
+  },
   queueType: {
     flag: "queue-type",
     env: "QUEUE_TYPE",
@@ -296,6 +327,8 @@ export function resolveConfig(
     ...(certFile === undefined ? {} : { certFile, keyFile }),
     httpHost: read("httpHost") ?? DEFAULT_HTTP_HOST,
     retentionMs: parseRetention(read("retentionMs") ?? DEFAULT_RETENTION),
+    closeGraceMs: parseDuration("close grace", read("closeGraceMs") ?? "1m"),
+    gapAgeMs: parseDuration("gap age", read("gapAgeMs") ?? "5m"),
     queueType,
     url,
     dataDir: read("dataDir") ?? DEFAULT_DATA_DIR,

@@ -106,6 +106,11 @@ export interface RunConsumerOptions {
    * @default {[]}
    */
   sendsTo?: QueueTopology[];
+  /**
+   * Work beside the consuming, from the start until the stop (its signal
+   * aborts then, and the stop waits for it): periodic checks.
+   */
+  background?(signal: AbortSignal): Promise<void>;
   /** The service, for messages and the connection's name. */
   name: string;
   /**
@@ -332,10 +337,16 @@ export async function runConsumer(options: RunConsumerOptions): Promise<void> {
       }
     },
   });
+  const background = new AbortController();
+  const besides = options.background?.(background.signal).catch((error) =>
+    log.error(`${name}: ${describeError(error)}`)
+  );
   try {
     // Until a stop, or what retrying cannot mend (close says it).
     await host.finished.catch(() => {});
   } finally {
+    background.abort();
+    await besides;
     removeHandlers();
     await host.close();
   }

@@ -20,6 +20,8 @@ export const CONSUMER_SETTINGS: readonly (keyof Config)[] = [
   "httpPort",
   "httpHost",
   "retentionMs",
+  "closeGraceMs",
+  "gapAgeMs",
 ];
 
 /** The `outbox` command of service `name`, for its program declaration. */

@@ -4,10 +4,14 @@
  * @module
  */
 import {
+  BILLING_CLOSE_QUEUE,
   BILLING_QUEUE,
   INVOICE_CREATED,
   SALE_CREATED,
   SALES_EXCHANGE,
+  TILL_CLOSED,
+  TILL_DISCREPANCY,
+  TILL_RECONCILED,
 } from "../../contracts/names.ts";
 import type { Program } from "../cli/mod.ts";
 import { CONSUMER_SETTINGS, outboxCommandOf } from "./_shared.ts";
@@ -31,11 +35,15 @@ export const program: Program = {
   keepsData: true,
   broker: {
     exchange: SALES_EXCHANGE,
-    publishes: [INVOICE_CREATED],
+    publishes: [INVOICE_CREATED, TILL_RECONCILED, TILL_DISCREPANCY],
     consumes: [{
       exchange: SALES_EXCHANGE,
       queue: BILLING_QUEUE,
       routingKey: SALE_CREATED,
+    }, {
+      exchange: SALES_EXCHANGE,
+      queue: BILLING_CLOSE_QUEUE,
+      routingKey: TILL_CLOSED,
     }],
   },
   options: {},

@@ -5,6 +5,7 @@
  */
 import {
   DEFAULT_STORE,
+  INVENTORY_CLOSE_QUEUE,
   INVENTORY_COMMAND_QUEUE,
   INVENTORY_QUEUE,
   SALE_CREATED,
@@ -12,6 +13,9 @@ import {
   STOCK_ADJUST,
   STOCK_CHANGED,
   STOCK_LOW,
+  TILL_CLOSED,
+  TILL_DISCREPANCY,
+  TILL_RECONCILED,
 } from "../../contracts/names.ts";
 import type { Program } from "../cli/mod.ts";
 import { CONSUMER_SETTINGS, outboxCommandOf } from "./_shared.ts";
@@ -27,7 +31,7 @@ export const program: Program = {
   keepsData: true,
   broker: {
     exchange: SALES_EXCHANGE,
-    publishes: [STOCK_LOW, STOCK_CHANGED],
+    publishes: [STOCK_LOW, STOCK_CHANGED, TILL_RECONCILED, TILL_DISCREPANCY],
     consumes: [{
       exchange: SALES_EXCHANGE,
       queue: INVENTORY_QUEUE,
@@ -36,6 +40,10 @@ export const program: Program = {
       exchange: SALES_EXCHANGE,
       queue: INVENTORY_COMMAND_QUEUE,
       routingKey: STOCK_ADJUST,
+    }, {
+      exchange: SALES_EXCHANGE,
+      queue: INVENTORY_CLOSE_QUEUE,
+      routingKey: TILL_CLOSED,
     }],
   },
   options: {},

@@ -9,6 +9,8 @@ import {
   OFFICE_QUEUE,
   SALES_EXCHANGE,
   STOCK_ADJUST,
+  TILL_DISCREPANCY,
+  TILL_RECONCILED,
 } from "../../contracts/names.ts";
 import { joinHostPort, wholeNumber } from "../config/mod.ts";
 import { UsageError } from "../core/mod.ts";
@@ -79,7 +81,7 @@ export const program: Program = {
   keepsData: true,
   broker: {
     exchange: SALES_EXCHANGE,
-    publishes: [STOCK_ADJUST],
+    publishes: [STOCK_ADJUST, TILL_RECONCILED, TILL_DISCREPANCY],
     consumes: [{
       exchange: SALES_EXCHANGE,
       queue: OFFICE_QUEUE,

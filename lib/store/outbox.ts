@@ -317,6 +317,37 @@ export class Outbox {
     }));
   }
 
+  /**
+   * The message last added with `messageId`, as it was added, for adding it
+   * again; undefined when none is kept (pruned after the retention).
+   */
+  async latest(sql: Sql, messageId: string): Promise<
+    | {
+      messageId: string;
+      exchange: string;
+      routingKey: string;
+      body: Buffer;
+      mandatory: boolean;
+      headers?: Record<string, string>;
+    }
+    | undefined
+  > {
+    const row = await sql.get(
+      `SELECT message_id, exchange, routing_key, body, mandatory, headers
+      FROM outbox WHERE message_id = ? ORDER BY id DESC LIMIT 1`,
+      messageId,
+    );
+    if (!row) return undefined;
+    return {
+      messageId: String(row.message_id),
+      exchange: String(row.exchange),
+      routingKey: String(row.routing_key),
+      body: Buffer.from(row.body as Uint8Array),
+      mandatory: Number(row.mandatory) !== 0,
+      ...row.headers ? { headers: JSON.parse(String(row.headers)) } : {},
+    };
+  }
+
   /** Makes the messages set aside (or the one with `messageId`) pending again; how many. */
   async replay(messageId?: string): Promise<number> {
     const changes = await this.#store.run(

@@ -43,6 +43,7 @@ button { cursor: pointer; }
 form.act { display: inline; }
 .notice { border-left: 4px solid var(--accent); background: #eef5fc; padding: .5rem .75rem; }
 .error { border-left: 4px solid var(--neg); background: var(--neg-bg); padding: .5rem .75rem; }
+.bad { color: var(--neg); }
 figure { margin: 1rem 0; }
 figcaption { color: var(--muted); font-size: .9rem; }
 svg.chart { width: 100%; height: 10rem; border-bottom: 1px solid var(--line); }

@@ -25,6 +25,18 @@ import {
   type StockChanged,
   type StockLow,
 } from "../../contracts/stock.ts";
+import {
+  closeKey,
+  decodeTillClosed,
+  decodeTillDiscrepancy,
+  decodeTillReconciled,
+  TILL_CLOSED,
+  TILL_DISCREPANCY,
+  TILL_RECONCILED,
+  type TillClosed,
+  type TillDiscrepancy,
+  type TillReconciled,
+} from "../../contracts/till.ts";
 import { OFFICE_EVENTS } from "../../contracts/names.ts";
 import { type Delivery, delivery } from "../../lib/store/mod.ts";
 
@@ -35,7 +47,10 @@ export type OfficeEvent =
   | { kind: typeof SALE_CREATED; value: SaleDetails }
   | { kind: typeof INVOICE_CREATED; value: InvoiceCreated }
   | { kind: typeof STOCK_LOW; value: StockLow }
-  | { kind: typeof STOCK_CHANGED; value: StockChanged };
+  | { kind: typeof STOCK_CHANGED; value: StockChanged }
+  | { kind: typeof TILL_CLOSED; value: TillClosed }
+  | { kind: typeof TILL_RECONCILED; value: TillReconciled }
+  | { kind: typeof TILL_DISCREPANCY; value: TillDiscrepancy };
 
 /** An event as delivered: read, with its inbox key and its body as text. */
 export interface OfficeDelivery extends Delivery<OfficeEvent> {
@@ -68,6 +83,12 @@ export function decodeOfficeEvent(
         return { kind: STOCK_LOW, value: decodeStockLow(body) };
       case STOCK_CHANGED:
         return { kind: STOCK_CHANGED, value: decodeStockChanged(body) };
+      case TILL_CLOSED:
+        return { kind: TILL_CLOSED, value: decodeTillClosed(body) };
+      case TILL_RECONCILED:
+        return { kind: TILL_RECONCILED, value: decodeTillReconciled(body) };
+      case TILL_DISCREPANCY:
+        return { kind: TILL_DISCREPANCY, value: decodeTillDiscrepancy(body) };
     }
     throw new ContractError(
       `Unknown event "${routingKey}": the office takes ${
@@ -83,6 +104,8 @@ export function decodeOfficeEvent(
     ? `sale:${saleKey(event.value)}`
     : event.kind === INVOICE_CREATED
     ? `invoice:${event.value.InvoiceNumber}`
+    : event.kind === TILL_CLOSED
+    ? closeKey(event.value)
     : `${event.kind}:${message.properties.messageId ?? received.digest}`;
   return { ...received, key, text: decoder.decode(body) };
 }

@@ -15,6 +15,24 @@ import {
 import { SALE_CREATED } from "../../contracts/sale.ts";
 import { STOCK_CHANGED, type StoreStockLevel } from "../../contracts/stock.ts";
 import type { OfficeDelivery } from "./events.ts";
+import {
+  TILL_CLOSED,
+  TILL_DISCREPANCY,
+  TILL_RECONCILED,
+} from "../../contracts/till.ts";
+import {
+  applyAnswer,
+  applyClose,
+  applyUntilled,
+  type DayClose,
+  latestCloses,
+  makeCloseTables,
+  type OpenDay,
+  openDays,
+  openDiscrepancies,
+  type Untilled,
+  untilled,
+} from "./closes.ts";
 import { schema, type Sql, type Store } from "../../lib/store/mod.ts";
 import type { FeedEntry, InvoiceRow, InvoiceSearch, Summary } from "./views.ts";
 
@@ -98,6 +116,7 @@ export class OfficeModel {
     await store.exec(
       "CREATE INDEX IF NOT EXISTS office_invoice_created ON office_invoice (created_at)",
     );
+    await makeCloseTables(store);
     return new OfficeModel(store);
   }
 
@@ -120,6 +139,16 @@ export class OfficeModel {
         ON CONFLICT (minute) DO UPDATE SET sales = office_minute.sales + 1`,
         at.slice(0, MINUTE),
       );
+      // No till, no close: counted apart, for the Day close page.
+      if (sale.TillId === undefined) {
+        await applyUntilled(tx, at.slice(0, DAY), sale.StoreId);
+      }
+    } else if (event.kind === TILL_CLOSED) {
+      await applyClose(tx, event.value);
+    } else if (
+      event.kind === TILL_RECONCILED || event.kind === TILL_DISCREPANCY
+    ) {
+      await applyAnswer(tx, event.value);
     } else if (event.kind === INVOICE_CREATED) {
       const invoice = event.value;
       await tx.run(
@@ -184,6 +213,26 @@ export class OfficeModel {
       text,
     );
     return { Id: Number(row?.id), At: at, RoutingKey: event.kind, Text: text };
+  }
+
+  /** The latest closes, each with every service's answer so far. */
+  closes(): Promise<DayClose[]> {
+    return latestCloses(this.#store);
+  }
+
+  /** The closes a service answered with a discrepancy it has not mended. */
+  discrepancies(): Promise<DayClose[]> {
+    return openDiscrepancies(this.#store);
+  }
+
+  /** Tills with sales since their last close. */
+  openDays(): Promise<OpenDay[]> {
+    return openDays(this.#store);
+  }
+
+  /** Sales with no till, which no close covers. */
+  untilled(): Promise<Untilled[]> {
+    return untilled(this.#store);
   }
 
   /** Adds to a store's day, making its row when it is the first. */

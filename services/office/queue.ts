@@ -9,8 +9,10 @@ import {
   OFFICE_QUEUE,
   SALE_CREATED,
   SALES_EXCHANGE,
+  TILL_CLOSED,
 } from "../../contracts/names.ts";
-import type { ConsumedQueue } from "../../lib/host/mod.ts";
+import type { ConsumedQueue, Work } from "../../lib/host/mod.ts";
+import { ledgerSaleOf, type Reconciler } from "../../lib/reconcile/mod.ts";
 import {
   decodeOfficeEvent,
   OFFICE_EVENTS,
@@ -33,7 +35,19 @@ export interface Applied {
 export function officeQueue(
   model: OfficeModel,
   onCommit: (applied: Applied[]) => void = () => {},
+  /** The office's own reconciliation of the closes, with the sales it took. */
+  reconciler?: Reconciler,
 ): ConsumedQueue<OfficeEvent> {
+  const apply = async ({ tx, deliveries }: Work<OfficeEvent>) => {
+    const applied: Applied[] = [];
+    for (const delivery of deliveries as OfficeDelivery[]) {
+      applied.push({ delivery, entry: await model.apply(tx, delivery) });
+      const event = delivery.value;
+      if (event.kind === TILL_CLOSED) await reconciler?.take(tx, event.value);
+    }
+    await model.trim(tx);
+    tx.onCommit(() => onCommit(applied));
+  };
   return {
     exchange: SALES_EXCHANGE,
     queue: OFFICE_QUEUE,
@@ -45,14 +59,12 @@ export function officeQueue(
         ? event.value.Timestamp
         : event.kind === INVOICE_CREATED
         ? event.value.CreatedAt
+        : event.kind === TILL_CLOSED
+        ? event.value.ClosedAt
         : event.value.At,
-    handle: async ({ tx, deliveries }) => {
-      const applied: Applied[] = [];
-      for (const delivery of deliveries as OfficeDelivery[]) {
-        applied.push({ delivery, entry: await model.apply(tx, delivery) });
-      }
-      await model.trim(tx);
-      tx.onCommit(() => onCommit(applied));
-    },
+    handle:
+      reconciler?.recorded((event: OfficeEvent) =>
+        event.kind === SALE_CREATED ? ledgerSaleOf(event.value) : undefined
+      )(apply) ?? apply,
   };
 }

@@ -10,6 +10,7 @@ import { countErrorQueues } from "../../lib/messaging/mod.ts";
 import { SCRIPT, STYLE } from "./assets.ts";
 import { FEED_LINES } from "./model.ts";
 import {
+  dayClosePage,
   errorQueuesPage,
   invoicePage,
   invoicesPage,
@@ -85,7 +86,19 @@ export function readRoutes(context: OfficeContext): Route[] {
     {
       method: "GET",
       path: "/",
-      handle: async (request) => page(todayPage(await summary(request))),
+      handle: async (request) =>
+        page(todayPage(await summary(request), await model.discrepancies())),
+    },
+    {
+      method: "GET",
+      path: "/close",
+      handle: async () =>
+        page(dayClosePage({
+          closes: await model.closes(),
+          open: await model.openDays(),
+          gaps: await context.gaps(),
+          untilled: await model.untilled(),
+        })),
     },
     {
       method: "GET",

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Gap } from "../../lib/reconcile/mod.ts";
 import type { ChannelModel } from "amqplib";
 import { DEFAULT_STORE } from "../../contracts/sale.ts";
 import { UsageError } from "../../lib/core/mod.ts";
@@ -54,6 +55,8 @@ export interface OfficeContext {
   log: Log;
   /** The error queues it shows. */
   errorQueues: string[];
+  /** The gaps in the tills' sales the office itself has, old enough to show. */
+  gaps(): Promise<Gap[]>;
   /**
    * The origins it serves (`http://127.0.0.1:8000`, its public URL's): a
    * request for another Host is refused, and so is a form from another

@@ -11,6 +11,7 @@ const PAGES: [path: string, label: string][] = [
   ["/", "Today"],
   ["/invoices", "Invoices"],
   ["/stock", "Stock"],
+  ["/close", "Day close"],
   ["/errors", "Error queues"],
   ["/live", "Live"],
   ["/audit", "Audit"],

@@ -11,3 +11,4 @@ export * from "./invoices.ts";
 export * from "./stock.ts";
 export * from "./error_queues.ts";
 export * from "./audit.ts";
+export * from "./day_close.ts";

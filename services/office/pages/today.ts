@@ -6,9 +6,17 @@
 import { markup } from "../html.ts";
 import type { FeedEntry, Summary } from "../views.ts";
 import { layout, money } from "./layout.ts";
+import type { DayClose } from "../closes.ts";
+import { discrepancyNotice } from "./day_close.ts";
 
-/** The Today page: the day's totals, the chart, the stores. */
-export function todayPage(summary: Summary): string {
+/**
+ * The Today page: sales missing after a day close first, then the day's
+ * totals, the chart, the stores.
+ */
+export function todayPage(
+  summary: Summary,
+  discrepancies: DayClose[] = [],
+): string {
   const max = Math.max(1, ...summary.PerMinute.map((minute) => minute.Sales));
   const width = 100 / summary.PerMinute.length;
   const last = summary.PerMinute.at(-1)?.Sales ?? 0;
@@ -28,6 +36,7 @@ export function todayPage(summary: Summary): string {
   return layout(
     { title: `Today, ${summary.Day}`, section: "/", live: true },
     markup`
+      ${discrepancyNotice(discrepancies)}
       <div data-day="${summary.Day}">
         <dl class="cards" aria-label="Totals">
       ${card("Sales", "Sales", String(summary.Sales))}

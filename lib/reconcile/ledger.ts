@@ -1,0 +1,164 @@
+/**
+ * What a service committed of each till, in its own store: one row per sale
+ * it handled (till, sale id, store, amount, the till's sale before it),
+ * written in the transaction of the sale's effect. A close is checked
+ * against it, and a sale whose predecessor never came shows a gap.
+ *
+ * @module
+ */
+import { Decimal } from "../../contracts/decimal.ts";
+import type { SaleDetails } from "../../contracts/sale.ts";
+import type { IdRanges } from "../../contracts/till.ts";
+import type { Sql, Store } from "../store/mod.ts";
+
+/** A sale as the ledger keeps it. */
+export interface LedgerSale {
+  tillId: string;
+  saleId: number;
+  storeId: string;
+  amount: Decimal;
+  /** The till's sale before it that day, when the sale says. */
+  previousId?: number;
+}
+
+/** A sale as the ledger keeps it; undefined for a sale of no till (the article's .NET POS). */
+export function ledgerSaleOf(sale: SaleDetails): LedgerSale | undefined {
+  if (sale.TillId === undefined) return undefined;
+  return {
+    tillId: sale.TillId,
+    saleId: sale.SaleId,
+    storeId: sale.StoreId,
+    amount: sale.TotalAmount,
+    previousId: sale.PreviousSaleId,
+  };
+}
+
+/** Makes the ledger's and the closes' tables in `store`. */
+export async function makeLedgerTables(store: Store): Promise<void> {
+  const rowid = store.dialect === "sqlite" ? " WITHOUT ROWID" : "";
+  await store.exec(`CREATE TABLE IF NOT EXISTS till_ledger (
+    till_id TEXT NOT NULL,
+    sale_id BIGINT NOT NULL,
+    store_id TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    previous_id BIGINT,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (till_id, sale_id)
+  )${rowid}`);
+  await store.exec(`CREATE TABLE IF NOT EXISTS till_close (
+    close_key TEXT PRIMARY KEY,
+    store_id TEXT NOT NULL,
+    till_id TEXT NOT NULL,
+    business_day TEXT NOT NULL,
+    sale_ids TEXT NOT NULL,
+    sale_count BIGINT NOT NULL,
+    total TEXT NOT NULL,
+    closed_at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    seen_count BIGINT NOT NULL DEFAULT 0,
+    seen_total TEXT NOT NULL DEFAULT '0',
+    missing TEXT NOT NULL DEFAULT '[]',
+    settled_at TEXT
+  )${rowid}`);
+}
+
+/** Rows a statement inserts at most: SQLite takes 32,766 parameters. */
+const ROWS_PER_INSERT = 500;
+
+/** Records `sales` in `tx`; a sale recorded already is left as it is. */
+export async function recordSales(
+  tx: Sql,
+  sales: readonly LedgerSale[],
+  seenAt: string = new Date().toISOString(),
+): Promise<void> {
+  for (let i = 0; i < sales.length; i += ROWS_PER_INSERT) {
+    const chunk = sales.slice(i, i + ROWS_PER_INSERT);
+    await tx.run(
+      `INSERT INTO till_ledger
+        (till_id, sale_id, store_id, amount, previous_id, seen_at)
+        VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")}
+        ON CONFLICT (till_id, sale_id) DO NOTHING`,
+      ...chunk.flatMap((sale) => [
+        sale.tillId,
+        sale.saleId,
+        sale.storeId,
+        sale.amount.toString(),
+        sale.previousId ?? null,
+        seenAt,
+      ]),
+    );
+  }
+}
+
+/** What a service has of a close's sales. */
+export interface Seen {
+  /** How many of them it has. */
+  count: number;
+  /** The sum of their amounts. */
+  amount: Decimal;
+  /** The ids it lacks, ascending. */
+  missing: number[];
+}
+
+/** What `sql` holds of the sales `ranges` name for `tillId`. */
+export async function seenOf(
+  sql: Sql,
+  tillId: string,
+  ranges: IdRanges,
+): Promise<Seen> {
+  if (ranges.length === 0) {
+    return { count: 0, amount: Decimal.of(0n), missing: [] };
+  }
+  const rows = await sql.all(
+    "SELECT sale_id, amount FROM till_ledger WHERE till_id = ? AND sale_id BETWEEN ? AND ?",
+    tillId,
+    ranges[0][0],
+    ranges.at(-1)![1],
+  );
+  const amounts = new Map<number, string>();
+  for (const row of rows) amounts.set(Number(row.sale_id), String(row.amount));
+  let count = 0;
+  let amount = Decimal.of(0n);
+  const missing: number[] = [];
+  for (const [from, to] of ranges) {
+    for (let id = from; id <= to; id++) {
+      const found = amounts.get(id);
+      if (found === undefined) {
+        missing.push(id);
+      } else {
+        count++;
+        amount = amount.add(Decimal.parse(found));
+      }
+    }
+  }
+  return { count, amount, missing };
+}
+
+/** A sale a till made that a service has not seen, though it saw the next. */
+export interface Gap {
+  tillId: string;
+  storeId: string;
+  /** The id it lacks. */
+  saleId: number;
+  /** When it saw the sale after it. */
+  since: string;
+}
+
+/** The gaps `sql` holds that are older than `before` (ISO time). */
+export async function gapsOf(sql: Sql, before: string): Promise<Gap[]> {
+  const rows = await sql.all(
+    `SELECT l.till_id, l.store_id, l.previous_id, l.seen_at FROM till_ledger l
+      WHERE l.previous_id IS NOT NULL AND l.seen_at < ?
+        AND NOT EXISTS (SELECT 1 FROM till_ledger p
+                         WHERE p.till_id = l.till_id AND p.sale_id = l.previous_id)
+      ORDER BY l.till_id, l.previous_id`,
+    before,
+  );
+  return rows.map((row) => ({
+    tillId: String(row.till_id),
+    storeId: String(row.store_id),
+    saleId: Number(row.previous_id),
+    since: String(row.seen_at),
+  }));
+}
