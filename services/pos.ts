@@ -172,7 +172,7 @@ type Mode =
 function closeLine(till: Till, { close, again }: Closed): string {
   return again
     ? `Day ${close.BusinessDay} of till ${till.id} was closed at ${close.ClosedAt}, and nothing sold since: its close is sent again.`
-    : `Closed day ${close.BusinessDay} of till ${till.id} (${close.StoreId}): ${close.Count} sale(s), Rs.${close.TotalAmount}${
+    : `Closed day ${close.BusinessDay} of till ${till.id} (${close.StoreId}) at ${close.ClosedAt}: ${close.Count} sale(s), Rs.${close.TotalAmount}${
       close.SaleIds.length > 0 ? `, ids ${formatRanges(close.SaleIds)}` : ""
     }.`;
 }

@@ -39,6 +39,8 @@ export async function command(
 export class Running {
   readonly #child: Deno.ChildProcess;
   readonly #lines: string[] = [];
+  /** When each line came, in milliseconds since the epoch. */
+  readonly #times: number[] = [];
   readonly #done: Promise<unknown>;
   #waiters: (() => void)[] = [];
 
@@ -63,9 +65,20 @@ export class Running {
       const parts = (rest + text).split("\n");
       rest = parts.pop() ?? "";
       this.#lines.push(...parts);
+      const now = Date.now();
+      for (const _ of parts) this.#times.push(now);
       for (const wake of this.#waiters.splice(0)) wake();
     }
-    if (rest) this.#lines.push(rest);
+    if (rest) {
+      this.#lines.push(rest);
+      this.#times.push(Date.now());
+    }
+  }
+
+  /** When the first line matching `pattern` came (ms since the epoch), if one did. */
+  timeOf(pattern: RegExp): number | undefined {
+    const i = this.#lines.findIndex((line) => pattern.test(line));
+    return i < 0 ? undefined : this.#times[i];
   }
 
   /** The process id. */

@@ -11,10 +11,7 @@
  * @module
  */
 import { join } from "node:path";
-import {
-  CONSUMER_QUEUES as QUEUES,
-  SALES_EXCHANGE,
-} from "../contracts/sale.ts";
+import { CONSUMER_QUEUES as QUEUES } from "../contracts/sale.ts";
 import {
   AMQP_SETTINGS,
   brokerUrls,
@@ -35,10 +32,17 @@ import {
   type Program,
   runMain,
 } from "../lib/cli/mod.ts";
-import type { HealthReport } from "../lib/observability/mod.ts";
-import { printable } from "../contracts/text.ts";
 import { openStore, type Store, unsafeDatabaseRole } from "../lib/store/mod.ts";
 import { type ServiceName, SERVICES } from "../lib/programs/mod.ts";
+import { closeProblems } from "../lib/reconcile/mod.ts";
+import {
+  type BrokerStatus,
+  type EndpointStatus,
+  type QueueStatus,
+  render,
+  type ServiceStatus,
+  type Status,
+} from "./_status_view.ts";
 
 const NAME = "status";
 
@@ -46,7 +50,13 @@ const NAME = "status";
 export const program: Program = {
   name: NAME,
   script: "tools/status.ts",
-  settings: [...AMQP_SETTINGS, "dataDir", "databaseUrl", "httpHost"],
+  settings: [
+    ...AMQP_SETTINGS,
+    "dataDir",
+    "databaseUrl",
+    "httpHost",
+    "gapAgeMs",
+  ],
   options: {
     json: { type: "boolean" },
     watch: { type: "boolean" },
@@ -68,56 +78,7 @@ Options:
   --interval <s>     seconds between samples; default 2 with --watch, else 1`,
 };
 
-/** One broker of AMQP_URL. */
-interface BrokerStatus {
-  Broker: string;
-  Reachable: boolean;
-  Version?: string;
-  Cluster?: string;
-  Error?: string;
-}
-
-/** One queue. */
-interface QueueStatus {
-  Queue: string;
-  Messages?: number;
-  Consumers?: number;
-  /** Change of depth per second over the sample. */
-  ChangePerSecond?: number;
-  Error?: string;
-}
-
-/** One service, from its store. */
-interface ServiceStatus {
-  Service: string;
-  Store?: string;
-  OutboxPending?: number;
-  LastHandled?: string;
-  LastHandledAt?: string;
-  Error?: string;
-}
-
-/** One instance that serves /health. */
-interface EndpointStatus {
-  Service: string;
-  Url: string;
-  Pid: number;
-  Health?: HealthReport;
-  Error?: string;
-}
-
-/** What `--json` prints. */
-interface Status {
-  At: string;
-  /** What in the settings is unsafe, one line each. */
-  Unsafe: string[];
-  Brokers: BrokerStatus[];
-  Queues: QueueStatus[];
-  ErrorQueues: QueueStatus[];
-  Services: ServiceStatus[];
-  Endpoints: EndpointStatus[];
-}
-
+/** Each broker of AMQP_URL: whether it answers, its version and cluster. */
 async function brokers(config: Config): Promise<BrokerStatus[]> {
   const { url } = config;
   return await Promise.all(
@@ -248,6 +209,14 @@ async function service(
       status.LastHandled = String(last.key);
       status.LastHandledAt = String(last.at);
     }
+    if (tables.has("till_close")) {
+      const { discrepancies, gaps } = await closeProblems(
+        store,
+        new Date(Date.now() - config.gapAgeMs).toISOString(),
+      );
+      status.Discrepancies = discrepancies;
+      status.Gaps = gaps;
+    }
   } catch (error) {
     status.Error = describeError(error);
   } finally {
@@ -323,79 +292,6 @@ async function take(config: Config, seconds: number): Promise<Status> {
     Services: services,
     Endpoints: serving,
   };
-}
-
-function render(status: Status): string {
-  const lines = [`ShoppingApp status at ${status.At}`, ""];
-  lines.push("Brokers");
-  for (const broker of status.Brokers) {
-    lines.push(
-      `  ${broker.Broker.padEnd(32)} ${
-        broker.Reachable
-          ? `up    RabbitMQ ${broker.Version}${
-            broker.Cluster ? `, cluster ${broker.Cluster}` : ""
-          }`
-          : `DOWN  ${broker.Error}`
-      }`,
-    );
-  }
-  lines.push(
-    "",
-    `Queues (bound to ${SALES_EXCHANGE})     messages  consumers  change/s`,
-  );
-  for (const queue of status.Queues) {
-    lines.push(
-      queue.Error
-        ? `  ${queue.Queue.padEnd(30)} ${queue.Error}`
-        : `  ${queue.Queue.padEnd(30)} ${String(queue.Messages).padStart(9)}  ${
-          String(queue.Consumers).padStart(9)
-        }  ${(queue.ChangePerSecond ?? 0).toFixed(1).padStart(8)}`,
-    );
-  }
-  lines.push("", "Error queues                       messages");
-  for (const queue of status.ErrorQueues) {
-    lines.push(
-      queue.Error
-        ? `  ${queue.Queue.padEnd(30)} ${queue.Error}`
-        : `  ${queue.Queue.padEnd(30)} ${String(queue.Messages).padStart(9)}${
-          (queue.Messages ?? 0) > 0 ? "  (deno task errors -- list)" : ""
-        }`,
-    );
-  }
-  lines.push("", "Services   outbox  last sale made or handled");
-  for (const service of status.Services) {
-    lines.push(
-      service.Error
-        ? `  ${service.Service.padEnd(9)} ${service.Error}`
-        : `  ${service.Service.padEnd(9)} ${
-          String(service.OutboxPending ?? 0).padStart(6)
-        }  ${
-          service.LastHandled
-            ? `${printable(service.LastHandled)} at ${service.LastHandledAt}`
-            : "none yet"
-        }`,
-    );
-  }
-  lines.push("", "Unsafe");
-  if (status.Unsafe.length === 0) lines.push("  nothing found");
-  for (const line of status.Unsafe) lines.push(`  ${printable(line)}`);
-  lines.push("", "Serving");
-  if (status.Endpoints.length === 0) {
-    lines.push("  none (set HTTP_PORT to serve /health and /metrics)");
-  }
-  for (const endpoint of status.Endpoints) {
-    const health = endpoint.Health;
-    lines.push(
-      `  ${endpoint.Service.padEnd(9)} ${endpoint.Url.padEnd(24)} pid ${
-        String(endpoint.Pid).padEnd(7)
-      } ${
-        health
-          ? `${health.Status}, ${health.Handled} handled, up ${health.UptimeSeconds} s`
-          : endpoint.Error
-      }`,
-    );
-  }
-  return lines.join("\n");
 }
 
 async function main(): Promise<void> {

@@ -397,3 +397,34 @@ export function heldOf(row: Record<string, unknown>): HeldClose {
     receivedAt: String(row.received_at),
   };
 }
+
+/** A close a service answered with a discrepancy it has not mended, as status lists it. */
+export interface OpenDiscrepancy {
+  StoreId: string;
+  TillId: string;
+  BusinessDay: string;
+  Missing: IdRanges;
+  SeenAmount: string;
+  TotalAmount: string;
+}
+
+/** The open discrepancies and the gaps older than `gapsBefore` that `sql` holds. */
+export async function closeProblems(
+  sql: Sql,
+  gapsBefore: string,
+): Promise<{ discrepancies: OpenDiscrepancy[]; gaps: Gap[] }> {
+  const rows = await sql.all(
+    "SELECT * FROM till_close WHERE state = 'discrepancy' ORDER BY received_at",
+  );
+  return {
+    discrepancies: rows.map(heldOf).map((held) => ({
+      StoreId: held.storeId,
+      TillId: held.tillId,
+      BusinessDay: held.businessDay,
+      Missing: held.missing,
+      SeenAmount: held.seenTotal,
+      TotalAmount: held.total,
+    })),
+    gaps: await gapsOf(sql, gapsBefore),
+  };
+}
