@@ -191,9 +191,11 @@ async function missingSalesAreResent(database?: string): Promise<void> {
         billing.lines.join("\n"),
       );
       await eventually(
-        async () =>
-          office.lines.filter((line) => reconciled("t1").test(line)).length ===
-            2,
+        () =>
+          Promise.resolve(
+            office.lines.filter((line) => reconciled("t1").test(line))
+              .length === 2,
+          ),
         "the office reconciles both days, once each",
       );
       assert.equal((await invoices(sandbox)).length, 35);

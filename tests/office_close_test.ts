@@ -52,9 +52,11 @@ Deno.test(
         assert.equal(closed.code, 0, closed.stderr);
         await billing.waitFor(/1 sale\(s\) missing/, 1, 10_000);
         await eventually(
-          async () =>
-            office.lines.some((line) =>
-              /till till-a .*: reconciled/.test(line)
+          () =>
+            Promise.resolve(
+              office.lines.some((line) =>
+                /till till-a .*: reconciled/.test(line)
+              ),
             ),
           "the office's own reconciliation",
         );
