@@ -23,6 +23,7 @@ function on(sandbox: Sandbox, database?: string): Sandbox {
     env: {
       ...sandbox.env,
       CLOSE_GRACE: "2s",
+      GAP_AGE: "1s",
       ...database ? { DATABASE_URL: database } : {},
     },
   };
@@ -126,6 +127,15 @@ async function missingSalesAreResent(database?: string): Promise<void> {
       billing = new Running("billing", sandbox);
       await billing.waitFor(/running on/);
       await billing.waitFor(/Generating invoice/, 27);
+      // Before any close, the sale after them names the last one: a gap.
+      await eventually(async () => {
+        const status = await runService("status", sandbox, ["--json"]);
+        return JSON.parse(status.stdout).Services.find((
+          service: { Service: string },
+        ) => service.Service === "billing")?.Gaps?.some((
+          gap: { saleId: number },
+        ) => gap.saleId === Math.max(...dropped));
+      }, "the gap in deno task status");
       const closed = await runService("pos", pos, ["close"]);
       assert.equal(closed.code, 0, closed.stderr);
       await inventory.waitFor(reconciled("t1"));
