@@ -81,7 +81,7 @@ export async function runPipeline(
   const before = readOutbox(outbox).length;
   // Consumers started later than the outbox have seen less of it.
   const seen = consumers.map((consumer) => consumer.committed.size);
-  const args = ["--simulate", "--count", String(options.count), "--quiet"];
+  const args = ["--count", String(options.count), "--quiet"];
   if (options.rate) args.push("--rate", String(options.rate));
   // performance.now() and Date.now() on one clock: the POS stamps wall time.
   const offset = Date.now() - performance.now();

@@ -52,7 +52,7 @@ export async function profileRun(
     const pids = [billing.pid, inventory.pid, broker ?? 0];
     const before = await Promise.all(pids.map(cpuSeconds));
     const pos = new Timed("pos", sandbox, {
-      args: ["--simulate", "--count", String(sales), "--quiet"],
+      args: ["--count", String(sales), "--quiet"],
       sampleMs: 3_600_000,
       profileDir: dirs.pos,
     });

@@ -60,7 +60,6 @@ export async function soakRun(
     const sales = minutes * 60 * rate;
     const pos = new Timed("pos", sandbox, {
       args: [
-        "--simulate",
         "--count",
         String(sales),
         "--rate",

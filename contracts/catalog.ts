@@ -55,7 +55,13 @@ export interface Catalog {
 export function parseCatalog(text: string, source: string): Catalog {
   const products = new Map<string, Product>();
   const problems: string[] = [];
-  for (const { line, fields } of parseCsv(text, source)) {
+  for (
+    const { line, fields } of parseCsv(text, source, {
+      columns: ["sku", "name", "unit_price", "currency"],
+      what: "a catalog",
+      header: "sku,name,unit_price,currency",
+    })
+  ) {
     const result = ProductSchema.safeParse({
       sku: fields.sku,
       name: fields.name,

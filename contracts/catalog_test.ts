@@ -51,8 +51,13 @@ TEA,Tea,1.00,rupees
       /more than one currency/,
     );
     assert.throws(
-      () => parseCatalog("sku,name\nA,a,1\n", "y.csv"),
-      /y.csv line 2: 3 fields/,
+      () => parseCatalog("sku,name,unit_price,currency\nA,a,1\n", "y.csv"),
+      /y.csv line 2: 3 fields, the header has 4/,
+    );
+    // Another kind of file is said once, with the header it should have.
+    assert.throws(
+      () => parseCatalog("receipt,sku,quantity\nr1,A,1\n", "z.csv"),
+      /^CsvFormatError: z.csv is not a catalog: its header is "receipt,sku,quantity", a catalog's is "sku,name,unit_price,currency"$/,
     );
   });
 });

@@ -40,7 +40,15 @@ const REASONS: Record<string, string> = {
  * @throws {CsvFormatError} naming the line of a malformed row, or a row with
  * more or fewer fields than the header.
  */
-export function parseCsv(text: string, source: string): CsvRow[] {
+export function parseCsv(
+  text: string,
+  source: string,
+  /**
+   * The columns the file must have, and what it is: a file without them is
+   * said once to be another kind, rather than wrong on every line.
+   */
+  expected?: { columns: string[]; what: string; header: string },
+): CsvRow[] {
   let records: Parsed[];
   try {
     // The types know only the plain records; info and raw wrap each one.
@@ -64,6 +72,13 @@ export function parseCsv(text: string, source: string): CsvRow[] {
   const [head, ...rows] = records;
   if (!head) return [];
   const header = head.record.map((name) => name.trim().toLowerCase());
+  if (expected && !expected.columns.every((name) => header.includes(name))) {
+    throw new CsvFormatError(
+      `${source} is not ${expected.what}: its header is "${
+        head.record.join(",")
+      }", ${expected.what}'s is "${expected.header}"`,
+    );
+  }
   return rows.map(({ record, raw, info }) => {
     // csv-parse counts the line a record ends on, and its raw text starts
     // with the blank and comment lines before it: count back from the end.

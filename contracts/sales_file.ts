@@ -52,7 +52,12 @@ export function parseSalesFile(
     string,
     { lines: number[]; basket: Basket; bad: boolean }
   >();
-  for (const { line, fields } of parseCsv(text, path)) {
+  const expected = {
+    columns: ["receipt", "sku", "quantity"],
+    what: "a sales file",
+    header: "receipt,sku,quantity[,store]",
+  };
+  for (const { line, fields } of parseCsv(text, path, expected)) {
     const receipt = fields.receipt ?? "";
     const entry = receipts.get(receipt) ??
       {
@@ -78,9 +83,9 @@ export function parseSalesFile(
     if (entry.bad) {
       if (receipt) {
         skipped.push(
-          `${path}: receipt "${receipt}" (lines ${
-            entry.lines.join(", ")
-          }) is not sent`,
+          `${path}: receipt "${receipt}" (${
+            entry.lines.length === 1 ? "line" : "lines"
+          } ${entry.lines.join(", ")}) is not sent`,
         );
       }
       continue;

@@ -7,7 +7,7 @@
  *     deno task pos                              the article's key-press loop
  *     deno task pos -- --items "MILK-1L:2,EGGS-12:1"
  *     deno task pos -- --file sales.csv|sales.jsonl
- *     deno task pos -- --simulate --count N [--rate R]
+ *     deno task pos -- --count N [--rate R]
  *
  * @module
  */
@@ -271,6 +271,8 @@ async function sell(
       ? undefined
       : options.timeoutS * 1000,
     sentLine: options.quiet ? undefined : (entry) => {
+      // A close says itself when it is made.
+      if (entry.routingKey !== SALE_CREATED) return undefined;
       const sale = decodeSale(entry.body);
       return {
         message: `Sent SaleEvent #${sale.SaleId}.`,
@@ -315,7 +317,9 @@ async function sell(
     );
   } finally {
     if (!options.quiet && mode.kind === "interactive") {
-      log.info(`${NAME} stopped: up ${host.upSeconds} s.`);
+      log.info(
+        `${NAME} stopped: ${till.rung} sale(s) rung up, ${host.sent} message(s) confirmed by the broker, up ${host.upSeconds} s.`,
+      );
     }
   }
   const bad = imported?.problems.length ?? 0;

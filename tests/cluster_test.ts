@@ -89,7 +89,6 @@ Deno.test({
         const count = 3000;
         const tills = ["A", "B"].map((till) =>
           new Running("pos", sandbox, [
-            "--simulate",
             "--count",
             String(count / 2),
             "--rate",

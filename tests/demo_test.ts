@@ -47,7 +47,7 @@ Deno.test(
             assert.match(lines, /Sent 3 sale\(s\), all confirmed/);
           },
         );
-        await run("pos", ["--simulate", "--count", "200", "--quiet"]);
+        await run("pos", ["--count", "200", "--quiet"]);
         const count = 1 + 8 + 3 + 200;
         await billing.waitFor(/Generating invoice/, count);
         await inventory.waitFor(/Inventory update/, count);

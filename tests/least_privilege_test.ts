@@ -220,7 +220,6 @@ Deno.test({
       try {
         await waitForAll([billing, inventory], /running on/, 2);
         const pos = await runService("pos", sandbox("pos"), [
-          "--simulate",
           "--count",
           "30",
           "--quiet",
@@ -308,7 +307,6 @@ Deno.test({
         try {
           await billing.waitFor(/running on/);
           const sold = await runService("pos", own("pos"), [
-            "--simulate",
             "--count",
             "5",
             "--quiet",

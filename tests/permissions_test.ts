@@ -38,22 +38,22 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
   const net = "--allow-net=broker.example:5673,node2.example:5671";
   const expected: Record<string, string[]> = {
     pos: [
-      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,HTTP_PORT,HTTP_HOST,RETENTION,CATALOG,TILL_ID,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,HTTP_PORT,HTTP_HOST,RETENTION,CATALOG,TILL_ID,LAUNCHER_PID,SHOP_TOGETHER,LOG_FORMAT",
       "--allow-read=/var/lib/shop/pos,/etc/shop/catalog.csv",
       "--allow-write=/var/lib/shop/pos",
     ],
     billing: [
-      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,RETENTION,TAX_RATE,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,RETENTION,CLOSE_GRACE,GAP_AGE,TAX_RATE,LAUNCHER_PID,SHOP_TOGETHER,LOG_FORMAT",
       "--allow-read=/var/lib/shop/billing",
       "--allow-write=/var/lib/shop/billing",
     ],
     inventory: [
-      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,RETENTION,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,HTTP_PORT,HTTP_HOST,RETENTION,CLOSE_GRACE,GAP_AGE,LAUNCHER_PID,SHOP_TOGETHER,LOG_FORMAT",
       "--allow-read=/var/lib/shop/inventory",
       "--allow-write=/var/lib/shop/inventory",
     ],
     office: [
-      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,RETENTION,PORT,PUBLIC_URL,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,RETENTION,CLOSE_GRACE,GAP_AGE,PORT,PUBLIC_URL,LAUNCHER_PID,SHOP_TOGETHER,LOG_FORMAT",
       "--allow-read=/var/lib/shop/office",
       "--allow-write=/var/lib/shop/office",
     ],
@@ -99,7 +99,7 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
     assert.deepEqual(permissionFlags(tool, placement), [
       "--no-prompt",
       net,
-      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,LAUNCHER_PID,SHOP_TOGETHER,LOG_FORMAT",
     ]);
   }
   // Serving /health and /metrics adds its own listen address, no other.
@@ -111,7 +111,7 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
   assert.deepEqual(permissionFlags("status", placement), [
     "--no-prompt",
     `${net},127.0.0.1`,
-    "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,HTTP_HOST,LAUNCHER_PID,LOG_FORMAT",
+    "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,HTTP_HOST,GAP_AGE,LAUNCHER_PID,SHOP_TOGETHER,LOG_FORMAT",
     "--allow-read=/var/lib/shop/pos,/var/lib/shop/billing,/var/lib/shop/inventory,/var/lib/shop/office",
   ]);
 });

@@ -118,7 +118,6 @@ Deno.test({
         const tills = await Promise.all(
           ["A", "B"].map((till) =>
             runService("pos", sandbox, [
-              "--simulate",
               "--count",
               String(count),
               "--till",
@@ -182,7 +181,6 @@ Deno.test({
           const consumers = await startConsumers(sandbox, { instances: 2 });
           const count = 2000;
           const pos = new Running("pos", sandbox, [
-            "--simulate",
             "--count",
             String(count),
             "--rate",

@@ -162,9 +162,8 @@ r4,TEA-500G,1
       const last = sentSales(sandbox).at(-1)?.sale;
       assert.equal(last.StoreId, "NEPAL-02");
     });
-    await t.step("--simulate: realistic baskets from the catalog", async () => {
+    await t.step("--count: realistic baskets from the catalog", async () => {
       const pos = await runService("pos", sandbox, [
-        "--simulate",
         "--count",
         "50",
         "--quiet",

@@ -112,7 +112,8 @@ Deno.test(
       assert.deepEqual(bySku, { "EGGS-12": -2, "MILK-1L": 9, "TEA-500G": 2 });
       const printed = await runService("inventory", sandbox, ["stock"]);
       assert.match(printed.stdout, /EGGS-12 +-2 +NEGATIVE/);
-      assert.match(printed.stdout, /MILK-1L +9 +LOW \(below 10\)/);
+      assert.match(printed.stdout, /^Store +SKU +Quantity +Low below$/m);
+      assert.match(printed.stdout, /MILK-1L +9 +10 +LOW/);
     });
   },
 );
@@ -170,7 +171,6 @@ Deno.test(
       assert.equal(load.code, 0, load.stderr);
       const [billing, inventory] = await startConsumers(sandbox);
       const pos = await runService("pos", sandbox, [
-        "--simulate",
         "--count",
         "100",
         "--quiet",

@@ -174,7 +174,10 @@ Deno.test(
       assert.equal(code, 0, output);
       // And when it stops, with what it did.
       assert.match(output, /\[pos {6}\] pos running as till-\w+ of NEPAL-01/);
-      assert.match(output, /\[pos {6}\] pos stopped: up \d+\.\d s\./);
+      assert.match(
+        output,
+        /\[pos {6}\] pos stopped: 1 sale\(s\) rung up, 1 message\(s\) confirmed by the broker, up \d+\.\d s\./,
+      );
       assert.match(
         output,
         /\[billing {2}\] billing stopped: 1 handled, 0 set aside, up \d+\.\d s\./,

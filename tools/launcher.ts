@@ -26,6 +26,7 @@ import {
   ROOT,
   runMain,
   scriptOf,
+  TOGETHER,
   V8_FLAGS,
   VERSION,
 } from "../lib/cli/mod.ts";
@@ -63,9 +64,16 @@ export function invocation(
 
 function spawn(
   name: ProgramName,
-  options: { args?: string[]; stdin: "inherit" | "null"; piped: boolean },
+  options: {
+    args?: string[];
+    stdin: "inherit" | "null";
+    piped: boolean;
+    /** Run with the others: the till's prompt alone says how to stop. */
+    together?: boolean;
+  },
 ): Deno.ChildProcess {
   const { args, env } = invocation(name, Deno.env.toObject(), options.args);
+  if (options.together) env[TOGETHER] = "1";
   const output = options.piped ? "piped" : "inherit";
   return new Deno.Command(Deno.execPath(), {
     args,
@@ -125,11 +133,15 @@ async function startAll(): Promise<number> {
     service,
   ) => ({
     service,
-    child: spawn(service, { stdin: "null", piped: true }),
+    child: spawn(service, { stdin: "null", piped: true, together: true }),
   }));
   // The consumers declare their queues before the first sale is rung up.
   await delay(1000);
-  const posChild = spawn("pos", { stdin: "inherit", piped: true });
+  const posChild = spawn("pos", {
+    stdin: "inherit",
+    piped: true,
+    together: true,
+  });
   const all = [...consumers.map((entry) => entry.child), posChild];
   const remove = forwardSignals(all);
   const terminal = new SharedTerminal();

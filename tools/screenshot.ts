@@ -103,7 +103,6 @@ async function shoot(options: { minutes: number; out: string }): Promise<void> {
         for (let step = 0; step < steps; step++) {
           const rate = rates[step % rates.length];
           await run("pos", till, [
-            "--simulate",
             "--store",
             store,
             "--count",

@@ -32,7 +32,12 @@ import {
   type Program,
   runMain,
 } from "../lib/cli/mod.ts";
-import { openStore, type Store, unsafeDatabaseRole } from "../lib/store/mod.ts";
+import {
+  openStore,
+  type Row,
+  type Store,
+  unsafeDatabaseRole,
+} from "../lib/store/mod.ts";
 import { type ServiceName, SERVICES } from "../lib/programs/mod.ts";
 import { closeProblems } from "../lib/reconcile/mod.ts";
 import {
@@ -201,8 +206,10 @@ async function service(
         )
         : undefined
       : tables.has("inbox")
-      ? await store.get(
-        "SELECT key, handled_at AS at FROM inbox ORDER BY handled_at DESC LIMIT 1",
+      ? lastSale(
+        await store.all(
+          "SELECT key, handled_at AS at FROM inbox ORDER BY handled_at DESC LIMIT 100",
+        ),
       )
       : undefined;
     if (last) {
@@ -223,6 +230,18 @@ async function service(
     await store.close();
   }
   return status;
+}
+
+/**
+ * The newest sale among inbox rows, newest first: a sale's key is
+ * `<store>:<id>[@<till>]` (`sale:` before it in the office's); the keys of
+ * adjustments, closes and other events are not sales.
+ */
+function lastSale(rows: Row[]): Row | undefined {
+  const row = rows.find((found) =>
+    /^(sale:)?[^:]+:\d+(@[\w-]+)?$/.test(String(found.key))
+  );
+  return row && { ...row, key: String(row.key).replace(/^sale:/, "") };
 }
 
 /** The instances that left where they serve in their folders. */

@@ -147,14 +147,35 @@ async function printStock(
     );
     return;
   }
+  const row = (
+    store: string,
+    sku: string,
+    quantity: string,
+    low: string,
+    flags: string,
+  ) =>
+    `${store.padEnd(12)} ${sku.padEnd(16)} ${quantity.padStart(8)} ${
+      low.padStart(9)
+    }  ${flags}`.trimEnd();
+  let first = true;
   const count = await writeLines(mapEach(levels, (level) => {
     const flags = [
       level.Quantity < 0 ? "NEGATIVE" : "",
-      level.Low ? `LOW (below ${level.Threshold})` : "",
+      level.Low ? "LOW" : "",
     ].filter(Boolean).join(" ");
-    return `${printable(level.StoreId).padEnd(12)} ${
-      printable(level.Sku).padEnd(16)
-    } ${String(level.Quantity).padStart(8)}  ${flags}`.trimEnd();
+    const line = row(
+      printable(level.StoreId),
+      printable(level.Sku),
+      String(level.Quantity),
+      level.Threshold === undefined || level.Threshold === null
+        ? ""
+        : String(level.Threshold),
+      flags,
+    );
+    if (!first) return line;
+    first = false;
+    // The office's Stock page has the same columns.
+    return `${row("Store", "SKU", "Quantity", "Low below", "")}\n${line}`;
   }));
   if (count === 0) console.log("No stock recorded yet.");
 }
@@ -173,7 +194,13 @@ async function parseOpeningStock(
   const { parseCsv } = await import("../contracts/csv.ts");
   const changes: StockChange[] = [];
   const problems: string[] = [];
-  for (const { line, fields } of parseCsv(text, path)) {
+  for (
+    const { line, fields } of parseCsv(text, path, {
+      columns: ["store", "sku", "quantity"],
+      what: "a stock file",
+      header: "store,sku,quantity[,threshold]",
+    })
+  ) {
     try {
       changes.push({
         storeId: checkedOption(code, "store", fields.store),

@@ -25,7 +25,7 @@ import {
   resolveOwn,
 } from "./program.ts";
 import { LOG_FORMAT } from "../log/mod.ts";
-import { LAUNCHER_PID } from "./shutdown.ts";
+import { LAUNCHER_PID, TOGETHER } from "./shutdown.ts";
 
 /**
  * The command line as the program will read it; when it cannot be parsed,
@@ -62,6 +62,7 @@ export function envNeeds(program: Program): string[] {
     // Every program stops when the launcher that started it is gone, and
     // writes its lines as LOG_FORMAT says.
     LAUNCHER_PID,
+    TOGETHER,
     LOG_FORMAT,
   ];
 }

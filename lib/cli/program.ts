@@ -252,7 +252,7 @@ export function parseCommandLine(
       options: allOptions(used),
     });
   } catch (error) {
-    throw new UsageError(errorMessage(error), { cause: error });
+    throw new UsageError(usageWords(used, error), { cause: error });
   }
   if (parsed.values.help) throw new HelpRequested(helpText(used));
   if (parsed.values.version) {
@@ -264,6 +264,46 @@ export function parseCommandLine(
     config: resolveConfig(parsed.values, env),
     own: resolveOwn(used, parsed.values, env),
   };
+}
+
+/** What a flag of `program` takes, as its help says: `<n>`, or none for a switch. */
+function valueOf(program: Program, flag: string): string {
+  const setting = [
+    ...program.settings.map((key) => SETTINGS[key]),
+    ...Object.values(program.own ?? {}),
+  ].find((found) => found.flag === flag);
+  if (setting) return `<${setting.value}>`;
+  const helped = new RegExp(`--${flag} (<[^>]+>)`).exec(program.help);
+  return helped?.[1] ?? "a value";
+}
+
+/**
+ * A parse error of `node:util` in our words, one line naming the flag and
+ * what it takes.
+ */
+function usageWords(program: Program, error: unknown): string {
+  const message = errorMessage(error);
+  const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? "";
+  const name = flag.replace(/^-+/, "");
+  const code = (error as { code?: string })?.code;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const known = Object.keys(allOptions(program)).map((option) =>
+      `--${option}`
+    );
+    return `Unknown option ${flag}: ${program.name} takes ${known.join(", ")}`;
+  }
+  if (/does not take an argument/.test(message)) {
+    return `${flag} takes no value: give it alone`;
+  }
+  if (/ambiguous/.test(message)) {
+    return `${flag} takes ${
+      valueOf(program, name)
+    }, and what follows it looks like an option: write ${flag}=<value> to give one that starts with -`;
+  }
+  if (/argument missing/.test(message)) {
+    return `${flag} takes ${valueOf(program, name)}, and none was given`;
+  }
+  return message.split("\n")[0];
 }
 
 /**

@@ -116,7 +116,7 @@ Deno.test("permissions: derived from the same command line the program reads", (
     [
       "--no-prompt",
       "--allow-net=h1:1,h2:5671",
-      "--allow-env=AMQP_URL,AMQP_URL_FILE,DATA_DIR,PREFETCH,TAX_RATE,LAUNCHER_PID,LOG_FORMAT",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,DATA_DIR,PREFETCH,TAX_RATE,LAUNCHER_PID,SHOP_TOGETHER,LOG_FORMAT",
       "--allow-read=/srv/shop/demo,in.csv",
       "--allow-write=/srv/shop/demo",
     ],

@@ -11,6 +11,17 @@ import { readEnv } from "../config/mod.ts";
 /** The variable in which the launcher gives a program its own pid. */
 export const LAUNCHER_PID = "LAUNCHER_PID";
 
+/**
+ * Set by `deno task start` for the programs it runs together: one
+ * instruction (the till's) says how to stop them all.
+ */
+export const TOGETHER = "SHOP_TOGETHER";
+
+/** Whether this program runs with the others under `deno task start`. */
+export function runsTogether(): boolean {
+  return readEnv(TOGETHER) === "1";
+}
+
 /** Options of {@linkcode onShutdown}. */
 export interface ShutdownOptions {
   /**

@@ -9,7 +9,7 @@
  */
 import type { Channel, ChannelModel } from "amqplib";
 import { DeferredError, delay, type UnroutableError } from "../core/mod.ts";
-import type { Config } from "../config/mod.ts";
+import { brokerUrls, type Config } from "../config/mod.ts";
 import type { Log, LogLine } from "../log/mod.ts";
 import { printable } from "../../contracts/text.ts";
 import {
@@ -77,8 +77,11 @@ export interface HostOptions {
    * @default {a line in the log}
    */
   onUnroutable?(error: UnroutableError): void;
-  /** The line for each entry the broker confirmed; none when undefined. */
-  sentLine?(entry: OutboxEntry): LogLine;
+  /**
+   * The line for each entry the broker confirmed; none when it, or what it
+   * returns, is undefined.
+   */
+  sentLine?(entry: OutboxEntry): LogLine | undefined;
   /**
    * What its outbox holds, for lines: `sale` (`3 sale(s) waiting`). A
    * producer's retries say how many wait; a consumer's, without it, do not.
@@ -124,6 +127,7 @@ export class Host {
   readonly #first = Promise.withResolvers<void>();
   readonly #started = performance.now();
   #sessions = 0;
+  #sentCount = 0;
   readonly #gaveUp = Promise.withResolvers<never>();
   readonly #server: { close(): Promise<void> } | undefined;
   readonly #stopPruning: () => Promise<void>;
@@ -152,8 +156,17 @@ export class Host {
         onConfirm: (seconds) =>
           monitor.confirmSeconds.observe(monitor.labels, seconds),
         storeFailing: isStoreFailure,
-        onSent: options.sentLine &&
-          ((entries) => this.log.lines("info", entries.map(options.sentLine!))),
+        onSent: (entries) => {
+          this.#sentCount += entries.length;
+          if (options.sentLine) {
+            this.log.lines(
+              "info",
+              entries.map(options.sentLine).filter((line): line is LogLine =>
+                line !== undefined
+              ),
+            );
+          }
+        },
       })
       : undefined;
     if (outbox) monitor.watchOutbox(outbox);
@@ -164,6 +177,11 @@ export class Host {
     });
     this.failed = this.#gaveUp.promise;
     this.failed.catch(() => {});
+  }
+
+  /** Messages of the outbox the broker confirmed since the host was made. */
+  get sent(): number {
+    return this.#sentCount;
   }
 
   /** Seconds since the host was made, for the last line: `12.3`. */
@@ -196,12 +214,11 @@ export class Host {
       signal: this.#stop.signal,
       // A producer's retry says how much of what it made waits.
       onRetry: monitor.onRetry(
-        this.#options.item === undefined
-          ? undefined
-          : async () =>
-            `${
-              await this.#options.outbox?.countPending() ?? 0
-            } ${this.#item}(s) waiting`,
+        this.#options.item === undefined ? undefined : async () => {
+          // Nothing made yet is not news: the count only once there is one.
+          const waiting = await this.#options.outbox?.countPending() ?? 0;
+          return waiting > 0 ? `${waiting} ${this.#item}(s) waiting` : "";
+        },
       ),
       session: (connection, ready) => {
         const broker = monitor.watchConnection(connection);
@@ -217,7 +234,9 @@ export class Host {
           ready();
           monitor.setWorking(true);
           session.onReady?.(
-            `at ${broker}, RabbitMQ ${serverVersion(connection)}`,
+            `at ${broker}${vhostOf(config.url)}, RabbitMQ ${
+              serverVersion(connection)
+            }`,
             this.#sessions++ === 0,
           );
           this.#first.resolve();
@@ -392,4 +411,17 @@ function reportSetAside(
         printable(reason)
       } (see: deno task ${log.service} -- outbox)`,
     );
+}
+
+/** ` (vhost shop)` for a URL list that names a vhost; nothing for the default. */
+function vhostOf(url: string): string {
+  try {
+    const [first] = brokerUrls(url);
+    const vhost = first && first.pathname.length > 1
+      ? decodeURIComponent(first.pathname.slice(1))
+      : "/";
+    return vhost === "/" ? "" : ` (vhost ${vhost})`;
+  } catch {
+    return "";
+  }
 }

@@ -20,7 +20,7 @@ import {
   serverVersion,
 } from "../messaging/mod.ts";
 import { Monitor } from "../observability/mod.ts";
-import { onShutdown } from "../cli/mod.ts";
+import { onShutdown, runsTogether } from "../cli/mod.ts";
 import {
   type Delivery,
   DeliveryCount,
@@ -273,7 +273,9 @@ export async function runConsumer(options: RunConsumerOptions): Promise<void> {
       log.info(
         `${name} running on ${
           queues.map(describeQueue).join(" and ")
-        } ${where}, ${config.queueType} queue; store ${store.where}. Press Ctrl+C to exit.`,
+        } ${where}, ${config.queueType} queue; store ${store.where}.${
+          runsTogether() ? "" : " Press Ctrl+C to exit."
+        }`,
       ),
     work: async (connection, publisher, ready) => {
       try {

@@ -272,9 +272,10 @@ export function reportRetry(
   detail?: () => string | Promise<string>,
 ): (message: string, delayMs: number) => Promise<void> {
   return async (message, delayMs) => {
-    const more = detail
-      ? `; ${await Promise.resolve().then(detail).catch(() => "")}`
+    const said = detail
+      ? await Promise.resolve().then(detail).catch(() => "")
       : "";
+    const more = said ? `; ${said}` : "";
     log.warn(
       `${log.service}: ${message}${more}; trying again in ${
         (delayMs / 1000).toFixed(1)

@@ -55,14 +55,13 @@ export const program: Program = {
     till: TILL,
   },
   oneOf: [["items", "file", "count"]],
-  needs: { rate: "count", simulate: "count" },
+  needs: { rate: "count" },
   service: true,
   keepsData: true,
   broker: { exchange: SALES_EXCHANGE, publishes: [SALE_CREATED, TILL_CLOSED] },
   options: {
     items: { type: "string" },
     file: { type: "string" },
-    simulate: { type: "boolean" },
     count: { type: "string" },
     rate: { type: "string" },
     store: { type: "string" },
@@ -132,18 +131,19 @@ Point of Sale: prices sales from the catalog and publishes them to
 
 Usage:
   deno task pos [-- options]                      press a to sell a random
-                                                  basket, q to stop
+                                                  basket, c to close the
+                                                  day, q to stop
   deno task pos -- --items "MILK-1L:2,EGGS-12:1"  one sale
   deno task pos -- --file sales.csv               many sales: every row is
   deno task pos -- --file sales.jsonl             checked first; bad rows are
                                                   reported by line, not sent
-  deno task pos -- --simulate --count N [--rate R]
-                                                  N random sales, R a second
+  deno task pos -- --count N [--rate R]           N random sales from the
+                                                  catalog, R a second
 Each exits once the broker has confirmed every sale it made.
   deno task pos -- close                          end the till's business day
                                                   (--help)
-  deno task pos -- resend --ids <ranges>|--missing
-                                                  send stored sales again
+  deno task pos -- resend                         send stored sales again
+                                                  (--help)
   deno task pos -- outbox [list|replay]           what the relay set aside
                                                   (--help)
 
@@ -151,8 +151,8 @@ Options:
   --items <list>     SKU:quantity, comma-separated
   --file <path>      CSV (receipt,sku,quantity[,store]: lines of a receipt
                      are one sale) or JSON Lines ({"Items":[{"Sku","Quantity"}]})
-  --simulate         random baskets from the catalog (with --count)
-  --count <n>        how many; 0 sends what is waiting in the outbox and exits
+  --count <n>        n random baskets from the catalog; 0 sends what is
+                     waiting in the outbox and exits
   --rate <r>         sales per second; default as fast as confirmed
   --store <id>       the store's id; default ${DEFAULT_STORE}
   --timeout <s>      with --items, --file, --count: how long to wait for a

@@ -47,6 +47,8 @@ export class Till {
   readonly outbox: Outbox;
   /** This till's id, part of every sale's key. */
   readonly id: string;
+  /** Sales rung up since it was opened. */
+  rung = 0;
   /** The last sale of the open day: the next one's predecessor. */
   #previous: number | undefined;
 
@@ -211,6 +213,7 @@ export class Till {
     ).then((sales) => {
       // Committed: the chain goes on from the last of them.
       this.#previous = previous;
+      this.rung += sales.length;
       return sales;
     });
   }
