@@ -33,8 +33,18 @@ Deno.test(
         "stock",
         "load",
         opening,
+        "--if-empty",
       ]);
       assert.equal(load.code, 0, load.stderr);
+      assert.match(load.stdout, /^Loaded the opening stock: \d+ SKU\(s\)/);
+      // As deno task start does at each start: loaded once, then kept.
+      const again = await runService("inventory", sandbox, [
+        "stock",
+        "load",
+        opening,
+        "--if-empty",
+      ]);
+      assert.match(again.stdout, /the opening stock is not loaded again/);
       const badFile = `${sandbox.dataDir}/bad.csv`;
       await Deno.writeTextFile(
         badFile,

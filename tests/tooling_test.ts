@@ -150,7 +150,7 @@ Deno.test(
       };
       // Each says when it is ready: what it consumes or sends, and where.
       await waitFor(
-        /\[billing {2}\] billing running on "billing_queue" \(sale\.created from sales_exchange\) at [\d.:]+, RabbitMQ \d/,
+        /\[billing {2}\] billing running on "billing_queue" \(sale\.created from sales_exchange\) and "billing_close_queue" \(till\.closed from sales_exchange\) at [\d.:]+ \(vhost shop-test-\w+\), RabbitMQ \d/,
       );
       await waitFor(/\[inventory\] inventory running on "inventory_queue"/);
       await waitFor(
@@ -186,11 +186,19 @@ Deno.test(
         output,
         /\[inventory\] inventory stopped: 1 handled, 0 set aside/,
       );
-      // The sale, its invoice and its stock change.
+      // The opening stock, the sale, its invoice and its stock change.
       assert.match(
         output,
-        /\[office {3}\] office stopped: 3 handled, 0 set aside/,
+        /\[office {3}\] office stopped: \d+ handled, 0 set aside/,
       );
+      // The demo starts stocked: the first sale takes nothing below zero.
+      assert.match(
+        output,
+        /Loaded the opening stock: \d+ SKU\(s\) in \d+ store\(s\)\./,
+      );
+      assert.doesNotMatch(output, /below zero/);
+      // One instruction for the whole shop: the till's.
+      assert.doesNotMatch(output, /Press Ctrl\+C/);
     });
   },
 );

@@ -40,6 +40,9 @@ import { program as watch } from "./watch.ts";
 
 export { ROOT, SERVICES, V8_FLAGS };
 
+/** The demo shop's opening stock, which `deno task start` loads once. */
+const OPENING_STOCK = join(ROOT, "contracts", "opening_stock.csv");
+
 /** Every program the launcher runs, by name. */
 export const PROGRAMS = {
   ...SERVICE_PROGRAMS,
@@ -128,6 +131,13 @@ function brokerSettings(): { url: string; tls: TlsFiles } {
 async function startAll(): Promise<number> {
   const { url, tls } = brokerSettings();
   await ensureBroker(url, { composeDir: ROOT, tls });
+  // The demo starts stocked, once: a restart keeps the levels.
+  const stocked = await spawn("inventory", {
+    args: ["stock", "load", OPENING_STOCK, "--if-empty"],
+    stdin: "null",
+    piped: false,
+  }).status;
+  if (!stocked.success) return stocked.code;
   // Every service but the till, which starts last.
   const consumers = SERVICES.filter((service) => service !== "pos").map((
     service,

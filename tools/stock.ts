@@ -230,7 +230,13 @@ async function changeStock(
   config: Config,
   command: string,
   args: string[],
-  options: { store?: string; threshold?: string; new?: boolean },
+  options: {
+    store?: string;
+    threshold?: string;
+    new?: boolean;
+    /** With load: only when no stock is recorded yet. */
+    ifEmpty?: boolean;
+  },
 ): Promise<void> {
   let changes: StockChange[];
   if (command === "load") {
@@ -257,7 +263,24 @@ async function changeStock(
     // Opened first: its table is there to ask, and a failing store is said.
     const levels = await parts.openLevels(store);
     if (command !== "load" && !options.new) await known(store, changes[0]);
+    if (options.ifEmpty) {
+      const any = await store.get("SELECT 1 AS found FROM stock_level LIMIT 1");
+      if (any) {
+        console.log(
+          "Stock is recorded already: the opening stock is not loaded again.",
+        );
+        return;
+      }
+    }
     const results = await applyAll(store, levels, changes);
+    if (options.ifEmpty) {
+      console.log(
+        `Loaded the opening stock: ${changes.length} SKU(s) in ${
+          new Set(changes.map((change) => change.storeId)).size
+        } store(s).`,
+      );
+      return;
+    }
     changes.forEach((change, i) =>
       console.log(`${change.storeId} ${change.sku}: ${results[i].quantity}`)
     );
@@ -318,6 +341,7 @@ export async function stockCommand(
       store: values.store as string | undefined,
       threshold: values.threshold as string | undefined,
       new: Boolean(values.new),
+      ifEmpty: Boolean(values["if-empty"]),
     });
   } else {
     throw new UsageError(

@@ -66,6 +66,7 @@ Usage:
         threshold: { type: "string" },
         limit: { type: "string" },
         new: { type: "boolean" },
+        "if-empty": { type: "boolean" },
       },
       reads: ({ positionals: [, action, file] }) =>
         action === "load" ? [file] : [],
@@ -84,6 +85,8 @@ Options:
   --threshold <t>    with set and add: the low-stock threshold of the SKU
   --new              with set and add: the SKU is new to the store (without
                      it, a SKU or store with no stock yet is refused)
+  --if-empty         with load: only when no stock is recorded yet (the demo
+                     of deno task start starts stocked, once)
   --limit <n>        when printing: at most n lines
   --json             when printing: a JSON array, PascalCase as on the wire`,
     },
