@@ -7,7 +7,7 @@
 import type { Buffer } from "node:buffer";
 import { z } from "zod";
 import { decode, encode } from "./codec.ts";
-import type { Decimal } from "./decimal.ts";
+import { Decimal } from "./decimal.ts";
 import {
   formatTest,
   isCode,
@@ -168,4 +168,32 @@ export function writeInvoice(invoice: InvoiceCreated): string {
   },"Total":${invoice.Total},"TotalAmount":${invoice.TotalAmount},"Mismatch":${invoice.Mismatch},"CreatedAt":${
     JSON.stringify(invoice.CreatedAt)
   }}`;
+}
+
+/**
+ * The totals under an invoice's lines, as a receipt prints them: with tax,
+ * the sale's total, the tax and what is due; without, what is due alone.
+ */
+export function invoiceTotals(
+  invoice: InvoiceCreated,
+): { label: string; amount: Decimal; due: boolean }[] {
+  if (!invoice.Tax) {
+    return [{ label: "Total", amount: invoice.Total, due: true }];
+  }
+  return [
+    { label: "Subtotal", amount: invoice.TotalAmount, due: false },
+    {
+      label: `Tax at ${percent(invoice.TaxRate)}`,
+      amount: invoice.Tax,
+      due: false,
+    },
+    { label: "Total due", amount: invoice.Total, due: true },
+  ];
+}
+
+/** A rate as a percentage: 0.13 as `13%`, 0.075 as `7.5%`. */
+function percent(rate: Decimal | undefined): string {
+  if (rate === undefined) return "";
+  const text = rate.multiply(Decimal.of(100n)).toString();
+  return `${text.includes(".") ? text.replace(/\.?0+$/, "") : text}%`;
 }

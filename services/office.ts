@@ -42,9 +42,11 @@ import {
   OfficeModel,
   officeQueue,
   page,
+  presentWith,
   problemPage,
   today,
 } from "./office/mod.ts";
+import { parseCatalog } from "../contracts/catalog.ts";
 import {
   markServing,
   Monitor,
@@ -53,7 +55,7 @@ import {
 import { openStore, Outbox, type Store } from "../lib/store/mod.ts";
 import { runConsumer, serviceMain } from "../lib/host/mod.ts";
 import type { Log } from "../lib/log/mod.ts";
-import { checkedOption } from "../lib/cli/mod.ts";
+import { checkedOption, readInput } from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
 import { listenOf, program } from "../lib/programs/office.ts";
 import { gapsOf, Reconciler } from "../lib/reconcile/mod.ts";
@@ -130,9 +132,16 @@ function adjustmentOf(form: AdjustForm): StockAdjust {
 async function serve(
   config: Config,
   listen: { hostname: string; port: number; publicUrl?: string },
+  catalogPath: string,
 ): Promise<void> {
   const monitor = new Monitor(NAME);
   const { log } = monitor;
+  presentWith({ ...config.money, timeZone: config.timeZone });
+  // The products' names, for invoices that carry SKUs.
+  const names = new Map(
+    [...parseCatalog(await readInput(catalogPath), catalogPath).products]
+      .map(([sku, product]) => [sku, product.name]),
+  );
   const store: Store = await openStore({ name: NAME, ...config });
   const outbox = await Outbox.open(store);
   const model = await OfficeModel.open(store);
@@ -251,6 +260,7 @@ async function serve(
     stream,
     log,
     errorQueues: ERROR_QUEUES,
+    names,
     gaps: () =>
       gapsOf(store, new Date(Date.now() - config.gapAgeMs).toISOString()),
     withBroker,
@@ -326,7 +336,7 @@ async function serve(
 if (import.meta.main) {
   Deno.exit(
     await serviceMain(program, {
-      serve: ({ config, own }) => serve(config, listenOf(own)),
+      serve: ({ config, own }) => serve(config, listenOf(own), own.catalog!),
       commands: {
         users: async (commandLine, args) => {
           // Loaded only here: a running office does not carry the tool.

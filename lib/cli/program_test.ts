@@ -34,6 +34,8 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     retentionMs: 7 * 86_400_000,
     closeGraceMs: 60_000,
     gapAgeMs: 300_000,
+    money: { symbol: "Rs", locale: "en-US" },
+    timeZone: "UTC",
   });
   const fromEnv = parseCommandLine(
     program,
@@ -50,6 +52,8 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     retentionMs: 7 * 86_400_000,
     closeGraceMs: 60_000,
     gapAgeMs: 300_000,
+    money: { symbol: "Rs", locale: "en-US" },
+    timeZone: "UTC",
   });
   const fromFlags = parseCommandLine(
     program,
@@ -66,6 +70,8 @@ Deno.test("program: a flag wins over its variable, a variable over the default",
     retentionMs: 7 * 86_400_000,
     closeGraceMs: 60_000,
     gapAgeMs: 300_000,
+    money: { symbol: "Rs", locale: "en-US" },
+    timeZone: "UTC",
   });
   assert.deepEqual(fromFlags.positionals, ["x"]);
 });

@@ -6,7 +6,12 @@
  * @module
  */
 import { DEFAULT_AMQP_URL } from "./amqp_url.ts";
-import { errorMessage, UsageError } from "../core/mod.ts";
+import {
+  errorMessage,
+  parseMoney,
+  parseTimeZone,
+  UsageError,
+} from "../core/mod.ts";
 import {
   DEFAULT_RETENTION,
   parseDuration,
@@ -75,6 +80,10 @@ export interface Config {
    * is shown, in milliseconds.
    */
   gapAgeMs: number;
+  /** MONEY or `--money`: the currency's symbol and the locale amounts are shown in. */
+  money: { symbol: string; locale: string };
+  /** TIME_ZONE or `--time-zone`: the shop's zone, for the times people read. */
+  timeZone: string;
 }
 
 /** The settings of a program that talks AMQP: the broker, and TLS. */
@@ -215,6 +224,22 @@ export const SETTINGS: Record<keyof Config, Setting> = {
       "how old a gap in a till's sales is before status and the metrics show it; default 5m",
     text: (ms: number) => `${ms / 1000}s`,
   },
+  money: {
+    flag: "money",
+    env: "MONEY",
+    value: "format",
+    help:
+      'the currency symbol and locale amounts are shown in, e.g. "NPR ne-NP"; default "Rs en-US"',
+    text: (money: { symbol: string; locale: string }) =>
+      `${money.symbol} ${money.locale}`,
+  },
+  timeZone: {
+    flag: "time-zone",
+    env: "TIME_ZONE",
+    value: "zone",
+    help:
+      "the shop's time zone for the times people read, e.g. Asia/Kathmandu; default UTC (JSON stays UTC)",
+  },
   queueType: {
     flag: "queue-type",
     env: "QUEUE_TYPE",
@@ -329,6 +354,8 @@ export function resolveConfig(
     retentionMs: parseRetention(read("retentionMs") ?? DEFAULT_RETENTION),
     closeGraceMs: parseDuration("close grace", read("closeGraceMs") ?? "1m"),
     gapAgeMs: parseDuration("gap age", read("gapAgeMs") ?? "5m"),
+    money: parseMoney(read("money") ?? "Rs en-US"),
+    timeZone: parseTimeZone(read("timeZone") ?? "UTC"),
     queueType,
     url,
     dataDir: read("dataDir") ?? DEFAULT_DATA_DIR,

@@ -17,3 +17,4 @@ export * from "./errors.ts";
 export * from "./delay.ts";
 export * from "./backoff.ts";
 export * from "./pace.ts";
+export * from "./money.ts";

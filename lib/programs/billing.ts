@@ -57,7 +57,7 @@ Usage:
   deno task billing -- outbox [list|replay] what the relay set aside (--help)`,
   commands: {
     invoices: {
-      settings: ["dataDir", "databaseUrl"],
+      settings: ["dataDir", "databaseUrl", "money", "timeZone"],
       options: {
         json: { type: "boolean" },
         sale: { type: "string" },

@@ -3,8 +3,10 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import {
   CONSUMER_QUEUES,
+  DEMO_CATALOG,
   OFFICE_EVENTS,
   OFFICE_QUEUE,
   SALES_EXCHANGE,
@@ -52,9 +54,13 @@ export const program: Program = {
   name: NAME,
   script: "services/office.ts",
   // Its pages, /health and /metrics share one address: no HTTP_PORT.
-  settings: CONSUMER_SETTINGS.filter((key) =>
-    key !== "httpPort" && key !== "httpHost"
-  ),
+  settings: [
+    ...CONSUMER_SETTINGS.filter((key) =>
+      key !== "httpPort" && key !== "httpHost"
+    ),
+    "money",
+    "timeZone",
+  ],
   own: {
     port: {
       flag: "port",
@@ -68,6 +74,14 @@ export const program: Program = {
       value: "h",
       help: `the address to serve on; default ${DEFAULT_HOST}`,
       default: DEFAULT_HOST,
+    },
+    catalog: {
+      flag: "catalog",
+      env: "CATALOG",
+      value: "path",
+      help:
+        "the catalog CSV, for the products' names; default contracts/catalog.csv",
+      default: fileURLToPath(DEMO_CATALOG),
     },
     publicUrl: {
       flag: "public-url",
@@ -91,6 +105,7 @@ export const program: Program = {
     tendsErrorsOf: CONSUMER_QUEUES.filter((queue) => queue !== OFFICE_QUEUE),
   },
   options: {},
+  reads: ({ own }) => [own.catalog],
   connects: ({ own }) => {
     try {
       const { hostname, port } = listenOf(own);

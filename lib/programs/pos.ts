@@ -28,6 +28,7 @@ const POS_SETTINGS: readonly (keyof Config)[] = [
   "httpPort",
   "httpHost",
   "retentionMs",
+  "money",
 ];
 
 /** The till's id, a setting of the POS and its commands. */

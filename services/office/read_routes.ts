@@ -140,7 +140,7 @@ export function readRoutes(context: OfficeContext): Route[] {
       handle: async (_request, params) => {
         const number = pathPart(params.number);
         const found = await model.invoice(number);
-        return found ? page(invoicePage(found)) : page(
+        return found ? page(invoicePage(found, context.names)) : page(
           problemPage(
             "No such invoice",
             `No invoice "${number}" has reached the back office.`,

@@ -55,6 +55,8 @@ export interface OfficeContext {
   log: Log;
   /** The error queues it shows. */
   errorQueues: string[];
+  /** The products' names by SKU, from the catalog. */
+  names: ReadonlyMap<string, string>;
   /** The gaps in the tills' sales the office itself has, old enough to show. */
   gaps(): Promise<Gap[]>;
   /**

@@ -6,7 +6,7 @@
  */
 import type { AuditEntry } from "../accounts.ts";
 import { markup } from "../html.ts";
-import { layout } from "./layout.ts";
+import { layout, time } from "./layout.ts";
 
 /** The latest entries of the audit trail. */
 export function auditPage(entries: AuditEntry[]): string {
@@ -19,7 +19,9 @@ export function auditPage(entries: AuditEntry[]): string {
           <th scope="col">From</th></tr></thead>
         <tbody>${
       entries.map((entry) =>
-        markup`<tr><td>${entry.At}</td><td>${entry.Who}</td><td>${entry.Action}</td><td>${entry.Detail}</td><td>${entry.From}</td></tr>`
+        markup`<tr><td>${
+          time(entry.At)
+        }</td><td>${entry.Who}</td><td>${entry.Action}</td><td>${entry.Detail}</td><td>${entry.From}</td></tr>`
       )
     }</tbody>
       </table>

@@ -15,7 +15,7 @@ import {
   type OpenDay,
   type Untilled,
 } from "../closes.ts";
-import { layout, money } from "./layout.ts";
+import { layout, money, time } from "./layout.ts";
 
 /** What the Day close page shows. */
 export interface DayClosePage {
@@ -109,7 +109,9 @@ export function dayClosePage(view: DayClosePage): string {
         : markup`
       <ul id="gaps">${
           gaps.map((gap) =>
-            markup`<li data-gap="${gap.tillId}:${gap.saleId}" class="bad">Sale #${gap.saleId} of till ${gap.tillId} (${gap.storeId}) has not come, though the till's next one came at <time datetime="${gap.since}">${gap.since}</time>.</li>`
+            markup`<li data-gap="${gap.tillId}:${gap.saleId}" class="bad">Sale #${gap.saleId} of till ${gap.tillId} (${gap.storeId}) has not come, though the till's next one came at ${
+              time(gap.since)
+            }.</li>`
           )
         }</ul>`
     }

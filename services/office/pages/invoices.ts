@@ -4,10 +4,13 @@
  *
  * @module
  */
-import type { InvoiceCreated } from "../../../contracts/invoice.ts";
-import { type HtmlValue, markup } from "../html.ts";
+import {
+  type InvoiceCreated,
+  invoiceTotals,
+} from "../../../contracts/invoice.ts";
+import { markup } from "../html.ts";
 import type { InvoiceRow, InvoiceSearch } from "../views.ts";
-import { layout, message, money } from "./layout.ts";
+import { layout, message, money, time } from "./layout.ts";
 
 /** The query string of an invoice search, for links to its pages. */
 function searchQuery(search: InvoiceSearch, page: number): string {
@@ -82,7 +85,7 @@ export function invoicesPage(
                 <td>${row.TillId}</td>
                 <td class="num">${row.SaleId}</td>
                 <td class="num">${money(row.Total)}</td>
-                <td><time datetime="${row.CreatedAt}">${row.CreatedAt}</time></td>
+                <td>${time(row.CreatedAt)}</td>
               </tr>
             `
         )
@@ -114,34 +117,39 @@ export function invoicesPage(
   );
 }
 
-/** One invoice, as a customer would read it; it prints on its own. */
-export function invoicePage(invoice: InvoiceCreated): string {
+/**
+ * One invoice, as a customer reads a receipt: a line per product with its
+ * name, quantity, unit price and amount; tax only where there is tax. It
+ * prints on its own.
+ */
+export function invoicePage(
+  invoice: InvoiceCreated,
+  /** Product names by SKU, from the catalog. */
+  names: ReadonlyMap<string, string> = new Map(),
+): string {
   const till = invoice.TillId === undefined ? "" : ` (till ${invoice.TillId})`;
-  const total = (label: string, amount: HtmlValue) =>
-    markup`
-      <tr>
-        <th scope="row" colspan="3">${label}</th>
-        <td class="num">${amount}</td>
-      </tr>
-    `;
   return layout(
     { title: `Invoice ${invoice.InvoiceNumber}`, section: "/invoices" },
     markup`
-      <p>Store ${invoice.StoreId}, Sale #${invoice.SaleId}${till}, <time datetime="${invoice.CreatedAt}">${invoice.CreatedAt}</time></p>
+      <p>Store ${invoice.StoreId}, Sale #${invoice.SaleId}${till}, ${
+      time(invoice.CreatedAt)
+    }</p>
       <table id="invoice">
         <thead>
           <tr>
-            <th scope="col">SKU</th>
+            <th scope="col">Product</th>
             <th scope="col" class="num">Quantity</th>
             <th scope="col" class="num">Unit price</th>
-            <th scope="col" class="num">Line total</th>
+            <th scope="col" class="num">Amount</th>
           </tr>
         </thead>
         <tbody>${
       invoice.Lines.map((line) =>
         markup`
-            <tr>
-              <td>${line.Sku}</td>
+            <tr data-sku="${line.Sku}">
+              <td>${names.get(line.Sku) ?? line.Sku} <span class="muted">${
+          names.has(line.Sku) ? line.Sku : ""
+        }</span></td>
               <td class="num">${line.Quantity}</td>
               <td class="num">${money(line.UnitPrice)}</td>
               <td class="num">${money(line.LineTotal)}</td>
@@ -149,14 +157,17 @@ export function invoicePage(invoice: InvoiceCreated): string {
           `
       )
     }</tbody>
-        <tfoot>
-      ${invoice.Subtotal ? total("Subtotal", money(invoice.Subtotal)) : ""}
-      ${total("Sale total", money(invoice.TotalAmount))}
-      ${
-      invoice.Tax ? total(`Tax at ${invoice.TaxRate}`, money(invoice.Tax)) : ""
-    }
-      ${total("Total due", markup`<strong>${money(invoice.Total)}</strong>`)}
-        </tfoot>
+        <tfoot>${
+      invoiceTotals(invoice).map(({ label, amount, due }) =>
+        markup`
+          <tr${due ? markup` class="due"` : ""}>
+            <th scope="row" colspan="3">${label}</th>
+            <td class="num">${
+          due ? markup`<strong>${money(amount)}</strong>` : money(amount)
+        }</td>
+          </tr>`
+      )
+    }</tfoot>
       </table>
       ${
       invoice.Mismatch

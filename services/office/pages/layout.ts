@@ -5,6 +5,12 @@
  * @module
  */
 import { type Html, type HtmlValue, markup } from "../html.ts";
+import {
+  DEFAULT_PRESENTATION,
+  formatMoney,
+  formatTime,
+  type Presentation,
+} from "../../../lib/core/mod.ts";
 
 /** The pages in the navigation, by path. */
 const PAGES: [path: string, label: string][] = [
@@ -77,9 +83,29 @@ export function layout(options: LayoutOptions, body: Html): string {
   `}\n`;
 }
 
-/** An amount of money as the pages print it. */
+/** How the pages show money and times: the MONEY and TIME_ZONE settings. */
+let presentation: Presentation = DEFAULT_PRESENTATION;
+
+/** Sets how the pages show money and times, once at the start. */
+export function presentWith(settings: Presentation): void {
+  presentation = settings;
+}
+
+/** The shop's time zone, for the pages' script. */
+export function shopTimeZone(): string {
+  return presentation.timeZone;
+}
+
+/** An amount of money as the pages print it: `Rs 352,619.00`. */
 export const money = (amount: string | { toString(): string } | undefined) =>
-  amount === undefined ? "" : `Rs.${amount}`;
+  formatMoney(amount, presentation);
+
+/** An instant as the pages print it, in the shop's zone; the machine form in `datetime`. */
+export function time(instant: string): Html {
+  return markup`<time datetime="${instant}">${
+    formatTime(instant, presentation)
+  }</time>`;
+}
 
 /** A message above a page's content: done (`notice`) or failed (`error`). */
 export function message(
