@@ -44,6 +44,7 @@ import {
   page,
   presentWith,
   problemPage,
+  shownEntry,
   today,
 } from "./office/mod.ts";
 import { parseCatalog } from "../contracts/catalog.ts";
@@ -308,7 +309,7 @@ async function serve(
       // handled meanwhile.
       queues: [officeQueue(model, (applied) => {
         for (const { delivery, entry } of applied) {
-          stream.send("feed", entry);
+          stream.send("feed", shownEntry(entry));
           const event = delivery.value;
           if (event.kind === STOCK_CHANGED) stream.send("stock", event.value);
         }

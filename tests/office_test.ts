@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { Decimal } from "../contracts/decimal.ts";
+import { formatMoney } from "../lib/core/mod.ts";
 import { type Sandbox, withSandbox } from "./support/sandbox.ts";
 import { withBrowser } from "../tools/_browser.ts";
 import { eventually, openClient, setAsideInBilling } from "./support/amqp.ts";
@@ -114,7 +115,7 @@ Deno.test(
               await until(
                 page,
                 "#live-status",
-                (status) => status.startsWith("Live"),
+                (status) => status.startsWith("Up to date"),
               );
               // Gone after a reload: the page must change in place.
               await page.evaluate("globalThis.stayed = true");
@@ -166,9 +167,14 @@ Deno.test(
               summary.Stores.map((s: { StoreId: string }) => s.StoreId),
               ["NEPAL-01"],
             );
+            // For people: grouped, every digit kept (MONEY's default).
             assert.equal(
               await text(page, '[data-summary="Revenue"]'),
-              `Rs.${summary.Revenue}`,
+              formatMoney(summary.Revenue),
+            );
+            assert.match(
+              await text(page, '[data-summary="Revenue"]'),
+              /^Rs \d{1,3}(,\d{3})*\.\d{2}$/,
             );
           });
 
@@ -304,10 +310,17 @@ Deno.test(
 
           await t.step("Live shows the events as they come", async () => {
             await page.goto(`${url}/live`);
-            assert.match(
-              await text(page, "#feed li"),
-              /sale\.created|invoice\.created|inventory\.stock/,
+            // A readable line each: when, what, where, how much; the JSON
+            // only when opened.
+            const line =
+              /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC (Sale #\d+ · NEPAL-01 · (till [\w-]+ · )?\d+ items? · Rs [\d,]+\.\d{2}|Invoice NEPAL-01-\d{6} · Sale #\d+|Stock · NEPAL-01 · |Low stock · )/;
+            assert.match(await text(page, "#feed li summary"), line);
+            assert.equal(
+              await page.locator("#feed li pre").first().isVisible(),
+              false,
             );
+            await page.locator("#feed li summary").first().click();
+            assert.match(await text(page, "#feed li pre"), /^\{"/);
             const before = await page.locator("#feed li").count();
             const pos = await runService("pos", sandbox, [
               "--count",
@@ -319,16 +332,40 @@ Deno.test(
               async () => await page.locator("#feed li").count() >= before + 3,
               "three new lines in the feed",
             );
-            assert.match(await text(page, "#feed li"), /\S/);
+            assert.match(await text(page, "#feed li summary"), line);
           });
 
           await t.step("one invoice prints on its own page", async () => {
             await page.goto(`${url}/invoices?store=NEPAL-01&sale=10001`);
             const links = page.locator("#invoices tbody a");
             assert.equal(await links.count(), 2); // The .NET sale and a till's.
-            await links.first().click();
+            await page.locator("#invoices tbody tr", { hasText: "till" })
+              .locator("a").first().click();
             assert.match(await text(page, "h1"), /^Invoice NEPAL-01-\d{6}$/);
-            assert.match(await text(page, "#invoice tfoot"), /Total due/);
+            // Like a receipt: names, quantities, unit prices, amounts; with
+            // no tax, one total.
+            const names = await page.locator("#invoice tbody tr td:first-child")
+              .allTextContents();
+            assert.ok(
+              names.every((name) =>
+                /^\S.*[a-z].* [A-Z0-9]+(-[A-Z0-9]+)+$/.test(name.trim())
+              ),
+              names.join("|"),
+            );
+            const prices = await page.locator(
+              "#invoice tbody tr td:nth-child(3)",
+            )
+              .allTextContents();
+            assert.ok(
+              prices.every((price) => /^Rs [\d,]+\.\d{2}$/.test(price.trim())),
+              prices.join("|"),
+            );
+            assert.deepEqual(
+              (await page.locator("#invoice tfoot th").allTextContents()).map((
+                label,
+              ) => label.trim()),
+              ["Total"],
+            );
           });
 
           await t.step(

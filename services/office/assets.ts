@@ -48,9 +48,11 @@ figure { margin: 1rem 0; }
 figcaption { color: var(--muted); font-size: .9rem; }
 svg.chart { width: 100%; height: 10rem; border-bottom: 1px solid var(--line); }
 svg.chart rect { fill: var(--accent); }
-ol.feed { list-style: none; padding: 0; font-family: ui-monospace, monospace; font-size: .85rem; }
-ol.feed li { border-bottom: 1px solid var(--line); padding: .25rem 0; overflow-wrap: anywhere; }
-ol.feed .key { font-weight: 700; }
+ol.feed { list-style: none; padding: 0; font-size: .9rem; }
+ol.feed li { border-bottom: 1px solid var(--line); padding: .25rem 0; }
+ol.feed summary { cursor: pointer; }
+ol.feed pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: .25rem 0 .5rem 1rem; }
+tr.due th, tr.due td { border-top: 2px solid var(--line); }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 .muted { color: var(--muted); }
 @media print { header, .noprint, .skip { display: none; } main { padding: 0; } }
@@ -67,6 +69,25 @@ export const SCRIPT = `"use strict";
   }
   const live = $("[data-live]");
   if (!live || !("EventSource" in window)) return;
+  // Money and times as the server prints them: MONEY and TIME_ZONE.
+  const shown = document.body.dataset;
+  const grouping = new Intl.NumberFormat(shown.locale || "en-US");
+  const mark = (grouping.formatToParts(1.5).find((part) => part.type === "decimal") || { value: "." }).value;
+  const money = (amount) => {
+    const digits = /^(-?)(\\d+)(?:\\.(\\d+))?$/.exec(String(amount));
+    return digits
+      ? digits[1] + shown.symbol + " " + grouping.format(BigInt(digits[2])) + (digits[3] === undefined ? "" : mark + digits[3])
+      : shown.symbol + " " + amount;
+  };
+  const clock = new Intl.DateTimeFormat("en-US", {
+    timeZone: shown.zone || "UTC", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short",
+  });
+  const when = (instant) => {
+    const parts = {};
+    for (const part of clock.formatToParts(new Date(instant))) parts[part.type] = part.value;
+    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + ":" + parts.second + " " + parts.timeZoneName;
+  };
   // What the page shows is as of its rendering: the stream starts after the
   // last feed line it has, and the stock is read again once it is open.
   const feed = $("#feed");
@@ -74,7 +95,7 @@ export const SCRIPT = `"use strict";
   const source = new EventSource("/events" + (after ? "?after=" + encodeURIComponent(after) : ""));
   const status = $("#live-status");
   source.addEventListener("open", () => {
-    if (status) status.textContent = "Live";
+    if (status) status.textContent = "Up to date";
     catchUp();
   });
   source.addEventListener("error", () => { if (status) status.textContent = "Reconnecting…"; });
@@ -92,14 +113,14 @@ export const SCRIPT = `"use strict";
     if (!today || today.dataset.day !== summary.Day) return;
     for (const element of $$("[data-summary]")) {
       const value = summary[element.dataset.summary];
-      element.textContent = element.dataset.money === undefined ? String(value) : "Rs." + value;
+      element.textContent = element.dataset.money === undefined ? String(value) : money(value);
     }
     const stores = $("#stores tbody");
     if (stores) {
       stores.replaceChildren(...summary.Stores.map((store) => {
         const row = document.createElement("tr");
         row.append(cell(store.StoreId), cell(String(store.Sales), "num"),
-          cell("Rs." + store.Revenue, "num"), cell(String(store.Invoices), "num"));
+          cell(money(store.Revenue), "num"), cell(String(store.Invoices), "num"));
         return row;
       }));
     }
@@ -121,7 +142,7 @@ export const SCRIPT = `"use strict";
         + (last ? last.Sales : 0) + " in the last minute, at most " + max);
       $("#chart-max").textContent = String(max);
     }
-    if (status) status.textContent = "Live, updated " + new Date().toLocaleTimeString();
+    if (status) status.textContent = "Up to date, " + when(new Date()).slice(11);
   });
 
   const showLevel = (table, storeId, level, at) => {
@@ -148,7 +169,7 @@ export const SCRIPT = `"use strict";
       span.textContent = text;
       return span;
     }));
-    cells[5].textContent = at;
+    cells[5].textContent = when(at);
   };
   const pending = $("[data-adjustment]");
   const showApplied = (applied) => {
@@ -182,13 +203,20 @@ export const SCRIPT = `"use strict";
     if (!feed) return;
     const item = document.createElement("li");
     item.dataset.id = String(entry.Id);
+    item.dataset.key = entry.RoutingKey;
+    const details = document.createElement("details");
+    const summary = document.createElement("summary");
     const time = document.createElement("time");
     time.dateTime = entry.At;
-    time.textContent = entry.At.slice(11, 19) + " ";
-    const key = document.createElement("span");
-    key.className = "key";
-    key.textContent = entry.RoutingKey;
-    item.append(time, key, "  " + entry.Text);
+    time.textContent = entry.Time;
+    const line = document.createElement("span");
+    line.className = "line";
+    line.textContent = entry.Line;
+    summary.append(time, " ", line);
+    const json = document.createElement("pre");
+    json.textContent = entry.Text;
+    details.append(summary, json);
+    item.append(details);
     feed.prepend(item);
     while (feed.children.length > 200) feed.lastElementChild.remove();
   });

@@ -16,6 +16,7 @@ import {
   invoicesPage,
   livePage,
   problemPage,
+  shownEntry,
   stockPage,
   todayPage,
 } from "./pages/mod.ts";
@@ -68,7 +69,10 @@ export function readRoutes(context: OfficeContext): Route[] {
           // What came since the page was made.
           ...(after
             ? (await model.feed(FEED_LINES, wholeNumber("after", after)))
-              .toReversed().map((entry) => ({ event: "feed", data: entry }))
+              .toReversed().map((entry) => ({
+                event: "feed",
+                data: shownEntry(entry),
+              }))
             : []),
         ]);
       },

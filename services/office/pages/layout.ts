@@ -49,7 +49,8 @@ export function layout(options: LayoutOptions, body: Html): string {
         <link rel="stylesheet" href="/app.css">
         <script src="/app.js" defer></script>
       </head>
-      <body${
+      <body data-symbol="${current.symbol}" data-locale="${current.locale}"
+        data-zone="${current.timeZone}"${
     live
       ? markup`
           data-live
@@ -84,26 +85,26 @@ export function layout(options: LayoutOptions, body: Html): string {
 }
 
 /** How the pages show money and times: the MONEY and TIME_ZONE settings. */
-let presentation: Presentation = DEFAULT_PRESENTATION;
+let current: Presentation = DEFAULT_PRESENTATION;
 
 /** Sets how the pages show money and times, once at the start. */
 export function presentWith(settings: Presentation): void {
-  presentation = settings;
+  current = settings;
 }
 
-/** The shop's time zone, for the pages' script. */
-export function shopTimeZone(): string {
-  return presentation.timeZone;
+/** How the pages show money and times now. */
+export function presentation(): Presentation {
+  return current;
 }
 
 /** An amount of money as the pages print it: `Rs 352,619.00`. */
 export const money = (amount: string | { toString(): string } | undefined) =>
-  formatMoney(amount, presentation);
+  formatMoney(amount, current);
 
 /** An instant as the pages print it, in the shop's zone; the machine form in `datetime`. */
 export function time(instant: string): Html {
   return markup`<time datetime="${instant}">${
-    formatTime(instant, presentation)
+    formatTime(instant, current)
   }</time>`;
 }
 

@@ -12,3 +12,4 @@ export * from "./stock.ts";
 export * from "./error_queues.ts";
 export * from "./audit.ts";
 export * from "./day_close.ts";
+export * from "./feed_line.ts";

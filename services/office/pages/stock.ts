@@ -6,7 +6,7 @@
  */
 import type { StoreStockLevel } from "../../../contracts/stock.ts";
 import { type HtmlValue, markup } from "../html.ts";
-import { layout, message } from "./layout.ts";
+import { layout, message, time } from "./layout.ts";
 
 /** What the Stock page's forms were given, to show again with an error. */
 export interface AdjustForm {
@@ -164,7 +164,7 @@ export function stockPage(
             ? markup`<span class="flag low">LOW</span>`
             : ""
         }</td>
-                <td>${row.UpdatedAt}</td>
+                <td>${time(row.UpdatedAt)}</td>
               </tr>
             `
       )

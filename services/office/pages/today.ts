@@ -5,7 +5,8 @@
  */
 import { markup } from "../html.ts";
 import type { FeedEntry, Summary } from "../views.ts";
-import { layout, money } from "./layout.ts";
+import { layout, money, time } from "./layout.ts";
+import { feedLine } from "./feed_line.ts";
 import type { DayClose } from "../closes.ts";
 import { discrepancyNotice } from "./day_close.ts";
 
@@ -96,21 +97,19 @@ export function todayPage(
   );
 }
 
-/** The Live page: the event feed, newest first. */
+/** The Live page: the event feed, newest first, a readable line each. */
 export function livePage(feed: FeedEntry[]): string {
   return layout(
     { title: "Live", section: "/live", live: true },
-    markup`<p>Every event the back office takes, as it comes (newest first), as <code>deno task watch</code> shows it.</p>
+    markup`<p>Every event the back office takes, as it comes (newest first); each line opens to its JSON, as <code>deno task watch</code> shows it.</p>
 <ol id="feed" class="feed" aria-label="Events">${
       feed.map((entry) =>
         markup`
-          <li
-            data-id="${entry.Id}"><time datetime="${entry.At}">${
-          entry.At.slice(
-            11,
-            19,
-          )
-        } </time><span class="key">${entry.RoutingKey}</span>  ${entry.Text}</li>
+          <li data-id="${entry.Id}" data-key="${entry.RoutingKey}"><details><summary>${
+          time(entry.At)
+        } <span class="line">${
+          feedLine(entry)
+        }</span></summary><pre>${entry.Text}</pre></details></li>
         `
       )
     }</ol>`,
