@@ -28,6 +28,7 @@ import { declareTopology } from "../lib/messaging/mod.ts";
 import { Monitor, traceIdOf, TRACEPARENT } from "../lib/observability/mod.ts";
 import {
   errorMessage,
+  formatMoney,
   paced,
   UnroutableError,
   UsageError,
@@ -124,7 +125,11 @@ async function ringAndSend(
 }
 
 /** The article's loop: a random basket for each `a`, until `q`. */
-function interactive(till: Till, host: Host): Promise<void> {
+function interactive(
+  till: Till,
+  host: Host,
+  money: { symbol: string; locale: string },
+): Promise<void> {
   return keyPrompt({
     // The ready line first, when the broker answers soon; selling works
     // without it all the same.
@@ -137,7 +142,7 @@ function interactive(till: Till, host: Host): Promise<void> {
       if (key === "q") return false;
       if (key === "c") {
         const closed = await till.close();
-        host.log.info(closeLine(till, closed));
+        host.log.info(closeLine(till, closed, money));
         return true;
       }
       if (key === "a") {
@@ -169,20 +174,30 @@ type Mode =
   | { kind: "resend"; ids?: IdRanges };
 
 /** The close's line. */
-function closeLine(till: Till, { close, again }: Closed): string {
+function closeLine(
+  till: Till,
+  { close, again }: Closed,
+  money: { symbol: string; locale: string },
+): string {
   return again
     ? `Day ${close.BusinessDay} of till ${till.id} was closed at ${close.ClosedAt}, and nothing sold since: its close is sent again.`
-    : `Closed day ${close.BusinessDay} of till ${till.id} (${close.StoreId}) at ${close.ClosedAt}: ${close.Count} sale(s), Rs.${close.TotalAmount}${
+    : `Closed day ${close.BusinessDay} of till ${till.id} (${close.StoreId}) at ${close.ClosedAt}: ${close.Count} sale(s), ${
+      formatMoney(close.TotalAmount, money)
+    }${
       close.SaleIds.length > 0 ? `, ids ${formatRanges(close.SaleIds)}` : ""
     }.`;
 }
 
 /** Closes the day and waits for the broker's confirm of the close. */
-async function closeAndSend(till: Till, host: Host): Promise<void> {
+async function closeAndSend(
+  till: Till,
+  host: Host,
+  money: { symbol: string; locale: string },
+): Promise<void> {
   await host.readyWithin(2000);
   const closed = await till.close();
   await host.drain();
-  host.log.info(`${closeLine(till, closed)} Sent.`);
+  host.log.info(`${closeLine(till, closed, money)} Sent.`);
 }
 
 /** Sends stored sales again and waits for every confirm. */
@@ -308,12 +323,12 @@ async function sell(
   try {
     await host.runThenClose(() =>
       mode.kind === "close"
-        ? closeAndSend(till, host)
+        ? closeAndSend(till, host, config.money)
         : ranges !== undefined
         ? resendAndSend(till, host, ranges)
         : run
         ? ringAndSend(till, host, run)
-        : Promise.race([interactive(till, host), host.failed])
+        : Promise.race([interactive(till, host, config.money), host.failed])
     );
   } finally {
     if (!options.quiet && mode.kind === "interactive") {

@@ -367,3 +367,35 @@ Deno.test({
     assert.match(denied.stderr, /not permitted/);
   },
 });
+
+Deno.test({
+  name:
+    "compile: where Deno's runtime cannot be had, one line says so and nothing is left half-made",
+  ignore: noCompile === undefined,
+  ...processTest,
+  fn: async () => {
+    const before = await Deno.stat(projectPath("dist")).then(
+      () => true,
+      () => false,
+    );
+    const { code, stdout, stderr } = await command(
+      Deno.execPath(),
+      ["task", "--quiet", "compile"],
+      { env: {} },
+    );
+    assert.equal(code, 1, stderr);
+    // Said before trying: what it fetches, and how not to.
+    assert.match(stdout, /Deno fetches its denort runtime once .*DENORT_BIN/);
+    const lines = stderr.trim().split("\n");
+    assert.equal(lines.length, 1, stderr);
+    assert.match(
+      lines[0],
+      /^compile: could not get Deno's denort runtime \(.+\); set DENORT_BIN .* Nothing was written to dist\/\.$/,
+    );
+    assert.doesNotMatch(stderr, /backtrace|Caused by/);
+    if (!before) {
+      await assert.rejects(Deno.stat(projectPath("dist")));
+    }
+    await assert.rejects(Deno.stat(projectPath(".dist-build")));
+  },
+});

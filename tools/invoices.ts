@@ -16,6 +16,7 @@ import type { Decimal } from "../contracts/decimal.ts";
 import {
   type InvoiceCreated,
   InvoiceCreatedSchema,
+  invoiceTotals,
 } from "../contracts/invoice.ts";
 import { printable } from "../contracts/text.ts";
 import {
@@ -25,7 +26,12 @@ import {
   writeLines,
 } from "../lib/cli/mod.ts";
 import { type Config, wholeNumber } from "../lib/config/mod.ts";
-import { UsageError } from "../lib/core/mod.ts";
+import {
+  formatMoney,
+  formatTime,
+  type Presentation,
+  UsageError,
+} from "../lib/core/mod.ts";
 import type { Store } from "../lib/store/mod.ts";
 import type { openInvoices } from "../services/billing.ts";
 
@@ -104,10 +110,9 @@ function saleLabel(invoice: InvoiceCreated): string {
   return `Sale #${invoice.SaleId}${till}`;
 }
 
-/** One invoice as a customer would read it. */
-function render(invoice: InvoiceCreated): string {
-  const money = (amount: Decimal | undefined) =>
-    amount === undefined ? "" : `Rs.${amount}`;
+/** One invoice as a customer would read a receipt. */
+function render(invoice: InvoiceCreated, shown: Presentation): string {
+  const money = (amount: Decimal | undefined) => formatMoney(amount, shown);
   const rows = invoice.Lines.map((line) =>
     `  ${printable(line.Sku).padEnd(16)} ${
       String(line.Quantity).padStart(5)
@@ -117,19 +122,18 @@ function render(invoice: InvoiceCreated): string {
   );
   const out = [
     `Invoice ${printable(invoice.InvoiceNumber)}`,
-    `Store ${printable(invoice.StoreId)}, ${
-      saleLabel(invoice)
-    }, ${invoice.CreatedAt}`,
+    `Store ${printable(invoice.StoreId)}, ${saleLabel(invoice)}, ${
+      formatTime(invoice.CreatedAt, shown)
+    }`,
     "",
     ...rows,
     "",
   ];
   const right = (label: string, amount: string) =>
     out.push(`  ${label.padEnd(36)} ${amount.padStart(14)}`);
-  if (invoice.Subtotal) right("Subtotal", money(invoice.Subtotal));
-  right("Sale total", money(invoice.TotalAmount));
-  if (invoice.Tax) right(`Tax at ${invoice.TaxRate}`, money(invoice.Tax));
-  right("Total due", money(invoice.Total));
+  for (const { label, amount } of invoiceTotals(invoice)) {
+    right(label, money(amount));
+  }
   if (invoice.Mismatch) {
     out.push(
       "",
@@ -156,16 +160,19 @@ async function printInvoices(
     if (invoices.length === 0) {
       throw new Error(`No invoice for sale #${options.sale}`);
     }
-    console.log(invoices.map(render).join("\n\n"));
+    const shown = { ...config.money, timeZone: config.timeZone };
+    console.log(
+      invoices.map((invoice) => render(invoice, shown)).join("\n\n"),
+    );
   } else {
     const count = await writeLines(
       mapEach(documents, (document) => {
         const invoice = readInvoice(document);
         return `${printable(invoice.InvoiceNumber)}  ${saleLabel(invoice)}  ${
-          `Rs.${invoice.Total}`.padStart(14)
-        }  ${invoice.Lines.length} line(s)  ${invoice.CreatedAt}${
-          invoice.Mismatch ? "  FLAGGED" : ""
-        }`;
+          formatMoney(invoice.Total, config.money).padStart(14)
+        }  ${invoice.Lines.length} line(s)  ${
+          formatTime(invoice.CreatedAt, config)
+        }${invoice.Mismatch ? "  FLAGGED" : ""}`;
       }),
     );
     console.log(count === 0 ? "No invoices yet." : `${count} invoice(s).`);

@@ -180,25 +180,61 @@ async function compileAll(): Promise<number> {
     stdin: "null",
   }).spawn().status;
   if (!checked.success) return checked.code;
-  for (const service of SERVICES) {
-    const program = PROGRAMS[service];
-    const output = join(ROOT, "dist", service);
-    const { code } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "compile",
-        "--no-check",
-        ...permissionFlags(program, env),
-        V8_FLAGS,
-        "--output",
-        output,
-        scriptOf(program),
-      ],
-      stdin: "null",
-    }).spawn().status;
-    if (code !== 0) return code;
-    console.log(`Built ${output}`);
+  console.log(
+    env.DENORT_BIN
+      ? `compile: Deno's runtime from DENORT_BIN (${env.DENORT_BIN})`
+      : "compile: Deno fetches its denort runtime once (from dl.deno.land); DENORT_BIN=<path> uses a local one instead",
+  );
+  // Built aside, and moved into dist/ only once all four are: a failure
+  // leaves nothing half-made.
+  const aside = join(ROOT, ".dist-build");
+  await Deno.remove(aside, { recursive: true }).catch(() => {});
+  await Deno.mkdir(aside);
+  try {
+    for (const service of SERVICES) {
+      const program = PROGRAMS[service];
+      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "compile",
+          "--no-check",
+          ...permissionFlags(program, env),
+          V8_FLAGS,
+          "--output",
+          join(aside, service),
+          scriptOf(program),
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      if (code !== 0) {
+        const said = new TextDecoder().decode(stderr);
+        // The innermost cause says it best: "Name or service not known".
+        const caused =
+          said.split("Caused by:")[1]?.split("Stack backtrace")[0] ??
+            "";
+        const causes = [...caused.matchAll(/^\s+\d+: (.*)$/gm)].map((m) =>
+          m[1]
+        );
+        const reason = causes.at(-1)?.trim() ?? `exit code ${code}`;
+        console.error(
+          /denort|download|dns|connect/i.test(said)
+            ? `compile: could not get Deno's denort runtime (${reason}); set DENORT_BIN to a local denort, or build where dl.deno.land answers. Nothing was written to dist/.`
+            : `compile: ${service} did not build (${reason}). Nothing was written to dist/.`,
+        );
+        return 1;
+      }
+    }
+    const dist = join(ROOT, "dist");
+    await Deno.mkdir(dist, { recursive: true });
+    for (const service of SERVICES) {
+      await Deno.rename(join(aside, service), join(dist, service));
+      console.log(`Built ${join(dist, service)}`);
+    }
+    return 0;
+  } finally {
+    await Deno.remove(aside, { recursive: true }).catch(() => {});
   }
-  return 0;
 }
 
 async function runTests(args: string[]): Promise<number> {

@@ -148,7 +148,14 @@ const REPLY_CODES: Record<number, string> = {
 /** One line for a broker or network failure, the broker's own words where it gave some. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  if (error instanceof Deno.errors.NotCapable) return NETWORK_ERRORS.EPERM;
+  if (error instanceof Deno.errors.NotCapable) {
+    // Deno says which access: "Requires write access to "/x", run again…".
+    const asked = /Requires (\w+) access to "?([^",]+)"?/.exec(error.message);
+    if (!asked || asked[1] === "net") return NETWORK_ERRORS.EPERM;
+    return `not permitted: its permission set does not let it ${
+      asked[1] === "env" ? "read the variable" : asked[1]
+    } ${asked[2]}`;
+  }
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && code in NETWORK_ERRORS) {
     return NETWORK_ERRORS[code];
