@@ -93,28 +93,33 @@ export function table(result: BenchResult): string {
       ...result.pipeline.loads,
       ...result.pipeline.latencyRuns.map((run, i) => ({
         ...run,
-        offered: `1000 (latency run ${i + 1})`,
+        label: `pipeline, 1000/s offered (latency run ${i + 1})`,
       })),
       result.pipeline.full,
     ].map((run) =>
-      `| pipeline, ${
-        run.offered === "full" ? "full speed" : `${run.offered}/s offered`
+      `| ${
+        "label" in run
+          ? run.label
+          : run.offered === "full"
+          ? "pipeline, full speed"
+          : `pipeline, ${run.offered}/s offered`
       } | ${run.sales} | ${run.perSecond} | ${run.latency.p50} | ${run.latency.p95} | ${run.latency.p99} | ${run.latency.p999} |`
     ),
     ...result.handLatencyRuns.map((run, i) =>
-      `| hand-written, 1000 (latency run ${
+      `| hand-written, 1000/s offered (latency run ${
         i + 1
-      })/s offered | | | ${run.p50} | ${run.p95} | ${run.p99} | ${run.p999} |`
+      }) | | | ${run.p50} | ${run.p95} | ${run.p99} | ${run.p999} |`
     ),
+    // Every row has the table's seven cells.
     `| hand-written, same durable work | ${result.baselines.hand.sales} | ${
       Math.round(result.baselines.hand.perSecond)
-    } | | | |`,
+    } | | | | |`,
     `| raw amqplib (same durability) | ${result.baselines.raw.sales} | ${
       Math.round(result.baselines.raw.perSecond)
-    } | | | |`,
+    } | | | | |`,
     `| article (connection per sale) | ${result.baselines.article.sales} | ${
       Math.round(result.baselines.article.perSecond)
-    } | | | |`,
+    } | | | | |`,
   ];
   const handPeaks = result.baselines.hand.peakRssMiB ?? {};
   const zodPeaks = result.baselines.handWithZod.peakRssMiB ?? {};
