@@ -1,8 +1,10 @@
 /**
- * Takes the README's picture of the back office's Today page from a real
- * run: Billing, Inventory and the back office on a virtual host and a data
- * folder of their own, the demo's opening stock, two stores' tills selling
- * at changing rates for a few minutes, then Chromium's screenshot.
+ * Takes the README's pictures of the back office from a real run: Billing,
+ * Inventory and the back office on a virtual host and a data folder of
+ * their own, the demo's opening stock, two stores' tills selling at
+ * changing rates for a few minutes and closing their day, then Chromium's
+ * screenshots of the Today page, an invoice, the Live page and the Day close
+ * page.
  *
  *     deno task screenshot [-- --minutes 4] [-- --out docs/today.png]
  *
@@ -113,6 +115,13 @@ async function shoot(options: { minutes: number; out: string }): Promise<void> {
           ]);
         }
       }));
+      // Each till closes its day, and every service answers.
+      await Promise.all(TILLS.map(({ store }) =>
+        run("pos", {
+          ...sandbox,
+          env: { ...sandbox.env, DATA_DIR: join(sandbox.dataDir, store) },
+        }, ["close", "--store", store])
+      ));
       await new Promise((resolve) => setTimeout(resolve, 2000));
       await withBrowser(async (browser) => {
         const page = await browser.newPage({
@@ -124,12 +133,24 @@ async function shoot(options: { minutes: number; out: string }): Promise<void> {
         await page.getByLabel("Name").fill("admin");
         await page.getByLabel("Password").fill(password);
         await page.getByRole("button", { name: "Sign in" }).click();
-        await page.locator("#live-status").filter({ hasText: /^Live/ })
+        await page.locator("#live-status").filter({ hasText: /^Up to date/ })
           .waitFor();
-        await Deno.mkdir(join(options.out, ".."), { recursive: true });
+        const folder = join(options.out, "..");
+        await Deno.mkdir(folder, { recursive: true });
         await page.screenshot({ path: options.out });
+        // Beside it: an invoice, the Live page, the Day close page.
+        await page.goto(`${url}/invoices?store=NEPAL-01`);
+        await page.locator("#invoices tbody a").first().click();
+        await page.screenshot({ path: join(folder, "invoice.png") });
+        await page.goto(`${url}/live`);
+        await page.locator("#feed li summary").first().click();
+        await page.screenshot({ path: join(folder, "live.png") });
+        await page.goto(`${url}/close`);
+        await page.screenshot({ path: join(folder, "day-close.png") });
       });
-      console.log(`Wrote ${options.out}`);
+      console.log(
+        `Wrote ${options.out}, and invoice.png, live.png, day-close.png beside it`,
+      );
     } finally {
       await Promise.all(services.map((service) => service.stop()));
     }
