@@ -105,7 +105,31 @@ Deno.test(
             ["pos", ["--count", "x"], /^pos: Invalid count "x"/],
             ["pos", ["--rate", "5"], /^pos: --rate goes with --count/],
             ["billing", ["--prefetch", "0"], /^billing: Invalid prefetch "0"/],
-            ["billing", ["--bogus"], /^billing: Unknown option '--bogus'/],
+            [
+              "billing",
+              ["--bogus"],
+              /^billing: Unknown option --bogus: billing takes --url, .*--help, --version$/m,
+            ],
+            [
+              "pos",
+              ["--count", "-1"],
+              /^pos: --count takes <n>, and what follows it looks like an option: write --count=<value> to give one that starts with -$/m,
+            ],
+            [
+              "pos",
+              ["--count"],
+              /^pos: --count takes <n>, and none was given$/m,
+            ],
+            [
+              "pos",
+              ["--quiet=yes"],
+              /^pos: --quiet takes no value: give it alone$/m,
+            ],
+            [
+              "pos",
+              ["--simulate"],
+              /^pos: Unknown option --simulate: pos takes /,
+            ],
           ] as const
         ) {
           const { code, stderr } = await run(service, url, [...args]);
@@ -113,6 +137,16 @@ Deno.test(
           assert.match(stderr, pattern);
           assert.equal(stderr.trim().split("\n").length, 1, stderr);
         }
+        // Another kind of CSV is said once, with the header it should have.
+        const catalog = await run("pos", url, [
+          "--file",
+          projectPath("contracts", "catalog.csv"),
+        ]);
+        assert.equal(catalog.code, 1);
+        assert.match(
+          catalog.stderr,
+          /^pos: \S+catalog\.csv is not a sales file: its header is "sku,name,unit_price,currency", a sales file's is "receipt,sku,quantity\[,store\]"\n$/,
+        );
       });
     } finally {
       await Deno.remove(dataDir, { recursive: true });
