@@ -132,7 +132,10 @@ Deno.test(
           assert.equal(health.Status, "ok");
           assert.equal(health.Service, "billing");
           assert.equal(health.Connected, true);
-          assert.equal(health.Work, 'consuming "billing_queue"');
+          assert.equal(
+            health.Work,
+            'consuming "billing_queue" and "billing_close_queue"',
+          );
           assert.equal(health.Handled, count);
         });
 
@@ -155,15 +158,17 @@ Deno.test(
             ]),
             [
               ["billing_queue", 0, 1],
+              ["billing_close_queue", 0, 1],
               ["inventory_queue", 0, 1],
               ["inventory_command_queue", 0, 1],
+              ["inventory_close_queue", 0, 1],
               // No back office runs here: its queue is not there yet.
               ["office_queue", undefined, undefined],
             ],
           );
           assert.deepEqual(
             status.ErrorQueues.map((q: Record<string, unknown>) => q.Messages),
-            [0, 0, 0, undefined],
+            [0, 0, 0, 0, 0, undefined],
           );
           const [pos, billing, inventory] = status.Services;
           assert.equal(pos.OutboxPending, 0);

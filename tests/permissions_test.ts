@@ -38,7 +38,7 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
   const net = "--allow-net=broker.example:5673,node2.example:5671";
   const expected: Record<string, string[]> = {
     pos: [
-      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,HTTP_PORT,HTTP_HOST,RETENTION,CATALOG,TILL_ID,LAUNCHER_PID,SHOP_TOGETHER,LOG_FORMAT",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,HTTP_PORT,HTTP_HOST,RETENTION,MONEY,CATALOG,TILL_ID,LAUNCHER_PID,SHOP_TOGETHER,LOG_FORMAT",
       "--allow-read=/var/lib/shop/pos,/etc/shop/catalog.csv",
       "--allow-write=/var/lib/shop/pos",
     ],
@@ -53,8 +53,9 @@ Deno.test("permissions: derived from AMQP_URL and DATA_DIR, nothing broad", () =
       "--allow-write=/var/lib/shop/inventory",
     ],
     office: [
-      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,RETENTION,CLOSE_GRACE,GAP_AGE,PORT,PUBLIC_URL,LAUNCHER_PID,SHOP_TOGETHER,LOG_FORMAT",
-      "--allow-read=/var/lib/shop/office",
+      "--allow-env=AMQP_URL,AMQP_URL_FILE,AMQP_CA_FILE,AMQP_CERT_FILE,AMQP_KEY_FILE,DATA_DIR,DATABASE_URL,DATABASE_URL_FILE,PREFETCH,MAX_MESSAGE_BYTES,QUEUE_TYPE,RETENTION,CLOSE_GRACE,GAP_AGE,MONEY,TIME_ZONE,PORT,CATALOG,PUBLIC_URL,LAUNCHER_PID,SHOP_TOGETHER,LOG_FORMAT",
+      // Its catalog, for the products' names.
+      "--allow-read=/var/lib/shop/office,/etc/shop/catalog.csv",
       "--allow-write=/var/lib/shop/office",
     ],
   };

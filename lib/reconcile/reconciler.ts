@@ -97,6 +97,10 @@ export class Reconciler {
   readonly #gaps: Gauge;
   readonly #log: Log;
   #gapList: Gap[] = [];
+  /** Whether a close is still open or short: new sales may settle it. */
+  #waiting = false;
+  /** Wakes the checks before their time: sales came that a close waits for. */
+  #wake = Promise.withResolvers<void>();
 
   private constructor(store: Store, options: Required<ReconcilerOptions>) {
     this.#store = store;
@@ -145,7 +149,10 @@ export class Reconciler {
       await next(work);
       const sales = work.deliveries.map((delivery) => saleOf(delivery.value))
         .filter((sale): sale is LedgerSale => sale !== undefined);
-      if (sales.length > 0) await recordSales(work.tx, sales);
+      if (sales.length === 0) return;
+      await recordSales(work.tx, sales);
+      // A close waiting for sales is looked at again as soon as they are in.
+      if (this.#waiting) work.tx.onCommit(() => this.#wake.resolve());
     };
   }
 
@@ -188,6 +195,8 @@ export class Reconciler {
     if (added === 0) return;
     const held = await this.#held(tx, key);
     if (held) await this.#settle(tx, held, Date.now());
+    const after = await this.#held(tx, key);
+    if (after && after.state !== "reconciled") this.#waiting = true;
   }
 
   /** Looks at every open close and discrepancy once; `now` for tests. */
@@ -203,6 +212,10 @@ export class Reconciler {
         }
       });
     }
+    const left = await this.#store.get(
+      "SELECT count(*) AS n FROM till_close WHERE state <> 'reconciled'",
+    );
+    this.#waiting = Number(left?.n ?? 0) > 0;
     const missing = await this.#store.get(
       "SELECT COALESCE(SUM(sale_count - seen_count), 0) AS n FROM till_close WHERE state = 'discrepancy'",
     );
@@ -240,6 +253,8 @@ export class Reconciler {
   async run(signal: AbortSignal): Promise<void> {
     let failing = false;
     for (let i = 0; !signal.aborted; i++) {
+      // Made before the look: sales that come during it wake the next.
+      const wake = this.#wake = Promise.withResolvers<void>();
       try {
         await this.check();
         if (i % CHECKS_PER_SWEEP === 0) await this.sweep();
@@ -255,7 +270,8 @@ export class Reconciler {
         }
         failing = true;
       }
-      await delay(CHECK_MS, { signal });
+      // Until the next look, or sooner when sales a close waits for came.
+      await Promise.race([delay(CHECK_MS, { signal }), wake.promise]);
     }
   }
 
