@@ -45,6 +45,15 @@ export async function makeLedgerTables(store: Store): Promise<void> {
     seen_at TEXT NOT NULL,
     PRIMARY KEY (till_id, sale_id)
   )${rowid}`);
+  // Sales a till sent before one that came, not seen when that one came:
+  // few, and each checked again before it is shown.
+  await store.exec(`CREATE TABLE IF NOT EXISTS till_gap (
+    till_id TEXT NOT NULL,
+    sale_id BIGINT NOT NULL,
+    store_id TEXT NOT NULL,
+    since TEXT NOT NULL,
+    PRIMARY KEY (till_id, sale_id)
+  )${rowid}`);
   await store.exec(`CREATE TABLE IF NOT EXISTS till_close (
     close_key TEXT PRIMARY KEY,
     store_id TEXT NOT NULL,
@@ -66,11 +75,67 @@ export async function makeLedgerTables(store: Store): Promise<void> {
 /** Rows a statement inserts at most: SQLite takes 32,766 parameters. */
 const ROWS_PER_INSERT = 500;
 
-/** Records `sales` in `tx`; a sale recorded already is left as it is. */
+/**
+ * Records `sales` in `tx`; a sale recorded already is left as it is. A
+ * sale's predecessor that is not here becomes a gap to look at; a sale that
+ * was one is a gap no longer.
+ */
 export async function recordSales(
   tx: Sql,
   sales: readonly LedgerSale[],
   seenAt: string = new Date().toISOString(),
+): Promise<void> {
+  await insertSales(tx, sales, seenAt);
+  const byTill = new Map<string, LedgerSale[]>();
+  for (const sale of sales) {
+    const list = byTill.get(sale.tillId) ?? [];
+    list.push(sale);
+    byTill.set(sale.tillId, list);
+  }
+  for (const [tillId, tillSales] of byTill) {
+    const ids = new Set(tillSales.map((sale) => sale.saleId));
+    const before = [
+      ...new Set(
+        tillSales.map((sale) => sale.previousId).filter((id): id is number =>
+          id !== undefined && !ids.has(id)
+        ),
+      ),
+    ];
+    if (before.length > 0) {
+      const found = new Set(
+        (await tx.all(
+          `SELECT sale_id FROM till_ledger WHERE till_id = ? AND sale_id IN (${
+            before.map(() => "?").join(", ")
+          })`,
+          tillId,
+          ...before,
+        )).map((row) => Number(row.sale_id)),
+      );
+      const storeId = tillSales[0].storeId;
+      for (const id of before.filter((id) => !found.has(id))) {
+        await tx.run(
+          "INSERT INTO till_gap (till_id, sale_id, store_id, since) VALUES (?, ?, ?, ?) ON CONFLICT (till_id, sale_id) DO NOTHING",
+          tillId,
+          id,
+          storeId,
+          seenAt,
+        );
+      }
+    }
+    await tx.run(
+      `DELETE FROM till_gap WHERE till_id = ? AND sale_id IN (${
+        [...ids].map(() => "?").join(", ")
+      })`,
+      tillId,
+      ...ids,
+    );
+  }
+}
+
+async function insertSales(
+  tx: Sql,
+  sales: readonly LedgerSale[],
+  seenAt: string,
 ): Promise<void> {
   for (let i = 0; i < sales.length; i += ROWS_PER_INSERT) {
     const chunk = sales.slice(i, i + ROWS_PER_INSERT);
@@ -145,20 +210,24 @@ export interface Gap {
   since: string;
 }
 
-/** The gaps `sql` holds that are older than `before` (ISO time). */
+/**
+ * The gaps `sql` holds that are older than `before` (ISO time): each
+ * checked against the ledger again, since two instances may record a sale
+ * and the one before it at once.
+ */
 export async function gapsOf(sql: Sql, before: string): Promise<Gap[]> {
   const rows = await sql.all(
-    `SELECT l.till_id, l.store_id, l.previous_id, l.seen_at FROM till_ledger l
-      WHERE l.previous_id IS NOT NULL AND l.seen_at < ?
-        AND NOT EXISTS (SELECT 1 FROM till_ledger p
-                         WHERE p.till_id = l.till_id AND p.sale_id = l.previous_id)
-      ORDER BY l.till_id, l.previous_id`,
+    `SELECT g.till_id, g.store_id, g.sale_id, g.since FROM till_gap g
+      WHERE g.since < ?
+        AND NOT EXISTS (SELECT 1 FROM till_ledger l
+                         WHERE l.till_id = g.till_id AND l.sale_id = g.sale_id)
+      ORDER BY g.till_id, g.sale_id`,
     before,
   );
   return rows.map((row) => ({
     tillId: String(row.till_id),
     storeId: String(row.store_id),
-    saleId: Number(row.previous_id),
-    since: String(row.seen_at),
+    saleId: Number(row.sale_id),
+    since: String(row.since),
   }));
 }

@@ -86,8 +86,10 @@ export interface ReconcilerOptions {
 
 /** Milliseconds between two looks at the open closes. */
 const CHECK_MS = 500;
-/** Looks at the open closes between two looks at the gaps and the old rows. */
+/** Looks at the open closes between two looks at the gaps. */
 const CHECKS_PER_SWEEP = 20;
+/** Looks at the open closes between two prunings of the ledger: an hour. */
+const CHECKS_PER_PRUNE = 7200;
 
 /** A service's reconciliation of the tills' closes. */
 export class Reconciler {
@@ -240,13 +242,32 @@ export class Reconciler {
       }
     }
     this.#gapList = gaps;
+    // Gaps filled by an instance that did not see them open.
+    await this.#store.run(
+      `DELETE FROM till_gap WHERE EXISTS (SELECT 1 FROM till_ledger l
+        WHERE l.till_id = till_gap.till_id AND l.sale_id = till_gap.sale_id)`,
+    );
+    return gaps;
+  }
+
+  /**
+   * Drops ledger rows and settled closes older than the retention, a chunk
+   * at a time: rarely, since it reads the whole ledger.
+   */
+  async prune(now: number = Date.now()): Promise<void> {
     const old = new Date(now - this.#options.retentionMs).toISOString();
-    await this.#store.run("DELETE FROM till_ledger WHERE seen_at < ?", old);
+    for (;;) {
+      const deleted = await this.#store.run(
+        `DELETE FROM till_ledger WHERE (till_id, sale_id) IN
+          (SELECT till_id, sale_id FROM till_ledger WHERE seen_at < ? LIMIT 5000)`,
+        old,
+      );
+      if (deleted < 5000) break;
+    }
     await this.#store.run(
       "DELETE FROM till_close WHERE state = 'reconciled' AND settled_at < ?",
       old,
     );
-    return gaps;
   }
 
   /** Checks every half second, and sweeps every ten, until `signal` aborts. */
@@ -258,6 +279,7 @@ export class Reconciler {
       try {
         await this.check();
         if (i % CHECKS_PER_SWEEP === 0) await this.sweep();
+        if (i % CHECKS_PER_PRUNE === CHECKS_PER_PRUNE - 1) await this.prune();
         failing = false;
       } catch (error) {
         // Said once while it fails: the next look tries again.

@@ -132,3 +132,19 @@ Deno.test("reconciler: a sale whose predecessor never came is a gap once it is o
   await store.transaction((tx) => recordSales(tx, [sale(10003, "1", 10002)]));
   assert.deepEqual((await reconciler.sweep()).map((gap) => gap.saleId), []);
 });
+
+Deno.test("reconciler: ledger rows older than the retention go, a chunk at a time", async () => {
+  const { store, reconciler } = await setup();
+  const old = new Date(Date.now() - 8 * 86_400_000).toISOString();
+  await store.transaction((tx) =>
+    recordSales(
+      tx,
+      Array.from({ length: 6000 }, (_, i) => sale(10000 + i)),
+      old,
+    )
+  );
+  await store.transaction((tx) => recordSales(tx, [sale(20000)]));
+  await reconciler.prune();
+  const left = await store.all("SELECT sale_id FROM till_ledger");
+  assert.deepEqual(left.map((row) => Number(row.sale_id)), [20000]);
+});
