@@ -354,6 +354,12 @@ if (role === "pos") {
           console.log(`latency ${JSON.stringify(latency)}`);
         }
         console.log(doneLine());
+        // Once its events are confirmed too: then it ends, as the POS does.
+        setTimeout(async () => {
+          await channel.close();
+          await connection.close();
+          Deno.exit(0);
+        }, 500);
       }
     }, 0);
   });

@@ -11,6 +11,7 @@ import { withSandbox } from "../tests/support/sandbox.ts";
 import { Timed } from "./timed.ts";
 import { brokerPid, cpuSeconds } from "./stats.ts";
 import { runPipeline, stockUp } from "./pipeline.ts";
+import { handBaseline } from "./raw.ts";
 
 /** What `--profile` measured of one process. */
 interface ProfiledProcess {
@@ -18,6 +19,8 @@ interface ProfiledProcess {
   cpuPer1000: number;
   /** Where its time went, from its V8 profile (not for the broker). */
   profile?: ProfileSummary;
+  /** The hand-written version's, for the same process. */
+  hand?: { cpuPer1000: number; profile?: ProfileSummary };
 }
 
 /**
@@ -97,6 +100,19 @@ export async function profileRun(
       profile: await profileOf(dirs.inventory),
     };
     result.broker = { cpuPer1000: per1000(after[2] - before[2]) };
+    // The yardstick, profiled the same way: its CPU over its whole run
+    // (start-up included, which the pipeline's warm-up leaves out).
+    const handDir = join(dir, "hand");
+    const hand = await handBaseline(sandbox.url, {
+      sales,
+      profileDir: handDir,
+    });
+    for (const role of ["pos", "billing", "inventory"]) {
+      result[role].hand = {
+        cpuPer1000: per1000(hand.cpuSeconds?.[role] ?? 0),
+        profile: await profileOf(join(handDir, role)),
+      };
+    }
   });
   if (readEnv("BENCH_KEEP_PROFILES")) console.error(`Profiles kept in ${dir}`);
   else await Deno.remove(dir, { recursive: true });
@@ -109,23 +125,26 @@ export function profileTable(
 ): string {
   const lines = [
     "",
-    "| Process | CPU-s per 1,000 sales |",
-    "| --- | ---: |",
+    "| Process | Pipeline CPU-s per 1,000 sales | Hand-written CPU-s per 1,000 sales |",
+    "| --- | ---: | ---: |",
     ...Object.entries(processes).map(([name, p]) =>
-      `| ${name} | ${p.cpuPer1000} |`
+      `| ${name} | ${p.cpuPer1000} | ${p.hand?.cpuPer1000 ?? ""} |`
+    ),
+  ];
+  const where = (name: string, profile: ProfileSummary) => [
+    "",
+    `${name}: ${profile.busyMs} ms busy; by place: ${
+      profile.places.map((h) => `${h.name} ${h.percent}%`).join(", ")
+    }`,
+    ...profile.functions.map((h) =>
+      `  ${String(h.percent).padStart(5)}%  ${h.name}`
     ),
   ];
   for (const [name, p] of Object.entries(processes)) {
-    if (!p.profile) continue;
-    lines.push(
-      "",
-      `${name}: ${p.profile.busyMs} ms busy; by place: ${
-        p.profile.places.map((h) => `${h.name} ${h.percent}%`).join(", ")
-      }`,
-      ...p.profile.functions.map((h) =>
-        `  ${String(h.percent).padStart(5)}%  ${h.name}`
-      ),
-    );
+    if (p.profile) lines.push(...where(name, p.profile));
+    if (p.hand?.profile) {
+      lines.push(...where(`${name}, hand-written`, p.hand.profile));
+    }
   }
   return lines.join("\n");
 }

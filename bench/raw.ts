@@ -6,6 +6,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { join } from "node:path";
 import type { ChannelModel, ConsumeMessage } from "amqplib";
 import { connectBroker } from "../lib/messaging/mod.ts";
 import { delay } from "../lib/core/mod.ts";
@@ -23,6 +24,8 @@ export interface BaselineResult {
   peakRssMiB?: Record<string, number>;
   /** Milliseconds from rung up to committed in both, per sale, when paced. */
   latencies?: number[];
+  /** Each process's CPU time over its whole run, in seconds, where reported. */
+  cpuSeconds?: Record<string, number>;
 }
 
 /** KiB as MiB, to a tenth. */
@@ -179,13 +182,21 @@ function handProcess(
   role: string,
   url: string,
   dir: string,
-  options: { sales: number; rate?: number; loadZod?: boolean },
+  options: {
+    sales: number;
+    rate?: number;
+    loadZod?: boolean;
+    profileDir?: string;
+  },
 ) {
   const child = new Deno.Command(Deno.execPath(), {
     env: options.loadZod ? { HAND_LOAD_ZOD: "1" } : {},
     args: [
       "run",
       "-A",
+      ...options.profileDir === undefined
+        ? []
+        : ["--cpu-prof", `--cpu-prof-dir=${join(options.profileDir, role)}`],
       // The services' heap settings: the same runtime for the same work.
       V8_FLAGS,
       new URL("./hand.ts", import.meta.url).pathname,
@@ -231,6 +242,11 @@ function handProcess(
   };
   return {
     line,
+    /** Waits for it to end by itself. */
+    async exited() {
+      await child.status;
+      await reading;
+    },
     async stop() {
       try {
         child.kill("SIGKILL");
@@ -260,6 +276,8 @@ export async function handBaseline(
      * @default {false}
      */
     loadZod?: boolean;
+    /** Profiles each process into `<dir>/<role>` (`--cpu-prof`). */
+    profileDir?: string;
   },
 ): Promise<BaselineResult> {
   const { sales } = options;
@@ -272,7 +290,8 @@ export async function handBaseline(
     const pos = handProcess("pos", url, dir, options);
     const started = Number((await pos.line("start ")).split(" ")[1]);
     const posDone = await pos.line("done ");
-    await pos.stop();
+    // It exits by itself once done: its profile is written then.
+    await pos.exited();
     const done = await Promise.all(consumers.map((c) => c.line("done ")));
     const finished = Math.max(
       ...done.map((line) => Number(line.split(" ")[1])),
@@ -293,11 +312,21 @@ export async function handBaseline(
         Math.max(ms, inventory[id] ?? Infinity)
       );
     }
+    // Each consumer exits by itself once done, its profile written.
+    await Promise.all(consumers.map((c) => c.exited()));
+    const cpu = (line: string) =>
+      Number(/ cpu ([\d.]+)/.exec(line)?.[1] ?? 0) /
+      1000;
     return {
       sales,
       seconds,
       perSecond: sales / seconds,
       latencies,
+      cpuSeconds: {
+        pos: cpu(posDone),
+        billing: cpu(done[0]),
+        inventory: cpu(done[1]),
+      },
       peakRssMiB: {
         pos: hwmMiB(posDone),
         billing: hwmMiB(done[0]),

@@ -84,6 +84,7 @@ export async function recordSales(
   tx: Sql,
   sales: readonly LedgerSale[],
   seenAt: string = new Date().toISOString(),
+  hints?: LedgerHints,
 ): Promise<void> {
   await insertSales(tx, sales, seenAt);
   const byTill = new Map<string, LedgerSale[]>();
@@ -94,10 +95,11 @@ export async function recordSales(
   }
   for (const [tillId, tillSales] of byTill) {
     const ids = new Set(tillSales.map((sale) => sale.saleId));
+    const last = hints?.last.get(tillId);
     const before = [
       ...new Set(
         tillSales.map((sale) => sale.previousId).filter((id): id is number =>
-          id !== undefined && !ids.has(id)
+          id !== undefined && !ids.has(id) && id !== last
         ),
       ),
     ];
@@ -120,16 +122,39 @@ export async function recordSales(
           storeId,
           seenAt,
         );
+        if (hints) tx.onCommit(() => hints.gaps++);
       }
     }
-    await tx.run(
-      `DELETE FROM till_gap WHERE till_id = ? AND sale_id IN (${
-        [...ids].map(() => "?").join(", ")
-      })`,
-      tillId,
-      ...ids,
-    );
+    // With no gap known, none to fill: the common case costs no statement.
+    if (!hints || hints.gaps > 0) {
+      await tx.run(
+        `DELETE FROM till_gap WHERE till_id = ? AND sale_id IN (${
+          [...ids].map(() => "?").join(", ")
+        })`,
+        tillId,
+        ...ids,
+      );
+    }
+    if (hints) {
+      const newest = Math.max(...ids);
+      tx.onCommit(() => {
+        if (newest > (hints.last.get(tillId) ?? 0)) {
+          hints.last.set(tillId, newest);
+        }
+      });
+    }
   }
+}
+
+/**
+ * What one process knows that spares it statements: each till's newest
+ * sale it recorded (the next one's predecessor, known present), and how
+ * many gaps its store may hold (refreshed at each sweep: another instance
+ * may have found some).
+ */
+export interface LedgerHints {
+  last: Map<string, number>;
+  gaps: number;
 }
 
 async function insertSales(

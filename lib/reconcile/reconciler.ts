@@ -30,6 +30,7 @@ import type { ConsumedQueue, WorkMiddleware } from "../host/mod.ts";
 import {
   type Gap,
   gapsOf,
+  type LedgerHints,
   type LedgerSale,
   makeLedgerTables,
   recordSales,
@@ -99,6 +100,8 @@ export class Reconciler {
   readonly #gaps: Gauge;
   readonly #log: Log;
   #gapList: Gap[] = [];
+  /** What spares the ledger statements, as this process knows it. */
+  readonly #hints: LedgerHints = { last: new Map(), gaps: 0 };
   /** Whether a close is still open or short: new sales may settle it. */
   #waiting = false;
   /** Wakes the checks before their time: sales came that a close waits for. */
@@ -152,7 +155,7 @@ export class Reconciler {
       const sales = work.deliveries.map((delivery) => saleOf(delivery.value))
         .filter((sale): sale is LedgerSale => sale !== undefined);
       if (sales.length === 0) return;
-      await recordSales(work.tx, sales);
+      await recordSales(work.tx, sales, undefined, this.#hints);
       // A close waiting for sales is looked at again as soon as they are in.
       if (this.#waiting) work.tx.onCommit(() => this.#wake.resolve());
     };
@@ -247,6 +250,8 @@ export class Reconciler {
       `DELETE FROM till_gap WHERE EXISTS (SELECT 1 FROM till_ledger l
         WHERE l.till_id = till_gap.till_id AND l.sale_id = till_gap.sale_id)`,
     );
+    const open = await this.#store.get("SELECT count(*) AS n FROM till_gap");
+    this.#hints.gaps = Number(open?.n ?? 0);
     return gaps;
   }
 
