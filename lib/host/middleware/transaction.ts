@@ -8,13 +8,14 @@ import type { Store, TransactionOptions } from "../../store/mod.ts";
 import type { BatchHandler, WorkHandler } from "../handler.ts";
 
 /**
- * Runs `next` in one transaction of `store`. By default the commit does not
- * wait for its sync: the consumer acks only once the store has synced, and
- * the next batch is handled meanwhile.
+ * Runs `next` in one transaction of `store`. By default the commit waits
+ * for its sync (on a thread of Deno's pool: the event loop is free
+ * meanwhile), and the next batch begins after it: what a batch says it did
+ * is said as soon as it is on disk, not after the next batch's work.
  */
 export function inTransaction<T>(
   store: Store,
-  options: TransactionOptions = { waitForSync: false },
+  options: TransactionOptions = { waitForSync: true },
 ): (next: WorkHandler<T>) => BatchHandler<T> {
   return (next) => async (batch) => {
     const commit = () =>
