@@ -43,7 +43,11 @@ import {
 } from "../lib/host/mod.ts";
 import type { Log } from "../lib/log/mod.ts";
 import { program } from "../lib/programs/billing.ts";
-import { ledgerSaleOf, Reconciler } from "../lib/reconcile/mod.ts";
+import {
+  closeSettings,
+  ledgerSaleOf,
+  Reconciler,
+} from "../lib/reconcile/mod.ts";
 
 const NAME = program.name;
 const QUEUE = BILLING_QUEUE;
@@ -290,9 +294,7 @@ async function serve(config: Config, taxRate?: Decimal): Promise<void> {
     service: NAME,
     outbox,
     monitor,
-    graceMs: config.closeGraceMs,
-    gapAgeMs: config.gapAgeMs,
-    retentionMs: config.retentionMs,
+    ...closeSettings(config),
   });
   await runConsumer({
     name: NAME,

@@ -60,7 +60,11 @@ import {
   type Work,
 } from "../lib/host/mod.ts";
 import { program } from "../lib/programs/inventory.ts";
-import { ledgerSaleOf, Reconciler } from "../lib/reconcile/mod.ts";
+import {
+  closeSettings,
+  ledgerSaleOf,
+  Reconciler,
+} from "../lib/reconcile/mod.ts";
 
 const NAME = program.name;
 const QUEUE = INVENTORY_QUEUE;
@@ -496,9 +500,7 @@ async function serve(config: Config): Promise<void> {
     service: NAME,
     outbox: stock.outbox,
     monitor,
-    graceMs: config.closeGraceMs,
-    gapAgeMs: config.gapAgeMs,
-    retentionMs: config.retentionMs,
+    ...closeSettings(config),
   });
   await runConsumer({
     name: NAME,

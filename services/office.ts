@@ -59,7 +59,7 @@ import type { Log } from "../lib/log/mod.ts";
 import { checkedOption, readInput } from "../lib/cli/mod.ts";
 import { printable } from "../contracts/text.ts";
 import { listenOf, program } from "../lib/programs/office.ts";
-import { gapsOf, Reconciler } from "../lib/reconcile/mod.ts";
+import { closeSettings, gapsOf, Reconciler } from "../lib/reconcile/mod.ts";
 
 const NAME = program.name;
 
@@ -150,9 +150,7 @@ async function serve(
     service: NAME,
     outbox,
     monitor,
-    graceMs: config.closeGraceMs,
-    gapAgeMs: config.gapAgeMs,
-    retentionMs: config.retentionMs,
+    ...closeSettings(config),
   });
   const accounts = await Accounts.open(store);
   await firstAdmin(accounts, log);

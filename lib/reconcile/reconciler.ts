@@ -85,6 +85,17 @@ export interface ReconcilerOptions {
   retentionMs?: number;
 }
 
+/** A service's CLOSE_GRACE, GAP_AGE and RETENTION, as a reconciler takes them. */
+export function closeSettings(
+  config: { closeGraceMs: number; gapAgeMs: number; retentionMs: number },
+): Pick<ReconcilerOptions, "graceMs" | "gapAgeMs" | "retentionMs"> {
+  return {
+    graceMs: config.closeGraceMs,
+    gapAgeMs: config.gapAgeMs,
+    retentionMs: config.retentionMs,
+  };
+}
+
 /** Milliseconds between two looks at the open closes. */
 const CHECK_MS = 500;
 /** Looks at the open closes between two looks at the gaps. */
