@@ -83,7 +83,7 @@ export function permissionFlags(
   const lookup = (name: string) => env[name];
   const command = readCommandLine(program, args, lookup);
   const flags = ["--no-prompt"];
-  const database = databaseHost(command.config.databaseUrl);
+  const { host: database, rootCert } = databaseOf(command.config.databaseUrl);
   try {
     const { httpPort, httpHost } = command.config;
     const hosts = [
@@ -116,7 +116,7 @@ export function permissionFlags(
       return file === undefined ? undefined : lookup(file);
     }),
     // The database's root certificate, as libpq's sslrootcert names it.
-    databaseRootCert(command.config.databaseUrl),
+    rootCert,
     // Certificates and keys named by settings.
     ...program.settings.map((key) =>
       SETTINGS[key].path ? command.config[key] as string | undefined : undefined
@@ -134,23 +134,21 @@ export function permissionFlags(
   return flags;
 }
 
-/** The `host:port` of a PostgreSQL URL, as `--allow-net` takes it. */
-function databaseHost(url: string | undefined): string | undefined {
-  if (!url) return undefined;
+/**
+ * What a PostgreSQL URL makes a program reach: its `host:port`, as
+ * `--allow-net` takes it, and the `sslrootcert` file the store reads.
+ */
+function databaseOf(
+  url: string | undefined,
+): { host?: string; rootCert?: string } {
+  if (!url) return {};
   try {
     const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || "5432"}`;
+    return {
+      host: `${parsed.hostname}:${parsed.port || "5432"}`,
+      rootCert: parsed.searchParams.get("sslrootcert") ?? undefined,
+    };
   } catch {
-    return undefined;
-  }
-}
-
-/** The `sslrootcert` file of a PostgreSQL URL, which the store reads. */
-function databaseRootCert(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    return new URL(url).searchParams.get("sslrootcert") ?? undefined;
-  } catch {
-    return undefined;
+    return {};
   }
 }

@@ -91,13 +91,14 @@ export async function ensureBroker(
     ["localhost", "127.0.0.1", "[::1]"].includes(entry.hostname)
   );
   const composeEnv = join(composeDir ?? Deno.cwd(), ".env");
-  if (local && !exists(composeEnv) && await succeeds("docker", ["info"])) {
+  const docker = local && await succeeds("docker", ["info"]);
+  if (docker && !exists(composeEnv)) {
     throw new Error(
       `No broker answers at "${shown}". compose.yaml's takes its passwords from ${composeEnv}: copy .env.example there and fill it in, ` +
         `then "docker compose up -d --wait" and AMQP_URL=amqp://<RABBITMQ_ADMIN_USER>:<password>@localhost:5672 (or AMQP_URL_FILE)`,
     );
   }
-  if (local && await succeeds("docker", ["info"])) {
+  if (docker) {
     console.error(`No broker at "${shown}": starting compose.yaml's RabbitMQ.`);
     if (
       await succeeds("docker", ["compose", "up", "-d", "--wait"], composeDir)

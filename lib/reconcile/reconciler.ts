@@ -48,6 +48,8 @@ export interface HeldClose {
   businessDay: string;
   count: number;
   total: string;
+  /** The ids the till said it sold. */
+  saleIds: IdRanges;
   state: CloseState;
   seenCount: number;
   seenTotal: string;
@@ -210,9 +212,7 @@ export class Reconciler {
     );
     if (added === 0) return;
     const held = await this.#held(tx, key);
-    if (held) await this.#settle(tx, held, Date.now());
-    const after = await this.#held(tx, key);
-    if (after && after.state !== "reconciled") this.#waiting = true;
+    if (held && !await this.#settle(tx, held, Date.now())) this.#waiting = true;
   }
 
   /** Looks at every open close and discrepancy once; `now` for tests. */
@@ -220,6 +220,12 @@ export class Reconciler {
     const open = await this.#store.all(
       "SELECT close_key FROM till_close WHERE state <> 'reconciled' ORDER BY received_at",
     );
+    if (open.length === 0) {
+      // Nothing open, nothing missing: one statement while all is well.
+      this.#waiting = false;
+      this.#missing.set(this.#options.monitor.labels, 0);
+      return;
+    }
     for (const row of open) {
       await this.#store.transaction(async (tx) => {
         const held = await this.#held(tx, String(row.close_key));
@@ -229,13 +235,12 @@ export class Reconciler {
       });
     }
     const left = await this.#store.get(
-      "SELECT count(*) AS n FROM till_close WHERE state <> 'reconciled'",
+      `SELECT count(*) AS open, COALESCE(SUM(CASE WHEN state = 'discrepancy'
+        THEN sale_count - seen_count ELSE 0 END), 0) AS missing
+        FROM till_close WHERE state <> 'reconciled'`,
     );
-    this.#waiting = Number(left?.n ?? 0) > 0;
-    const missing = await this.#store.get(
-      "SELECT COALESCE(SUM(sale_count - seen_count), 0) AS n FROM till_close WHERE state = 'discrepancy'",
-    );
-    this.#missing.set(this.#options.monitor.labels, Number(missing?.n ?? 0));
+    this.#waiting = Number(left?.open ?? 0) > 0;
+    this.#missing.set(this.#options.monitor.labels, Number(left?.missing ?? 0));
   }
 
   /** Looks at the gaps, and drops what is older than the retention. */
@@ -328,15 +333,14 @@ export class Reconciler {
     return row && heldOf(row);
   }
 
-  /** Reconciles `held` when it may, says a discrepancy once the grace passed. */
-  async #settle(tx: Sql, held: HeldClose, now: number): Promise<void> {
+  /**
+   * Reconciles `held` when it may, says a discrepancy once the grace passed.
+   *
+   * @returns whether it is reconciled now.
+   */
+  async #settle(tx: Sql, held: HeldClose, now: number): Promise<boolean> {
     const { service, outbox, graceMs } = this.#options;
-    const row = await tx.get(
-      "SELECT sale_ids FROM till_close WHERE close_key = ?",
-      held.key,
-    );
-    const ranges = JSON.parse(String(row?.sale_ids ?? "[]")) as IdRanges;
-    const seen = await seenOf(tx, held.tillId, ranges);
+    const seen = await seenOf(tx, held.tillId, held.saleIds);
     const total = Decimal.parse(held.total);
     const at = new Date(now).toISOString();
     const base = {
@@ -359,7 +363,7 @@ export class Reconciler {
         held.key,
         held.state,
       );
-      if (changed === 0) return;
+      if (changed === 0) return true;
       await outbox.add(tx, {
         exchange: SALES_EXCHANGE,
         routingKey: TILL_RECONCILED,
@@ -372,12 +376,12 @@ export class Reconciler {
           `${service}: till ${held.tillId} of ${held.storeId}, day ${held.businessDay}: reconciled, ${seen.count} sale(s), Rs.${seen.amount}`,
         )
       );
-      return;
+      return true;
     }
     const missing = toRanges(seen.missing);
     if (held.state === "discrepancy") {
       // Still short: what is missing now is kept for status and the pages.
-      if (seen.count === held.seenCount) return;
+      if (seen.count === held.seenCount) return false;
       await tx.run(
         "UPDATE till_close SET seen_count = ?, seen_total = ?, missing = ? WHERE close_key = ?",
         seen.count,
@@ -385,9 +389,9 @@ export class Reconciler {
         JSON.stringify(missing),
         held.key,
       );
-      return;
+      return false;
     }
-    if (now - Date.parse(held.receivedAt) < graceMs) return;
+    if (now - Date.parse(held.receivedAt) < graceMs) return false;
     const changed = await tx.run(
       `UPDATE till_close SET state = 'discrepancy', seen_count = ?,
         seen_total = ?, missing = ?, settled_at = ?
@@ -398,7 +402,7 @@ export class Reconciler {
       at,
       held.key,
     );
-    if (changed === 0) return;
+    if (changed === 0) return false;
     await outbox.add(tx, {
       exchange: SALES_EXCHANGE,
       routingKey: TILL_DISCREPANCY,
@@ -418,6 +422,7 @@ export class Reconciler {
         }), Rs.${seen.amount} of Rs.${total}; deno task pos -- resend --missing sends them again`,
       )
     );
+    return false;
   }
 }
 
@@ -443,6 +448,7 @@ export function heldOf(row: Record<string, unknown>): HeldClose {
     businessDay: String(row.business_day),
     count: Number(row.sale_count),
     total: String(row.total),
+    saleIds: JSON.parse(String(row.sale_ids ?? "[]")),
     state: String(row.state) as CloseState,
     seenCount: Number(row.seen_count),
     seenTotal: String(row.seen_total),

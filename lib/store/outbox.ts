@@ -318,34 +318,44 @@ export class Outbox {
   }
 
   /**
-   * The message last added with `messageId`, as it was added, for adding it
-   * again; undefined when none is kept (pruned after the retention).
+   * The messages last added with each of `messageIds`, as they were added,
+   * for adding them again, by message id; one that is not kept (pruned after
+   * the retention) is absent. Read a few hundred ids a statement: the
+   * outbox has no index of message ids.
    */
-  async latest(sql: Sql, messageId: string): Promise<
-    | {
+  async latest(sql: Sql, messageIds: readonly string[]): Promise<
+    Map<string, {
       messageId: string;
       exchange: string;
       routingKey: string;
       body: Buffer;
       mandatory: boolean;
       headers?: Record<string, string>;
-    }
-    | undefined
+    }>
   > {
-    const row = await sql.get(
-      `SELECT message_id, exchange, routing_key, body, mandatory, headers
-      FROM outbox WHERE message_id = ? ORDER BY id DESC LIMIT 1`,
-      messageId,
-    );
-    if (!row) return undefined;
-    return {
-      messageId: String(row.message_id),
-      exchange: String(row.exchange),
-      routingKey: String(row.routing_key),
-      body: Buffer.from(row.body as Uint8Array),
-      mandatory: Number(row.mandatory) !== 0,
-      ...row.headers ? { headers: JSON.parse(String(row.headers)) } : {},
-    };
+    const found = new Map();
+    for (let i = 0; i < messageIds.length; i += 500) {
+      const chunk = messageIds.slice(i, i + 500);
+      const rows = await sql.all(
+        `SELECT message_id, exchange, routing_key, body, mandatory, headers
+        FROM outbox WHERE message_id IN (${
+          chunk.map(() => "?").join(", ")
+        }) ORDER BY id`,
+        ...chunk,
+      );
+      // The last added wins.
+      for (const row of rows) {
+        found.set(String(row.message_id), {
+          messageId: String(row.message_id),
+          exchange: String(row.exchange),
+          routingKey: String(row.routing_key),
+          body: Buffer.from(row.body as Uint8Array),
+          mandatory: Number(row.mandatory) !== 0,
+          ...row.headers ? { headers: JSON.parse(String(row.headers)) } : {},
+        });
+      }
+    }
+    return found;
   }
 
   /** Makes the messages set aside (or the one with `messageId`) pending again; how many. */

@@ -145,12 +145,28 @@ export async function applyUntilled(
 }
 
 /** The latest closes, newest first, each with its answers. */
-export async function latestCloses(
+export function latestCloses(sql: Sql, limit = 50): Promise<DayClose[]> {
+  return closesWhere(sql, "", limit);
+}
+
+/** The closes some service answered with a discrepancy it has not mended. */
+export function openDiscrepancies(sql: Sql): Promise<DayClose[]> {
+  return closesWhere(
+    sql,
+    `WHERE close_key IN (SELECT close_key FROM office_close_answer
+      WHERE state = 'discrepancy')`,
+    500,
+  );
+}
+
+/** The closes `where` picks, newest first, each with its answers. */
+async function closesWhere(
   sql: Sql,
-  limit = 50,
+  where: string,
+  limit: number,
 ): Promise<DayClose[]> {
   const closes = await sql.all(
-    "SELECT * FROM office_close ORDER BY closed_at DESC LIMIT ?",
+    `SELECT * FROM office_close ${where} ORDER BY closed_at DESC LIMIT ?`,
     limit,
   );
   if (closes.length === 0) return [];
@@ -178,17 +194,6 @@ export async function latestCloses(
         At: String(answer.at),
       })),
   }));
-}
-
-/** The closes some service answered with a discrepancy it has not mended. */
-export async function openDiscrepancies(sql: Sql): Promise<DayClose[]> {
-  const keys = await sql.all(
-    "SELECT DISTINCT close_key FROM office_close_answer WHERE state = 'discrepancy'",
-  );
-  if (keys.length === 0) return [];
-  return (await latestCloses(sql, 500)).filter((close) =>
-    close.Answers.some((answer) => answer.State === "discrepancy")
-  );
 }
 
 /**

@@ -114,7 +114,10 @@ export async function closeDay(
       "SELECT close_key FROM till_day WHERE till_id = ? ORDER BY closed_at DESC LIMIT 1",
       tillId,
     );
-    const again = last && await outbox.latest(tx, String(last.close_key));
+    const again = last &&
+      (await outbox.latest(tx, [String(last.close_key)])).get(
+        String(last.close_key),
+      );
     if (again) {
       await outbox.add(tx, { ...again, mandatory: false });
       return { close: decodeTillClosed(again.body), again: true };
@@ -207,16 +210,16 @@ export async function resendSales(
   const stores = new Map(
     rows.map((row) => [Number(row.sale_id), String(row.store_id)]),
   );
-  for (const id of idsOf(ranges)) {
-    const storeId = stores.get(id);
-    if (storeId === undefined) {
-      result.unknown.push(id);
-      continue;
-    }
-    const message = await outbox.latest(
-      tx,
-      saleKey({ StoreId: storeId, SaleId: id, TillId: tillId }),
-    );
+  const keyOf = (id: number) =>
+    saleKey({ StoreId: stores.get(id)!, SaleId: id, TillId: tillId });
+  const known = [...idsOf(ranges)].filter((id) => {
+    if (stores.has(id)) return true;
+    result.unknown.push(id);
+    return false;
+  });
+  const messages = await outbox.latest(tx, known.map(keyOf));
+  for (const id of known) {
+    const message = messages.get(keyOf(id));
     if (!message) {
       result.gone.push(id);
       continue;

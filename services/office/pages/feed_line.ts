@@ -7,8 +7,7 @@
 import { parseExact } from "../../../contracts/exact_json.ts";
 import { formatRanges, type IdRanges } from "../../../contracts/till.ts";
 import type { FeedEntry } from "../views.ts";
-import { money, presentation } from "./layout.ts";
-import { formatTime } from "../../../lib/core/mod.ts";
+import { money, shownTime } from "./layout.ts";
 
 /** A field of an event's JSON, as text; empty when absent. */
 function field(value: Record<string, unknown>, name: string): string {
@@ -112,6 +111,6 @@ export function shownEntry(
   return {
     ...entry,
     Line: feedLine(entry),
-    Time: formatTime(entry.At, presentation()),
+    Time: shownTime(entry.At),
   };
 }

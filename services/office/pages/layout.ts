@@ -92,20 +92,16 @@ export function presentWith(settings: Presentation): void {
   current = settings;
 }
 
-/** How the pages show money and times now. */
-export function presentation(): Presentation {
-  return current;
-}
-
 /** An amount of money as the pages print it: `Rs 352,619.00`. */
 export const money = (amount: string | { toString(): string } | undefined) =>
   formatMoney(amount, current);
 
+/** An instant as people read it, in the shop's zone. */
+export const shownTime = (instant: string) => formatTime(instant, current);
+
 /** An instant as the pages print it, in the shop's zone; the machine form in `datetime`. */
 export function time(instant: string): Html {
-  return markup`<time datetime="${instant}">${
-    formatTime(instant, current)
-  }</time>`;
+  return markup`<time datetime="${instant}">${shownTime(instant)}</time>`;
 }
 
 /** A message above a page's content: done (`notice`) or failed (`error`). */
