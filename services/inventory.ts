@@ -482,8 +482,6 @@ export function inventoryQueues(
       await stock.lock(work.tx, work.deliveries.map((d) => changeOf(d.value)));
       await next(work);
     }],
-    // A person waits for it: its line once the commit is on disk.
-    transaction: { waitForSync: true },
     handle: (work) => applyAdjustments(work, options),
     spanAttributes: ({ value }) => ({
       "shoppingapp.store_id": value.StoreId,

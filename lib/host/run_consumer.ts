@@ -85,7 +85,7 @@ export interface ConsumedQueue<T> extends QueueTopology {
   /**
    * How the transaction commits.
    *
-   * @default {{ waitForSync: true }}
+   * @default {{ waitForSync: true, syncInPlace: true }}
    */
   transaction?: TransactionOptions;
   /** The attributes of a delivery's span. */

@@ -25,7 +25,8 @@ class Mutex {
 /**
  * SQLite. Its statements run at once; a lock keeps another's statements out
  * of an open transaction, since `await` lets other work run in between. A
- * file in WAL mode is synced off the event loop (`wal_sync.ts`): a durable
+ * file in WAL mode is synced off the event loop (`wal_sync.ts`), or by COMMIT
+ * itself for a transaction that asks for it (`syncInPlace`): a durable
  * transaction resolves, and its `onCommit` callbacks run, once its commit is
  * on disk.
  */
@@ -183,9 +184,13 @@ export class SqliteStore implements Store {
     const durable = options.durable !== false;
     // Without a log to sync, a FULL file commits without a sync in NORMAL.
     const lazy = !durable && !this.#wal;
+    // A log in FULL is synced by COMMIT itself, with every commit before it.
+    const inPlace = durable && options.syncInPlace === true &&
+      this.#wal !== undefined;
     let result: T;
     try {
       if (lazy) this.#db.exec("PRAGMA synchronous = NORMAL");
+      if (inPlace) this.#db.exec("PRAGMA synchronous = FULL");
       // Inside: a BEGIN that fails (the file locked too long) must still
       // let the lock go.
       this.#db.exec("BEGIN IMMEDIATE");
@@ -197,14 +202,16 @@ export class SqliteStore implements Store {
       throw error;
     } finally {
       if (lazy) this.#db.exec("PRAGMA synchronous = FULL");
+      if (inPlace) this.#db.exec("PRAGMA synchronous = NORMAL");
       this.#inTransaction = false;
       this.#committed = [];
       release();
     }
     // Outside the lock: the next transaction runs while this one syncs.
-    const done = (durable ? this.#durable() : Promise.resolve()).then(() => {
-      for (const fn of committed) fn();
-    });
+    const done = (durable && !inPlace ? this.#durable() : Promise.resolve())
+      .then(() => {
+        for (const fn of committed) fn();
+      });
     if (options.waitForSync === false) {
       done.catch(() => {}); // Said again by whoever waits for synced().
     } else {

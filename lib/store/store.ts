@@ -83,6 +83,16 @@ export interface TransactionOptions {
    * @default {true}
    */
   waitForSync?: boolean;
+  /**
+   * Whether the commit is synced in place, inside COMMIT, holding the event
+   * loop for the sync, rather than on a thread of Deno's pool: for a caller
+   * that waits for the sync and has nothing to do meanwhile (a consumer's
+   * batch), the hand-off to a thread and back is time lost. Implies
+   * `waitForSync`. A PostgreSQL commit is synced by its server either way.
+   *
+   * @default {false}
+   */
+  syncInPlace?: boolean;
 }
 
 /** Options of {@linkcode openStore}. */

@@ -117,3 +117,43 @@ Deno.test("store: a file in WAL mode commits without a sync inside COMMIT and sy
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("store: a commit synced in place runs in FULL, and the file goes back to NORMAL after it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "shop-store-" });
+  try {
+    const store = await openStore({ name: "s", dataDir: dir });
+    assert.ok(store instanceof SqliteStore);
+    const synchronous = () =>
+      Number(store.db.prepare("PRAGMA synchronous").get()?.synchronous);
+    await store.exec("CREATE TABLE t (n INTEGER NOT NULL)");
+    const seen: number[] = [];
+    let committed = false;
+    await store.transaction(async (tx) => {
+      await tx.run("INSERT INTO t (n) VALUES (1)");
+      seen.push(synchronous());
+      tx.onCommit(() => committed = true);
+    }, { syncInPlace: true });
+    assert.equal(committed, true, "said once COMMIT has synced it");
+    seen.push(synchronous());
+    // A failed one goes back to NORMAL too, its writes undone.
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.run("INSERT INTO t (n) VALUES (2)");
+        throw new Error("no");
+      }, { syncInPlace: true }),
+      /no/,
+    );
+    seen.push(synchronous());
+    assert.deepEqual(seen, [2, 1, 1]);
+    await store.close();
+    // What it committed is in the file for whoever opens it next.
+    const again = await openStore({ name: "s", dataDir: dir });
+    assert.deepEqual(
+      (await again.all("SELECT n FROM t")).map((row) => Number(row.n)),
+      [1],
+    );
+    await again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

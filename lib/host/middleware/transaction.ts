@@ -8,14 +8,13 @@ import type { Store, TransactionOptions } from "../../store/mod.ts";
 import type { BatchHandler, WorkHandler } from "../handler.ts";
 
 /**
- * Runs `next` in one transaction of `store`. By default the commit waits
- * for its sync (on a thread of Deno's pool: the event loop is free
- * meanwhile), and the next batch begins after it: what a batch says it did
- * is said as soon as it is on disk, not after the next batch's work.
+ * Runs `next` in one transaction of `store`. By default the commit is
+ * synced in place, and the next batch begins after it: what a batch says it
+ * did is said as soon as it is on disk, not after the next batch's work.
  */
 export function inTransaction<T>(
   store: Store,
-  options: TransactionOptions = { waitForSync: true },
+  options: TransactionOptions = { waitForSync: true, syncInPlace: true },
 ): (next: WorkHandler<T>) => BatchHandler<T> {
   return (next) => async (batch) => {
     const commit = () =>
