@@ -82,6 +82,8 @@ Options:
   --check            exit 1 unless every target is met
   --profile          only: the pipeline at full speed under --cpu-prof; CPU
                      per sale of each process and where it goes
+  --rate <n>         with --profile: the sales rung up at n a second, as in
+                     the latency runs, instead of at full speed
   --soak <minutes>   only: the pipeline at 1,000 sales/s for that long with a
                      retention of 1m; RSS and databases each minute
   -h, --help         show this help
@@ -105,6 +107,7 @@ async function main(): Promise<number> {
           save: { type: "boolean" },
           check: { type: "boolean" },
           profile: { type: "boolean" },
+          rate: { type: "string" },
           soak: { type: "string" },
           help: { type: "boolean", short: "h" },
           version: { type: "boolean" },
@@ -158,7 +161,11 @@ async function main(): Promise<number> {
   if (values.profile) {
     const { url } = resolveConfig({}, readEnv);
     await ensureBroker(url);
-    console.log(profileTable(await profileRun(sales)));
+    const rate = values.rate === undefined
+      ? undefined
+      : wholeNumber("rate", values.rate, { min: 1, max: 100_000 });
+    if (rate !== undefined) console.log(`Sales rung up at ${rate} a second.`);
+    console.log(profileTable(await profileRun(sales, rate)));
     return 0;
   }
   const loads = values.loads.split(",").map(Number).filter((n) => n > 0);

@@ -24,11 +24,14 @@ interface ProfiledProcess {
 }
 
 /**
- * The pipeline at full speed once, each service under `--cpu-prof`: CPU
- * per sale of each process (the broker's from /proc) and where it goes.
+ * The pipeline once, at full speed or with its sales rung up at `rate` a
+ * second, each service under `--cpu-prof`: CPU per sale of each process
+ * (the broker's from /proc) and where it goes; then the hand-written
+ * version the same way.
  */
 export async function profileRun(
   sales: number,
+  rate?: number,
 ): Promise<Record<string, ProfiledProcess>> {
   const dir = await Deno.makeTempDir({ prefix: "shop-bench-profile-" });
   const result: Record<string, ProfiledProcess> = {};
@@ -55,7 +58,12 @@ export async function profileRun(
     const pids = [billing.pid, inventory.pid, broker ?? 0];
     const before = await Promise.all(pids.map(cpuSeconds));
     const pos = new Timed("pos", sandbox, {
-      args: ["--count", String(sales), "--quiet"],
+      args: [
+        "--count",
+        String(sales),
+        "--quiet",
+        ...rate === undefined ? [] : ["--rate", String(rate)],
+      ],
       sampleMs: 3_600_000,
       profileDir: dirs.pos,
     });
@@ -105,6 +113,7 @@ export async function profileRun(
     const handDir = join(dir, "hand");
     const hand = await handBaseline(sandbox.url, {
       sales,
+      rate,
       profileDir: handDir,
     });
     for (const role of ["pos", "billing", "inventory"]) {
