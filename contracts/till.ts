@@ -115,6 +115,12 @@ export const TillClosedSchema = z.object({
 /** A till's day close. */
 export type TillClosed = z.infer<typeof TillClosedSchema>;
 
+/**
+ * The services that answer a close, each with `till.reconciled` or
+ * `till.discrepancy`: what a close waits for.
+ */
+export const ANSWERING = ["billing", "inventory", "office"] as const;
+
 /** What a close is known by: one per till and business day. */
 export function closeKey(
   close: Pick<TillClosed, "StoreId" | "TillId" | "BusinessDay">,

@@ -29,6 +29,7 @@ import { Monitor, traceIdOf, TRACEPARENT } from "../lib/observability/mod.ts";
 import {
   errorMessage,
   formatMoney,
+  type MoneyFormat,
   paced,
   UnroutableError,
   UsageError,
@@ -128,7 +129,7 @@ async function ringAndSend(
 function interactive(
   till: Till,
   host: Host,
-  money: { symbol: string; locale: string },
+  money: MoneyFormat,
 ): Promise<void> {
   return keyPrompt({
     // The ready line first, when the broker answers soon; selling works
@@ -177,7 +178,7 @@ type Mode =
 function closeLine(
   till: Till,
   { close, again }: Closed,
-  money: { symbol: string; locale: string },
+  money: MoneyFormat,
 ): string {
   return again
     ? `Day ${close.BusinessDay} of till ${till.id} was closed at ${close.ClosedAt}, and nothing sold since: its close is sent again.`
@@ -192,7 +193,7 @@ function closeLine(
 async function closeAndSend(
   till: Till,
   host: Host,
-  money: { symbol: string; locale: string },
+  money: MoneyFormat,
 ): Promise<void> {
   await host.readyWithin(2000);
   const closed = await till.close();

@@ -11,7 +11,12 @@
  * @module
  */
 import { join } from "node:path";
-import { brokerUrls, type Config, redactUrl } from "../lib/config/mod.ts";
+import {
+  brokerUrls,
+  type Config,
+  redactUrl,
+  vhostOf,
+} from "../lib/config/mod.ts";
 import { UsageError } from "../lib/core/mod.ts";
 import {
   applySetup,
@@ -111,10 +116,7 @@ async function main(): Promise<void> {
   const { values, config, out } = await setupCommandLine(program);
   const [admin] = brokerUrls(config.url);
   if (admin === undefined) throw new UsageError("AMQP_URL is empty");
-  const vhost = (values.vhost as string | undefined) ??
-    (admin.pathname.length > 1
-      ? decodeURIComponent(admin.pathname.slice(1))
-      : "/");
+  const vhost = (values.vhost as string | undefined) ?? vhostOf(admin);
   const prefix = values.prefix as string | undefined;
   if (prefix !== undefined && !/^[A-Za-z0-9_.-]{1,32}$/.test(prefix)) {
     throw new UsageError(

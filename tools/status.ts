@@ -36,6 +36,7 @@ import {
   openStore,
   type Row,
   type Store,
+  tableNames,
   unsafeDatabaseRole,
 } from "../lib/store/mod.ts";
 import { type ServiceName, SERVICES } from "../lib/programs/mod.ts";
@@ -186,13 +187,7 @@ async function service(
   }
   const status: ServiceStatus = { Service: name, Store: store.where };
   try {
-    const tables = new Set(
-      (store.dialect === "sqlite"
-        ? await store.all("SELECT name FROM sqlite_master WHERE type = 'table'")
-        : await store.all(
-          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()",
-        )).map((row) => String(row.name)),
-    );
+    const tables = await tableNames(store);
     if (tables.has("outbox")) {
       const row = await store.get(
         "SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND set_aside_at IS NULL",

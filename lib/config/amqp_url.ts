@@ -22,6 +22,13 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** The vhost a broker's URL names: its path, decoded; `/` when it has none. */
+export function vhostOf(url: URL): string {
+  return url.pathname.length > 1
+    ? decodeURIComponent(url.pathname.slice(1))
+    : "/";
+}
+
 /**
  * The brokers listed in an AMQP URL.
  *

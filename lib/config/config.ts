@@ -8,6 +8,7 @@
 import { DEFAULT_AMQP_URL } from "./amqp_url.ts";
 import {
   errorMessage,
+  type MoneyFormat,
   parseMoney,
   parseTimeZone,
   UsageError,
@@ -81,7 +82,7 @@ export interface Config {
    */
   gapAgeMs: number;
   /** MONEY or `--money`: the currency's symbol and the locale amounts are shown in. */
-  money: { symbol: string; locale: string };
+  money: MoneyFormat;
   /** TIME_ZONE or `--time-zone`: the shop's zone, for the times people read. */
   timeZone: string;
 }
@@ -230,8 +231,7 @@ export const SETTINGS: Record<keyof Config, Setting> = {
     value: "format",
     help:
       'the currency symbol and locale amounts are shown in, e.g. "NPR ne-NP"; default "Rs en-US"',
-    text: (money: { symbol: string; locale: string }) =>
-      `${money.symbol} ${money.locale}`,
+    text: (money: MoneyFormat) => `${money.symbol} ${money.locale}`,
   },
   timeZone: {
     flag: "time-zone",

@@ -8,12 +8,16 @@
  */
 import { UsageError } from "./errors.ts";
 
-/** How amounts and times are shown: the MONEY and TIME_ZONE settings. */
-export interface Presentation {
+/** How amounts are shown: the MONEY setting. */
+export interface MoneyFormat {
   /** The currency's symbol: `Rs`. */
   symbol: string;
   /** The locale whose digit grouping and decimal mark are used: `en-US`. */
   locale: string;
+}
+
+/** How amounts and times are shown: the MONEY and TIME_ZONE settings. */
+export interface Presentation extends MoneyFormat {
   /** The shop's time zone, an IANA name: `Asia/Kathmandu`. */
   timeZone: string;
 }
@@ -30,7 +34,7 @@ export const DEFAULT_PRESENTATION: Presentation = {
  *
  * @throws {UsageError} naming a value that is not one.
  */
-export function parseMoney(text: string): { symbol: string; locale: string } {
+export function parseMoney(text: string): MoneyFormat {
   const match = /^\s*(\S{1,8})\s+([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\s*$/
     .exec(text);
   let locale: string | undefined;
@@ -85,12 +89,7 @@ export function formatMoney(
   const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
   if (!match) return `${presentation.symbol} ${text}`;
   const [, sign, whole, fraction] = match;
-  const format = new Intl.NumberFormat(presentation.locale, {
-    useGrouping: true,
-  });
-  const decimal =
-    format.formatToParts(1.5).find((part) => part.type === "decimal")?.value ??
-      ".";
+  const { format, decimal } = numbersOf(presentation.locale);
   const grouped = format.format(BigInt(whole));
   return `${sign}${presentation.symbol} ${grouped}${
     fraction === undefined ? "" : `${decimal}${fraction}`
@@ -108,8 +107,44 @@ export function formatTime(
   const time = new Date(instant);
   if (Number.isNaN(time.getTime())) return instant;
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", {
-      timeZone: presentation.timeZone,
+    timesOf(presentation.timeZone).formatToParts(time).map((
+      part,
+    ) => [part.type, part.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName}`;
+}
+
+// Made once per locale and zone: a page shows hundreds of amounts and times,
+// and making a format costs far more than using one.
+const numberFormats = new Map<
+  string,
+  { format: Intl.NumberFormat; decimal: string }
+>();
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The locale's grouping format and decimal mark. */
+function numbersOf(
+  locale: string,
+): { format: Intl.NumberFormat; decimal: string } {
+  let found = numberFormats.get(locale);
+  if (found === undefined) {
+    const format = new Intl.NumberFormat(locale, { useGrouping: true });
+    const decimal = format.formatToParts(1.5).find((part) =>
+      part.type === "decimal"
+    )
+      ?.value ?? ".";
+    found = { format, decimal };
+    numberFormats.set(locale, found);
+  }
+  return found;
+}
+
+/** The format of an instant in `timeZone`, in parts. */
+function timesOf(timeZone: string): Intl.DateTimeFormat {
+  let found = timeFormats.get(timeZone);
+  if (found === undefined) {
+    found = new Intl.DateTimeFormat("en-US", {
+      timeZone,
       year: "numeric",
       month: "2-digit",
       day: "2-digit",
@@ -118,7 +153,8 @@ export function formatTime(
       second: "2-digit",
       hourCycle: "h23",
       timeZoneName: "short",
-    }).formatToParts(time).map((part) => [part.type, part.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName}`;
+    });
+    timeFormats.set(timeZone, found);
+  }
+  return found;
 }

@@ -9,7 +9,7 @@
  */
 import type { Channel, ChannelModel } from "amqplib";
 import { DeferredError, delay, type UnroutableError } from "../core/mod.ts";
-import { brokerUrls, type Config } from "../config/mod.ts";
+import { brokerUrls, type Config, vhostOf } from "../config/mod.ts";
 import type { Log, LogLine } from "../log/mod.ts";
 import { printable } from "../../contracts/text.ts";
 import {
@@ -234,7 +234,7 @@ export class Host {
           ready();
           monitor.setWorking(true);
           session.onReady?.(
-            `at ${broker}${vhostOf(config.url)}, RabbitMQ ${
+            `at ${broker}${vhostWords(config.url)}, RabbitMQ ${
               serverVersion(connection)
             }`,
             this.#sessions++ === 0,
@@ -414,12 +414,10 @@ function reportSetAside(
 }
 
 /** ` (vhost shop)` for a URL list that names a vhost; nothing for the default. */
-function vhostOf(url: string): string {
+function vhostWords(url: string): string {
   try {
     const [first] = brokerUrls(url);
-    const vhost = first && first.pathname.length > 1
-      ? decodeURIComponent(first.pathname.slice(1))
-      : "/";
+    const vhost = first ? vhostOf(first) : "/";
     return vhost === "/" ? "" : ` (vhost ${vhost})`;
   } catch {
     return "";

@@ -12,11 +12,12 @@ import { type BrokerNeeds, type Grants, grantsOf } from "./grants.ts";
 import { Management } from "./management.ts";
 import { hashPassword, passwordMatches } from "./password_hash.ts";
 import {
-  bindingKeys,
+  bindingsOf,
   type DeclareOptions,
   errorQueueOf,
   ERRORS_EXCHANGE,
   queueArguments,
+  type QueueBinding,
 } from "./topology.ts";
 
 /** A user of the plan: a service's, with its password and permissions. */
@@ -31,19 +32,12 @@ export interface PlannedUser {
   grants: Grants;
 }
 
-/** A binding of a queue to an exchange. */
-export interface PlannedBinding {
-  exchange: string;
-  queue: string;
-  key: string;
-}
-
 /** Everything the shop needs on one vhost. */
 export interface SetupPlan {
   vhost: string;
   exchanges: string[];
   queues: { name: string; arguments: Record<string, unknown> }[];
-  bindings: PlannedBinding[];
+  bindings: QueueBinding[];
   users: PlannedUser[];
 }
 
@@ -62,24 +56,19 @@ export function setupPlan(options: SetupPlanOptions): SetupPlan {
   const { vhost, needs, credentials } = options;
   const exchanges = new Set<string>();
   const queues: SetupPlan["queues"] = [];
-  const bindings: PlannedBinding[] = [];
+  const bindings: QueueBinding[] = [];
   for (const need of Object.values(needs)) {
     exchanges.add(need.exchange);
     for (const spec of need.consumes ?? []) {
       const args = queueArguments(spec.queue, options);
-      const errorQueue = errorQueueOf(spec.queue);
       exchanges.add(spec.exchange);
       exchanges.add(ERRORS_EXCHANGE);
       queues.push({ name: spec.queue, arguments: args.queue });
-      queues.push({ name: errorQueue, arguments: args.errorQueue });
-      for (const key of bindingKeys(spec)) {
-        bindings.push({ exchange: spec.exchange, queue: spec.queue, key });
-      }
-      bindings.push({
-        exchange: ERRORS_EXCHANGE,
-        queue: errorQueue,
-        key: errorQueue,
+      queues.push({
+        name: errorQueueOf(spec.queue),
+        arguments: args.errorQueue,
       });
+      bindings.push(...bindingsOf(spec));
     }
   }
   const users = Object.entries(needs).map(([service, need]) => ({

@@ -7,7 +7,7 @@
  */
 import { isIP } from "node:net";
 import { type ChannelModel, connect, type Options } from "amqplib";
-import { brokerUrls, joinHostPort, redactUrl } from "../config/mod.ts";
+import { brokerUrls, joinHostPort, redactUrl, vhostOf } from "../config/mod.ts";
 import {
   backoff,
   BrokerError,
@@ -124,9 +124,7 @@ export async function connectBroker(
       port: url.port ? Number(url.port) : secure ? 5671 : 5672,
       username: decodeURIComponent(url.username || "guest"),
       password: decodeURIComponent(url.password || "guest"),
-      vhost: url.pathname.length > 1
-        ? decodeURIComponent(url.pathname.slice(1))
-        : "/",
+      vhost: vhostOf(url),
       heartbeat: Number(url.searchParams.get("heartbeat") ?? heartbeat),
     };
     try {

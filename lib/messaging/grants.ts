@@ -7,6 +7,7 @@
  * @module
  */
 import {
+  bindingKeys,
   errorQueueOf,
   ERRORS_EXCHANGE,
   type QueueTopology,
@@ -89,9 +90,7 @@ export function grantsOf(needs: BrokerNeeds): Grants {
   const own = consumes.flatMap(({ queue }) => [queue, errorQueueOf(queue)]);
   const errorQueues = consumes.map(({ queue }) => errorQueueOf(queue));
   const tended = tendsErrorsOf.map(errorQueueOf);
-  const keys = consumes.flatMap((spec) =>
-    typeof spec.routingKey === "string" ? [spec.routingKey] : spec.routingKey
-  );
+  const keys = consumes.flatMap(bindingKeys);
   const consuming = consumes.length > 0;
   const topics: TopicGrant[] = [];
   if (publishes.length > 0 || consuming) {

@@ -31,6 +31,27 @@ export function errorQueueOf(queue: string): string {
   return `${queue}_error`;
 }
 
+/** A binding of a queue to an exchange. */
+export interface QueueBinding {
+  exchange: string;
+  queue: string;
+  key: string;
+}
+
+/**
+ * The bindings a consumed queue needs: the queue to its exchange with each
+ * of its keys, and its error queue to {@linkcode ERRORS_EXCHANGE} under its
+ * own name.
+ */
+export function bindingsOf(topology: QueueTopology): QueueBinding[] {
+  const { exchange, queue } = topology;
+  const errorQueue = errorQueueOf(queue);
+  return [
+    ...bindingKeys(topology).map((key) => ({ exchange, queue, key })),
+    { exchange: ERRORS_EXCHANGE, queue: errorQueue, key: errorQueue },
+  ];
+}
+
 /**
  * The durable topic exchange a consumer sets failed messages aside through:
  * each error queue is bound to it under its own name. Not the default
@@ -116,16 +137,14 @@ export async function declareQueue(
   const args = queueArguments(queue, options);
   await declareExchange(channel, exchange);
   await channel.assertQueue(queue, { durable: true, arguments: args.queue });
-  for (const key of bindingKeys(topology)) {
-    await channel.bindQueue(queue, exchange, key);
-  }
-  const errorQueue = errorQueueOf(queue);
-  await channel.assertQueue(errorQueue, {
+  await channel.assertQueue(errorQueueOf(queue), {
     durable: true,
     arguments: args.errorQueue,
   });
   await declareExchange(channel, ERRORS_EXCHANGE);
-  await channel.bindQueue(errorQueue, ERRORS_EXCHANGE, errorQueue);
+  for (const binding of bindingsOf(topology)) {
+    await channel.bindQueue(binding.queue, binding.exchange, binding.key);
+  }
 }
 
 /** What a program needs on the broker, to declare or to find there. */
@@ -167,51 +186,38 @@ export async function declareTopology(
   } catch (error) {
     if (replyCodeOf(error) !== 403) throw error;
   }
-  const find = async (kind: "exchange" | "queue", name: string) => {
-    try {
-      await onChannel(
-        connection,
-        (channel) =>
-          kind === "exchange"
-            ? channel.checkExchange(name)
-            : channel.checkQueue(name),
-      );
-    } catch (error) {
-      if (replyCodeOf(error) !== 404) throw error;
-      throw new BrokerError(
-        `The ${kind} "${name}" is not on the broker, and this user may not declare it: deno task broker -- setup declares the shop's topology`,
-        { replyCode: 404, cause: error },
-      );
-    }
-  };
-  const queues = [...consumes, ...sendsTo];
-  for (
-    const exchange of new Set([
-      ...exchanges,
-      ...queues.map((q) => q.exchange),
-    ])
-  ) {
-    await find("exchange", exchange);
-  }
-  if (consumes.length > 0) await find("exchange", ERRORS_EXCHANGE);
-  for (const { queue } of queues) {
-    await find("queue", queue);
-    await find("queue", errorQueueOf(queue));
-  }
-  for (const spec of consumes) {
-    const binds: [string, string][] = [
-      ...bindingKeys(spec).map((key): [string, string] => [spec.exchange, key]),
-      [ERRORS_EXCHANGE, errorQueueOf(spec.queue)],
-    ];
-    for (const [exchange, key] of binds) {
-      const queue = exchange === ERRORS_EXCHANGE
-        ? errorQueueOf(spec.queue)
-        : spec.queue;
+  // One channel: the first refusal closes it, and ends the look.
+  await onChannel(connection, async (channel) => {
+    const find = async (kind: "exchange" | "queue", name: string) => {
       try {
-        await onChannel(
-          connection,
-          (channel) => channel.bindQueue(queue, exchange, key),
+        await (kind === "exchange"
+          ? channel.checkExchange(name)
+          : channel.checkQueue(name));
+      } catch (error) {
+        if (replyCodeOf(error) !== 404) throw error;
+        throw new BrokerError(
+          `The ${kind} "${name}" is not on the broker, and this user may not declare it: deno task broker -- setup declares the shop's topology`,
+          { replyCode: 404, cause: error },
         );
+      }
+    };
+    const queues = [...consumes, ...sendsTo];
+    for (
+      const exchange of new Set([
+        ...exchanges,
+        ...queues.map((q) => q.exchange),
+      ])
+    ) {
+      await find("exchange", exchange);
+    }
+    if (consumes.length > 0) await find("exchange", ERRORS_EXCHANGE);
+    for (const { queue } of queues) {
+      await find("queue", queue);
+      await find("queue", errorQueueOf(queue));
+    }
+    for (const { queue, exchange, key } of consumes.flatMap(bindingsOf)) {
+      try {
+        await channel.bindQueue(queue, exchange, key);
       } catch (error) {
         throw new BrokerError(
           `This user may not bind "${queue}" to "${exchange}" with "${key}" (${
@@ -221,7 +227,7 @@ export async function declareTopology(
         );
       }
     }
-  }
+  });
   return "found";
 }
 

@@ -9,7 +9,7 @@
 import { Decimal } from "../../contracts/decimal.ts";
 import type { SaleDetails } from "../../contracts/sale.ts";
 import type { IdRanges } from "../../contracts/till.ts";
-import type { Sql, Store } from "../store/mod.ts";
+import { schema, type Sql, type Store } from "../store/mod.ts";
 
 /** A sale as the ledger keeps it. */
 export interface LedgerSale {
@@ -35,8 +35,9 @@ export function ledgerSaleOf(sale: SaleDetails): LedgerSale | undefined {
 
 /** Makes the ledger's and the closes' tables in `store`. */
 export async function makeLedgerTables(store: Store): Promise<void> {
-  const rowid = store.dialect === "sqlite" ? " WITHOUT ROWID" : "";
-  await store.exec(`CREATE TABLE IF NOT EXISTS till_ledger (
+  await store.exec(schema(
+    store,
+    `CREATE TABLE IF NOT EXISTS till_ledger (
     till_id TEXT NOT NULL,
     sale_id BIGINT NOT NULL,
     store_id TEXT NOT NULL,
@@ -44,17 +45,23 @@ export async function makeLedgerTables(store: Store): Promise<void> {
     previous_id BIGINT,
     seen_at TEXT NOT NULL,
     PRIMARY KEY (till_id, sale_id)
-  )${rowid}`);
+  ) WITHOUT ROWID`,
+  ));
   // Sales a till sent before one that came, not seen when that one came:
   // few, and each checked again before it is shown.
-  await store.exec(`CREATE TABLE IF NOT EXISTS till_gap (
+  await store.exec(schema(
+    store,
+    `CREATE TABLE IF NOT EXISTS till_gap (
     till_id TEXT NOT NULL,
     sale_id BIGINT NOT NULL,
     store_id TEXT NOT NULL,
     since TEXT NOT NULL,
     PRIMARY KEY (till_id, sale_id)
-  )${rowid}`);
-  await store.exec(`CREATE TABLE IF NOT EXISTS till_close (
+  ) WITHOUT ROWID`,
+  ));
+  await store.exec(schema(
+    store,
+    `CREATE TABLE IF NOT EXISTS till_close (
     close_key TEXT PRIMARY KEY,
     store_id TEXT NOT NULL,
     till_id TEXT NOT NULL,
@@ -69,7 +76,8 @@ export async function makeLedgerTables(store: Store): Promise<void> {
     seen_total TEXT NOT NULL DEFAULT '0',
     missing TEXT NOT NULL DEFAULT '[]',
     settled_at TEXT
-  )${rowid}`);
+  ) WITHOUT ROWID`,
+  ));
 }
 
 /** Rows a statement inserts at most: SQLite takes 32,766 parameters. */
@@ -87,12 +95,7 @@ export async function recordSales(
   hints?: LedgerHints,
 ): Promise<void> {
   await insertSales(tx, sales, seenAt);
-  const byTill = new Map<string, LedgerSale[]>();
-  for (const sale of sales) {
-    const list = byTill.get(sale.tillId) ?? [];
-    list.push(sale);
-    byTill.set(sale.tillId, list);
-  }
+  const byTill = Map.groupBy(sales, (sale) => sale.tillId);
   for (const [tillId, tillSales] of byTill) {
     const ids = new Set(tillSales.map((sale) => sale.saleId));
     const last = hints?.last.get(tillId);

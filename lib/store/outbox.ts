@@ -9,7 +9,7 @@
 import { Buffer } from "node:buffer";
 import { DatabaseSync } from "node:sqlite";
 import type { Outgoing } from "../messaging/mod.ts";
-import { addColumn, schema, type Sql, type Store } from "./store.ts";
+import { addColumn, type Row, schema, type Sql, type Store } from "./store.ts";
 
 /** How long a relay's claim on a message lasts: longer than a confirm may take. */
 const CLAIM_MS = 60_000;
@@ -20,6 +20,12 @@ const FRESH_MAX = 4096;
 const INSERT = `INSERT INTO outbox
   (message_id, exchange, routing_key, body, created_at, mandatory, headers)
   VALUES (?, ?, ?, ?, ?, ?, ?)`;
+
+/** A message as it goes into the outbox: its headers as text. */
+export type OutboxMessage = Omit<Outgoing, "headers" | "contentType"> & {
+  /** Headers as text, such as `traceparent`. */
+  headers?: Record<string, string>;
+};
 
 /** A message waiting in the outbox. */
 export interface OutboxEntry extends Outgoing {
@@ -96,10 +102,7 @@ export class Outbox {
    */
   async add(
     tx: Sql,
-    message: Omit<Outgoing, "headers" | "contentType"> & {
-      /** Headers as text, such as `traceparent`. */
-      headers?: Record<string, string>;
-    },
+    message: OutboxMessage,
   ): Promise<void> {
     const values = [
       message.messageId,
@@ -237,18 +240,7 @@ export class Outbox {
     // What the read saw is sent once it is on disk: a message published and
     // then lost in a crash would leave its id to another.
     await this.#store.synced();
-    return rows.map((row) => ({
-      id: Number(row.id),
-      messageId: String(row.message_id),
-      exchange: String(row.exchange),
-      routingKey: String(row.routing_key),
-      // A view of the bytes read, not a copy.
-      body: bufferOf(row.body as Uint8Array),
-      mandatory: Number(row.mandatory) !== 0,
-      ...(typeof row.headers === "string"
-        ? { headers: JSON.parse(row.headers) }
-        : {}),
-    }));
+    return rows.map((row) => ({ id: Number(row.id), ...messageOf(row) }));
   }
 
   /** How many messages wait to be confirmed. */
@@ -323,17 +315,11 @@ export class Outbox {
    * the retention) is absent. Read a few hundred ids a statement: the
    * outbox has no index of message ids.
    */
-  async latest(sql: Sql, messageIds: readonly string[]): Promise<
-    Map<string, {
-      messageId: string;
-      exchange: string;
-      routingKey: string;
-      body: Buffer;
-      mandatory: boolean;
-      headers?: Record<string, string>;
-    }>
-  > {
-    const found = new Map();
+  async latest(
+    sql: Sql,
+    messageIds: readonly string[],
+  ): Promise<Map<string, OutboxMessage & { mandatory: boolean }>> {
+    const found = new Map<string, OutboxMessage & { mandatory: boolean }>();
     for (let i = 0; i < messageIds.length; i += 500) {
       const chunk = messageIds.slice(i, i + 500);
       const rows = await sql.all(
@@ -344,16 +330,7 @@ export class Outbox {
         ...chunk,
       );
       // The last added wins.
-      for (const row of rows) {
-        found.set(String(row.message_id), {
-          messageId: String(row.message_id),
-          exchange: String(row.exchange),
-          routingKey: String(row.routing_key),
-          body: Buffer.from(row.body as Uint8Array),
-          mandatory: Number(row.mandatory) !== 0,
-          ...row.headers ? { headers: JSON.parse(String(row.headers)) } : {},
-        });
-      }
+      for (const row of rows) found.set(String(row.message_id), messageOf(row));
     }
     return found;
   }
@@ -430,6 +407,20 @@ export function readOutbox(
   } finally {
     db.close();
   }
+}
+
+/** The message of an outbox row, its body a view of the bytes read. */
+function messageOf(row: Row): OutboxMessage & { mandatory: boolean } {
+  return {
+    messageId: String(row.message_id),
+    exchange: String(row.exchange),
+    routingKey: String(row.routing_key),
+    body: bufferOf(row.body as Uint8Array),
+    mandatory: Number(row.mandatory) !== 0,
+    ...(typeof row.headers === "string"
+      ? { headers: JSON.parse(row.headers) }
+      : {}),
+  };
 }
 
 /** The bytes as a Buffer, without copying them. */

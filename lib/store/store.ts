@@ -148,6 +148,16 @@ export function schema(store: Store, sql: string): string {
     .replaceAll(/\bBLOB\b/g, "BYTEA");
 }
 
+/** The names of the tables in the store (its schema, on PostgreSQL). */
+export async function tableNames(store: Store): Promise<Set<string>> {
+  const rows = store.dialect === "sqlite"
+    ? await store.all("SELECT name FROM sqlite_master WHERE type = 'table'")
+    : await store.all(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()",
+    );
+  return new Set(rows.map((row) => String(row.name)));
+}
+
 /** Adds a column to a table made before it existed. */
 export async function addColumn(
   store: Store,

@@ -52,9 +52,6 @@ export interface Untilled {
   Sales: number;
 }
 
-/** The services whose answers a close waits for. */
-export const ANSWERING = ["billing", "inventory", "office"] as const;
-
 /** Makes the tables in `store`. */
 export async function makeCloseTables(store: Store): Promise<void> {
   for (
@@ -170,11 +167,14 @@ async function closesWhere(
     limit,
   );
   if (closes.length === 0) return [];
-  const answers = await sql.all(
-    `SELECT * FROM office_close_answer WHERE close_key IN (${
-      closes.map(() => "?").join(", ")
-    }) ORDER BY service`,
-    ...closes.map((row) => row.close_key),
+  const answers = Map.groupBy(
+    await sql.all(
+      `SELECT * FROM office_close_answer WHERE close_key IN (${
+        closes.map(() => "?").join(", ")
+      }) ORDER BY service`,
+      ...closes.map((row) => row.close_key),
+    ),
+    (answer) => String(answer.close_key),
   );
   return closes.map((row) => ({
     Key: String(row.close_key),
@@ -184,15 +184,14 @@ async function closesWhere(
     Count: Number(row.sale_count),
     TotalAmount: String(row.total),
     ClosedAt: String(row.closed_at),
-    Answers: answers.filter((answer) => answer.close_key === row.close_key)
-      .map((answer) => ({
-        Service: String(answer.service),
-        State: String(answer.state) as CloseAnswer["State"],
-        SeenCount: Number(answer.seen_count),
-        SeenAmount: String(answer.seen_total),
-        Missing: JSON.parse(String(answer.missing)),
-        At: String(answer.at),
-      })),
+    Answers: (answers.get(String(row.close_key)) ?? []).map((answer) => ({
+      Service: String(answer.service),
+      State: String(answer.state) as CloseAnswer["State"],
+      SeenCount: Number(answer.seen_count),
+      SeenAmount: String(answer.seen_total),
+      Missing: JSON.parse(String(answer.missing)),
+      At: String(answer.at),
+    })),
   }));
 }
 

@@ -8,6 +8,7 @@
 import { Decimal } from "../../contracts/decimal.ts";
 import { saleKey, SALES_EXCHANGE } from "../../contracts/sale.ts";
 import {
+  ANSWERING,
   closeKey,
   decodeTillClosed,
   encodeTillClosed,
@@ -18,29 +19,19 @@ import {
   toRanges,
 } from "../../contracts/till.ts";
 import {
+  addColumn,
   openStore,
   type Outbox,
   type Sql,
   type Store,
+  tableNames,
 } from "../../lib/store/mod.ts";
+import { errorMessage } from "../../lib/core/mod.ts";
 
 /** Makes the day's columns and table in the till's store, moving an older one on. */
 export async function makeDayTables(store: Store): Promise<void> {
-  if (store.dialect === "sqlite") {
-    const columns = (await store.all("PRAGMA table_info(sales)")).map((row) =>
-      String(row.name)
-    );
-    for (const column of ["till_id", "business_day"]) {
-      if (!columns.includes(column)) {
-        await store.exec(`ALTER TABLE sales ADD COLUMN ${column} TEXT`);
-      }
-    }
-  } else {
-    await store.exec("ALTER TABLE sales ADD COLUMN IF NOT EXISTS till_id TEXT");
-    await store.exec(
-      "ALTER TABLE sales ADD COLUMN IF NOT EXISTS business_day TEXT",
-    );
-  }
+  await addColumn(store, "sales", "till_id TEXT");
+  await addColumn(store, "sales", "business_day TEXT");
   await store.exec(
     "CREATE INDEX IF NOT EXISTS sales_open_day ON sales (till_id) WHERE business_day IS NULL",
   );
@@ -230,9 +221,6 @@ export async function resendSales(
   return result;
 }
 
-/** The services that answer a close, whose stores hold their discrepancies. */
-const RECONCILING = ["billing", "inventory", "office"];
-
 /**
  * The ids the open discrepancies of the reconciling services name for
  * `tillId`, read from their stores (read-only), with what each said.
@@ -245,7 +233,7 @@ export async function missingOf(
 ): Promise<{ ranges: IdRanges; said: string[] }> {
   const ids = new Set<number>();
   const said: string[] = [];
-  for (const name of RECONCILING) {
+  for (const name of ANSWERING) {
     let store: Store;
     try {
       store = await openStore({ name, ...config, readOnly: true });
@@ -253,12 +241,7 @@ export async function missingOf(
       continue; // Never ran here.
     }
     try {
-      const known = await store.get(
-        store.dialect === "sqlite"
-          ? "SELECT 1 AS found FROM sqlite_master WHERE name = 'till_close'"
-          : "SELECT 1 AS found FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'till_close'",
-      );
-      if (!known) continue;
+      if (!(await tableNames(store)).has("till_close")) continue;
       const rows = await store.all(
         "SELECT business_day, missing FROM till_close WHERE till_id = ? AND state = 'discrepancy'",
         tillId,
@@ -273,7 +256,7 @@ export async function missingOf(
     } catch (error) {
       throw new Error(
         `Cannot read the discrepancies of ${name} (${store.where}): ${
-          error instanceof Error ? error.message : String(error)
+          errorMessage(error)
         }; give the ids with --ids instead`,
         { cause: error },
       );

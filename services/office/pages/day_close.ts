@@ -6,15 +6,10 @@
  *
  * @module
  */
-import { countOf, formatRanges } from "../../../contracts/till.ts";
+import { ANSWERING, countOf, formatRanges } from "../../../contracts/till.ts";
 import type { Gap } from "../../../lib/reconcile/mod.ts";
 import { type HtmlValue, markup } from "../html.ts";
-import {
-  ANSWERING,
-  type DayClose,
-  type OpenDay,
-  type Untilled,
-} from "../closes.ts";
+import { type DayClose, type OpenDay, type Untilled } from "../closes.ts";
 import { layout, money, time } from "./layout.ts";
 
 /** What the Day close page shows. */
