@@ -83,7 +83,6 @@ const connection = await connect(url, { noDelay: true });
 const channel = await connection.createConfirmChannel();
 await channel.assertExchange(EXCHANGE, "topic", { durable: true });
 
-/** Publishes outbox rows with confirms; marks them sent once per turn. */
 /**
  * A consumer's events: `add` puts one in the outbox inside the batch's
  * transaction; `send` publishes the batch's, after its commit.
@@ -105,6 +104,7 @@ function eventOutbox(db: DatabaseSync, routingKey: string) {
   };
 }
 
+/** Publishes outbox rows with confirms; marks them sent once per turn. */
 function relay(db: DatabaseSync, routingKey: string, mandatory: boolean) {
   const markSent = db.prepare("UPDATE outbox SET sent = 1 WHERE id = ?");
   let confirmed: number[] = [];

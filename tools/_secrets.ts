@@ -75,6 +75,18 @@ export function newPassword(): string {
     .replaceAll("/", "_").replace(/=+$/, "");
 }
 
+/** `url` with another user and password: a service's URL from its administrator's. */
+export function withCredentials(
+  url: string,
+  user: string,
+  password: string,
+): URL {
+  const copy = new URL(url);
+  copy.username = encodeURIComponent(user);
+  copy.password = encodeURIComponent(password);
+  return copy;
+}
+
 /** Writes `text` to `file`, readable by its owner only, whatever it was before. */
 export async function writeSecret(file: string, text: string): Promise<void> {
   await Deno.writeTextFile(file, text, { mode: 0o600 });

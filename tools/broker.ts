@@ -34,6 +34,7 @@ import {
   newPassword,
   outOf,
   setupCommandLine,
+  withCredentials,
   writeSecret,
 } from "./_secrets.ts";
 
@@ -104,9 +105,7 @@ function serviceUrl(
   user: { name: string; password: string },
 ): string {
   return brokerUrls(adminUrl).map((url) => {
-    const copy = new URL(url.href);
-    copy.username = encodeURIComponent(user.name);
-    copy.password = encodeURIComponent(user.password);
+    const copy = withCredentials(url.href, user.name, user.password);
     copy.pathname = vhost === "/" ? "" : `/${encodeURIComponent(vhost)}`;
     return copy.href;
   }).join(",");

@@ -19,6 +19,7 @@ import {
   newPassword,
   outOf,
   setupCommandLine,
+  withCredentials,
   writeSecret,
 } from "./_secrets.ts";
 
@@ -61,14 +62,6 @@ function quoted(name: string): string {
 /** A PostgreSQL string literal. */
 function literal(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
-}
-
-/** The service's URL: the owner's, with its role and password. */
-function serviceUrl(ownerUrl: string, role: string, password: string): string {
-  const url = new URL(ownerUrl);
-  url.username = encodeURIComponent(role);
-  url.password = encodeURIComponent(password);
-  return url.href;
 }
 
 async function main(): Promise<void> {
@@ -160,7 +153,7 @@ async function main(): Promise<void> {
       } else right++;
       // Nobody else may look in: not PUBLIC, so no other service's role.
       await store.exec(`REVOKE ALL ON SCHEMA ${quoted(service)} FROM PUBLIC`);
-      await writeSecret(file, serviceUrl(url, role, password) + "\n");
+      await writeSecret(file, withCredentials(url, role, password).href + "\n");
     }
   } finally {
     await store.close();
