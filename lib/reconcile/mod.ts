@@ -13,5 +13,6 @@
  *
  * @module
  */
+export * from "./closes.ts";
 export * from "./ledger.ts";
 export * from "./reconciler.ts";
