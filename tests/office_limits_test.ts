@@ -168,6 +168,8 @@ Deno.test(
         await page.body?.cancel();
         assert.match(policy, /form-action 'self'/);
         assert.match(policy, /base-uri 'none'/);
+        // The forms taken left no runtime warning among its lines.
+        assert.deepEqual(office.lines.filter((l) => /Deno\.serve/.test(l)), []);
       } finally {
         assert.equal(await office.stop(), 0, office.lines.slice(-5).join("\n"));
       }

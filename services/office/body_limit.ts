@@ -89,5 +89,11 @@ export async function readBody(
     body.set(chunk, at);
     at += chunk.byteLength;
   }
-  return new Request(request, { body });
+  // Not `new Request(request, …)`: that follows the incoming request's
+  // signal, which Deno aborts on every response and warns about once.
+  return new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body,
+  });
 }
