@@ -272,13 +272,12 @@ async function serve(
       callers: new WeakMap(),
     },
   });
-  const server = serveMonitor(monitor, {
+  const server = await serveMonitor(monitor, {
     port: listen.port,
     hostname: listen.hostname,
-    handler: async (request, info) => {
+    handler: async (request, peer) => {
       try {
-        const { hostname } = info.remoteAddr as Deno.NetAddr;
-        return await answer(request, hostname);
+        return await answer(request, peer.hostname);
       } catch (error) {
         if (error instanceof UsageError) {
           return page(problemPage("Not understood", error.message), 400);

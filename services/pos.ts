@@ -273,7 +273,7 @@ async function sell(
     catalog,
     till: options.till,
   });
-  const host = new Host({
+  const host = await Host.open({
     name: NAME,
     config,
     store,

@@ -3,8 +3,9 @@
  * with 413 before it is read, pages that never read their live stream are
  * dropped instead of filling its memory, the error queue pages share one
  * broker connection, another Host is refused (a rebound name reads
- * nothing) and so is a form from another origin or none. Against the
- * running office, with raw sockets.
+ * nothing) and so is a form from another origin or none; thousands of
+ * connections that never finish a request are closed, and it goes on.
+ * Against the running office, with raw sockets.
  */
 import assert from "node:assert/strict";
 import { withSandbox } from "./support/sandbox.ts";
@@ -171,6 +172,73 @@ Deno.test(
         // The forms taken left no runtime warning among its lines.
         assert.deepEqual(office.lines.filter((l) => /Deno\.serve/.test(l)), []);
       } finally {
+        assert.equal(await office.stop(), 0, office.lines.slice(-5).join("\n"));
+      }
+    });
+  },
+);
+
+Deno.test(
+  "office limits: 2,000 connections that never finish a request are closed, and it goes on",
+  processTest,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const { office, url, password } = await startOffice(sandbox);
+      const address = new URL(url);
+      // Fewer files than connections: unbounded, it would run out of them.
+      const limited = await command("prlimit", [
+        `--pid=${office.pid}`,
+        "--nofile=1024:1024",
+      ]);
+      assert.equal(limited.code, 0, limited.stderr);
+      const sockets: Deno.Conn[] = [];
+      try {
+        for (let i = 0; i < 2000; i++) {
+          const socket = await Deno.connect({
+            hostname: address.hostname,
+            port: Number(address.port),
+          });
+          // A head begun and never ended.
+          await socket.write(
+            new TextEncoder().encode(
+              `GET / HTTP/1.1\r\nHost: ${address.host}\r\n`,
+            ),
+          ).catch(() => {});
+          sockets.push(socket);
+        }
+        const started = performance.now();
+        const ends = await Promise.all(sockets.map(async (socket) => {
+          try {
+            while (await socket.read(new Uint8Array(512)) !== null) {
+              // Whatever it says, until it closes.
+            }
+          } catch {
+            // Reset: closed all the same.
+          }
+          return performance.now() - started;
+        }));
+        const last = Math.max(...ends);
+        console.log(
+          `2,000 unfinished requests: the last closed after ${
+            (last / 1000).toFixed(1)
+          } s`,
+        );
+        assert.ok(last < 20_000, `the last was closed after ${last} ms`);
+        await office.waitFor(
+          /office: HTTP: closed \d+ connection\(s\) beyond the 256 open at once/,
+        );
+        const health = await fetch(`${url}/health`);
+        assert.equal(health.status, 200);
+        await health.body?.cancel();
+        await signIn(url, password);
+      } finally {
+        for (const socket of sockets) {
+          try {
+            socket.close();
+          } catch {
+            // Closed by the office.
+          }
+        }
         assert.equal(await office.stop(), 0, office.lines.slice(-5).join("\n"));
       }
     });

@@ -109,7 +109,7 @@ export interface HostOptions {
  *
  * const config = resolveConfig({}, (name) => Deno.env.get(name));
  * const store = await openStore({ name: "example", dataDir: config.dataDir });
- * const host = new Host({ name: "example", config, store, outbox: await Outbox.open(store) });
+ * const host = await Host.open({ name: "example", config, store, outbox: await Outbox.open(store) });
  * host.start({ declare: async () => {} });
  * await host.ready;
  * await host.close();
@@ -140,11 +140,25 @@ export class Host {
    */
   readonly failed: Promise<never>;
 
-  /** Opens the health server and starts pruning; {@linkcode Host.start} connects. */
-  constructor(options: HostOptions) {
+  /**
+   * Opens the health server when HTTP_PORT asks for one, and starts
+   * pruning; {@linkcode Host.start} connects.
+   *
+   * @throws {Error} when the health server cannot listen (its port taken).
+   */
+  static async open(options: HostOptions): Promise<Host> {
+    const monitor = options.monitor ?? new Monitor(options.name);
+    const server = await serveIfAsked(options.config, monitor);
+    return new Host(options, monitor, server);
+  }
+
+  private constructor(
+    options: HostOptions,
+    monitor: Monitor,
+    server: { close(): Promise<void> } | undefined,
+  ) {
     this.#options = options;
     const { name, config, store, outbox } = options;
-    const monitor = options.monitor ?? new Monitor(name);
     this.monitor = monitor;
     this.log = monitor.log;
     this.ready = this.#first.promise;
@@ -170,7 +184,7 @@ export class Host {
       })
       : undefined;
     if (outbox) monitor.watchOutbox(outbox);
-    this.#server = serveIfAsked(config, monitor);
+    this.#server = server;
     this.#stopPruning = pruneEvery(store, {
       retentionMs: config.retentionMs,
       tables: options.pruned ?? (outbox ? ["inbox", "outbox"] : ["inbox"]),

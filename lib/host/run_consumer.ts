@@ -251,7 +251,7 @@ export async function runConsumer(options: RunConsumerOptions): Promise<void> {
   const handlers = queues.map(handlerOf);
   const deliveryCount = await DeliveryCount.open(store);
   let consumers: Consumer<Delivery<unknown>>[] = [];
-  const host = new Host({
+  const host = await Host.open({
     name,
     config,
     store,

@@ -3,6 +3,8 @@
  * (200 with a small JSON when it works, 503 with the reason otherwise) and
  * `GET /metrics` (Prometheus text). It listens on HTTP_HOST, 127.0.0.1
  * unless told otherwise, and its permission set grows by that address only.
+ * Its connections are bounded ({@linkcode serveBounded}): no visitor holds
+ * it open.
  *
  * @module
  */
@@ -10,9 +12,14 @@ import { join } from "node:path";
 import { joinHostPort } from "../config/mod.ts";
 import type { Config } from "../config/mod.ts";
 import type { Monitor } from "./monitor.ts";
+import {
+  type PeerHandler,
+  serveBounded,
+  type ServerLimits,
+} from "./bounded_server.ts";
 
 /** Options of {@linkcode serveMonitor}. */
-export interface ServeMonitorOptions {
+export interface ServeMonitorOptions extends ServerLimits {
   /** The port. */
   port: number;
   /**
@@ -26,10 +33,7 @@ export interface ServeMonitorOptions {
    *
    * @default {a 404 that names /health and /metrics}
    */
-  handler?(
-    request: Request,
-    info: Deno.ServeHandlerInfo,
-  ): Response | Promise<Response>;
+  handler?: PeerHandler;
 }
 
 /** A running endpoint. */
@@ -43,20 +47,21 @@ export interface MonitorServer {
 /** The Prometheus text format's content type. */
 const METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-/** Serves `monitor`'s health and metrics. */
-export function serveMonitor(
+/** Serves `monitor`'s health and metrics; resolves once it listens. */
+export async function serveMonitor(
   monitor: Monitor,
   options: ServeMonitorOptions,
-): MonitorServer {
-  const { port, hostname = "127.0.0.1", handler } = options;
-  const server = Deno.serve({
+): Promise<MonitorServer> {
+  const { port, hostname = "127.0.0.1", handler, ...limits } = options;
+  const server = await serveBounded({
     port,
     hostname,
-    onListen: () => {},
-  }, async (request, info) => {
+    ...limits,
+    say: (message) => monitor.log.warn(`${monitor.service}: HTTP: ${message}`),
+  }, async (request, peer) => {
     const { pathname } = new URL(request.url);
     const own = pathname === "/health" || pathname === "/metrics";
-    if (handler && !own) return await handler(request, info);
+    if (handler && !own) return await handler(request, peer);
     if (request.method !== "GET" && request.method !== "HEAD") {
       return new Response("Only GET\n", {
         status: 405,
@@ -79,20 +84,20 @@ export function serveMonitor(
       status: 404,
     });
   });
-  const { hostname: host, port: bound } = server.addr as Deno.NetAddr;
+  const { hostname: host, port: bound } = server.addr;
   return {
     url: `http://${joinHostPort(host, bound)}`,
-    close: () => server.shutdown(),
+    close: () => server.close(),
   };
 }
 
 /** Starts the service's endpoint when HTTP_PORT asks for one, and says where. */
-export function serveIfAsked(
+export async function serveIfAsked(
   config: Config,
   monitor: Monitor,
-): MonitorServer | undefined {
+): Promise<MonitorServer | undefined> {
   if (config.httpPort === undefined) return undefined;
-  const server = serveMonitor(monitor, {
+  const server = await serveMonitor(monitor, {
     port: config.httpPort,
     hostname: config.httpHost,
   });

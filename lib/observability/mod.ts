@@ -17,5 +17,6 @@
 export * from "./metrics.ts";
 export * from "./monitor.ts";
 export * from "./http_server.ts";
+export * from "./bounded_server.ts";
 export * from "./tracing.ts";
 export * from "./trace_batch.ts";

@@ -89,8 +89,8 @@ export async function readBody(
     body.set(chunk, at);
     at += chunk.byteLength;
   }
-  // Not `new Request(request, …)`: that follows the incoming request's
-  // signal, which Deno aborts on every response and warns about once.
+  // A request of its own, not one made from the incoming request: that
+  // would carry on its signal, and Deno.serve warns of that once.
   return new Request(request.url, {
     method: request.method,
     headers: request.headers,
