@@ -46,6 +46,7 @@ import {
   problemPage,
   shownEntry,
   today,
+  visitorAddress,
 } from "./office/mod.ts";
 import { parseCatalog } from "../contracts/catalog.ts";
 import {
@@ -132,7 +133,7 @@ function adjustmentOf(form: AdjustForm): StockAdjust {
 
 async function serve(
   config: Config,
-  listen: { hostname: string; port: number; publicUrl?: string },
+  listen: ReturnType<typeof listenOf>,
   catalogPath: string,
 ): Promise<void> {
   const monitor = new Monitor(NAME);
@@ -253,6 +254,7 @@ async function serve(
     return command.AdjustmentId;
   }
 
+  const trustedProxies = new Set(listen.trustedProxies);
   let origins: string[] = [];
   const answer = officeHandler({
     model,
@@ -277,7 +279,10 @@ async function serve(
     hostname: listen.hostname,
     handler: async (request, peer) => {
       try {
-        return await answer(request, peer.hostname);
+        return await answer(
+          request,
+          visitorAddress(request, peer.hostname, trustedProxies),
+        );
       } catch (error) {
         if (error instanceof UsageError) {
           return page(problemPage("Not understood", error.message), 400);

@@ -140,3 +140,47 @@ Deno.test(
     });
   },
 );
+
+Deno.test(
+  "office accounts: behind a trusted proxy, sign-ins are limited and audited by the visitor's address",
+  processTest,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const { office, url, password } = await startOffice(sandbox, [
+        "--trust-proxy",
+        "127.0.0.1",
+      ]);
+      const { origin } = new URL(url);
+      const attempt = async (from: string, name: string, secret: string) => {
+        const response = await fetch(`${url}/login`, {
+          method: "POST",
+          headers: { origin, "x-forwarded-for": from },
+          body: new URLSearchParams({ name, password: secret }),
+          redirect: "manual",
+        });
+        await response.body?.cancel();
+        return response;
+      };
+      try {
+        // Twenty failures from one visitor, under names of their own.
+        for (let i = 0; i < 20; i++) {
+          const failed = await attempt("203.0.113.7", `guess${i}`, "wrong");
+          assert.equal(failed.status, 401);
+        }
+        const stopped = await attempt("203.0.113.7", "admin", password);
+        assert.equal(stopped.status, 429);
+        // Another visitor behind the same proxy is not held up by them.
+        const signedIn = await attempt("203.0.113.8", "admin", password);
+        assert.equal(signedIn.status, 303);
+        const cookie = (signedIn.headers.get("set-cookie") ?? "").split(";")[0];
+        const trail = await (await fetch(`${url}/audit`, {
+          headers: { cookie },
+        })).text();
+        assert.match(trail, /203\.0\.113\.7/);
+        assert.match(trail, /203\.0\.113\.8/);
+      } finally {
+        await office.stop();
+      }
+    });
+  },
+);

@@ -25,24 +25,46 @@ const NAME = "office";
 export const DEFAULT_PORT = 8000;
 const DEFAULT_HOST = "127.0.0.1";
 
+/** An IPv4 or IPv6 address, written as such. */
+const IP_ADDRESS =
+  /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+
 /**
- * Where to listen, from the office's own settings (`--port`/PORT, `--host`).
+ * Where to listen and what stands in front, from the office's own settings
+ * (`--port`/PORT, `--host`, `--public-url`, `--trust-proxy`).
  *
- * @throws {UsageError} for a port that is not one.
+ * @throws {UsageError} for a port that is not one, a public URL that is not
+ * http(s), or a proxy that is not an IP address.
  */
 export function listenOf(
   own: Record<string, string | undefined>,
-): { hostname: string; port: number; publicUrl?: string } {
+): {
+  hostname: string;
+  port: number;
+  publicUrl?: string;
+  trustedProxies: string[];
+} {
   const { publicUrl } = own;
   if (publicUrl !== undefined && !/^https?:\/\/[^/]/.test(publicUrl)) {
     throw new UsageError(
       `Invalid public URL "${publicUrl}": use http:// or https:// and a host`,
     );
   }
+  const trustedProxies = (own.trustProxy ?? "").split(",").map((address) =>
+    address.trim()
+  ).filter(Boolean);
+  for (const address of trustedProxies) {
+    if (!IP_ADDRESS.test(address)) {
+      throw new UsageError(
+        `Invalid proxy address "${address}": --trust-proxy takes IP addresses, comma-separated`,
+      );
+    }
+  }
   return {
     hostname: own.host ?? DEFAULT_HOST,
     port: wholeNumber("port", own.port ?? String(DEFAULT_PORT), { max: 65535 }),
     ...(publicUrl === undefined ? {} : { publicUrl }),
+    trustedProxies,
   };
 }
 
@@ -89,6 +111,13 @@ export const program: Program = {
       value: "url",
       help:
         "the address people open, e.g. https://office.example behind a proxy; only it and the address served on are answered",
+    },
+    trustProxy: {
+      flag: "trust-proxy",
+      env: "TRUST_PROXY",
+      value: "addresses",
+      help:
+        "the reverse proxies in front (IP addresses, comma-separated), whose X-Forwarded-For names the visitor for sign-in limits and the audit; default none",
     },
   },
   service: true,

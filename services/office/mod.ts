@@ -18,3 +18,4 @@ export * from "./body_limit.ts";
 export * from "./accounts.ts";
 export * from "./auth.ts";
 export * from "./respond.ts";
+export * from "./visitor.ts";
