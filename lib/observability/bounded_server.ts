@@ -9,13 +9,9 @@
  *
  * @module
  */
-import {
-  createServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from "node:http";
+import type { createServer, IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import { errorMessage } from "../core/mod.ts";
 
 /** The bounds of {@linkcode serveBounded}. */
@@ -111,6 +107,8 @@ export async function serveBounded(
     maxHeaderBytes = 16 * 1024,
     say = () => {},
   } = options;
+  // Loaded only by a program that serves: the others start without it.
+  const { createServer } = await import("node:http");
   const server = createServer({
     headersTimeout: headersTimeoutMs,
     requestTimeout: Math.max(requestTimeoutMs, headersTimeoutMs),
