@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { withSandbox } from "./support/sandbox.ts";
 import { processTest } from "./support/options.ts";
 import { runService } from "./support/process.ts";
-import { signIn, startOffice } from "./support/office.ts";
+import { peakMiB, signIn, startOffice } from "./support/office.ts";
 
 Deno.test(
   "office accounts: roles, attempts, passwords and the trail",
@@ -178,6 +178,63 @@ Deno.test(
         })).text();
         assert.match(trail, /203\.0\.113\.7/);
         assert.match(trail, /203\.0\.113\.8/);
+      } finally {
+        await office.stop();
+      }
+    });
+  },
+);
+
+Deno.test(
+  "office accounts: forty sign-ins at once are checked in turn, the rest told to wait, within the office's memory",
+  processTest,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const { office, url } = await startOffice(sandbox);
+      const { origin } = new URL(url);
+      try {
+        const statuses = await Promise.all(
+          Array.from({ length: 40 }, async (_, i) => {
+            const response = await fetch(`${url}/login`, {
+              method: "POST",
+              headers: { origin },
+              body: new URLSearchParams({ name: `guess${i}`, password: "x" }),
+              redirect: "manual",
+            });
+            await response.body?.cancel();
+            return response.status;
+          }),
+        );
+        const checked = statuses.filter((status) => status === 401).length;
+        const waiting = statuses.filter((status) => status === 503).length;
+        assert.equal(checked + waiting, 40, statuses.join(" "));
+        assert.ok(checked >= 1 && checked <= 20, `${checked} checked`);
+        // Each check takes 64 MiB: forty at once took 2 GiB.
+        const peak = await peakMiB(office.pid);
+        console.log(
+          `40 sign-ins at once: ${checked} checked, ${waiting} told to wait; office peak RSS ${
+            peak.toFixed(1)
+          } MiB`,
+        );
+        assert.ok(peak < 300, `the office peaked at ${peak.toFixed(1)} MiB`);
+        // A name of 10,000 characters is said as its first 32.
+        const long = await fetch(`${url}/login`, {
+          method: "POST",
+          headers: { origin },
+          body: new URLSearchParams({
+            name: "n".repeat(10_000),
+            password: "x",
+          }),
+          redirect: "manual",
+        });
+        await long.body?.cancel();
+        assert.equal(long.status, 401);
+        const line = office.lines.find((text) => /as "nnn/.test(text));
+        assert.ok(
+          line !== undefined && line.length < 200,
+          String(line).slice(0, 300),
+        );
+        assert.match(line, new RegExp(`as "${"n".repeat(32)}…"`));
       } finally {
         await office.stop();
       }

@@ -18,6 +18,7 @@ import {
 import { markup } from "./html.ts";
 import { layout, message, problemPage } from "./pages/layout.ts";
 import { page } from "./respond.ts";
+import { Gate, GateFull } from "./gate.ts";
 import type { Route, RouteHandler } from "./router.ts";
 
 const COOKIE = "office_session";
@@ -138,6 +139,34 @@ function safeNext(next: unknown): string {
 export function authRoutes(context: AuthContext): Route[] {
   const perAccount = new Limiter(MAX_PER_ACCOUNT);
   const perAddress = new Limiter(MAX_PER_ADDRESS);
+  const refusalSaid = new Limiter(1);
+  const checking = new Gate({ running: 1, waiting: 8 });
+  /** A sign-in over the limits: said in the trail once a window, each key. */
+  const refused = async (
+    request: Request,
+    name: string,
+    address: string,
+    next: string,
+  ): Promise<Response> => {
+    const key = `${name}\u0000${address}`;
+    if (refusalSaid.allowed(key)) {
+      refusalSaid.fail(key);
+      await audit(
+        context,
+        request,
+        "was refused sign-in",
+        `as "${name}": too many tries (more are refused unsaid for 15 minutes)`,
+      );
+    }
+    return page(
+      loginPage({
+        next,
+        error: "Too many failed sign-ins: try again in 15 minutes.",
+      }),
+      429,
+      { "retry-after": String(WINDOW_MS / 1000) },
+    );
+  };
   const cookie = (value: string, maxAge: number) =>
     `${COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${
       context.secure ? "; Secure" : ""
@@ -156,46 +185,60 @@ export function authRoutes(context: AuthContext): Route[] {
       path: "/login",
       handle: async (request) => {
         const form = await request.formData();
-        const name = String(form.get("name") ?? "").trim();
+        // As said and kept: a name is 32 characters at most, and one
+        // longer is no account's.
+        const said = String(form.get("name") ?? "").trim();
+        const name = said.length > 32 ? `${said.slice(0, 32)}…` : said;
+        const password = String(form.get("password") ?? "");
         const next = safeNext(form.get("next"));
         const { address } = context.callers.get(request)!;
-        if (!perAccount.allowed(name) || !perAddress.allowed(address)) {
-          await audit(
-            context,
-            request,
-            "was refused sign-in",
-            `as "${name}": too many tries`,
-          );
+        const allowed = () =>
+          perAccount.allowed(name) && perAddress.allowed(address);
+        // Refused before the queue, so that refused tries hold up no one;
+        // and inside the turn again, where the count is exact.
+        if (!allowed()) return await refused(request, name, address, next);
+        try {
+          // One check at a time: each takes 64 MiB and a tenth of a second.
+          return await checking.run(async () => {
+            if (!allowed()) return await refused(request, name, address, next);
+            const token = await context.accounts.signIn(name, password);
+            if (!token) {
+              perAccount.fail(name);
+              perAddress.fail(address);
+              await audit(
+                context,
+                request,
+                "failed to sign in",
+                `as "${name}"`,
+              );
+              return page(
+                loginPage({ next, error: "Wrong name or password." }),
+                401,
+              );
+            }
+            perAccount.clear(name);
+            const caller = context.callers.get(request)!;
+            caller.session = await context.accounts.session(token);
+            await audit(context, request, "signed in", next);
+            return new Response(null, {
+              status: 303,
+              headers: {
+                location: next,
+                "set-cookie": cookie(token, 8 * 3600),
+              },
+            });
+          });
+        } catch (error) {
+          if (!(error instanceof GateFull)) throw error;
           return page(
             loginPage({
               next,
-              error: "Too many failed sign-ins: try again in 15 minutes.",
+              error: "Too many sign-ins at once: try again in a moment.",
             }),
-            429,
-            { "retry-after": String(WINDOW_MS / 1000) },
+            503,
+            { "retry-after": "1" },
           );
         }
-        const token = await context.accounts.signIn(
-          name,
-          String(form.get("password") ?? ""),
-        );
-        if (!token) {
-          perAccount.fail(name);
-          perAddress.fail(address);
-          await audit(context, request, "failed to sign in", `as "${name}"`);
-          return page(
-            loginPage({ next, error: "Wrong name or password." }),
-            401,
-          );
-        }
-        perAccount.clear(name);
-        const caller = context.callers.get(request)!;
-        caller.session = await context.accounts.session(token);
-        await audit(context, request, "signed in", next);
-        return new Response(null, {
-          status: 303,
-          headers: { location: next, "set-cookie": cookie(token, 8 * 3600) },
-        });
       },
     },
     {
