@@ -241,3 +241,47 @@ Deno.test(
     });
   },
 );
+
+Deno.test(
+  "office accounts: others' wrong passwords for a name do not keep out a browser it signed in from",
+  processTest,
+  async () => {
+    await withSandbox(async (sandbox) => {
+      const { office, url, password } = await startOffice(sandbox);
+      const { origin } = new URL(url);
+      const attempt = async (secret: string, cookie?: string) => {
+        const response = await fetch(`${url}/login`, {
+          method: "POST",
+          headers: { origin, ...(cookie ? { cookie } : {}) },
+          body: new URLSearchParams({ name: "admin", password: secret }),
+          redirect: "manual",
+        });
+        await response.body?.cancel();
+        return response;
+      };
+      try {
+        const first = await attempt(password);
+        assert.equal(first.status, 303);
+        const device = first.headers.getSetCookie().find((line) =>
+          line.startsWith("office_device=")
+        );
+        assert.ok(device, first.headers.getSetCookie().join("\n"));
+        assert.match(device, /HttpOnly; SameSite=Strict/);
+        const remembered = device.split(";")[0];
+        // Someone else guesses: the name is closed to new browsers.
+        for (let i = 0; i < 5; i++) {
+          assert.equal((await attempt("a guess")).status, 401);
+        }
+        assert.equal((await attempt(password)).status, 429);
+        // Its own browser still signs in, and is limited on its own.
+        assert.equal((await attempt(password, remembered)).status, 303);
+        for (let i = 0; i < 10; i++) {
+          assert.equal((await attempt("a slip", remembered)).status, 401);
+        }
+        assert.equal((await attempt(password, remembered)).status, 429);
+      } finally {
+        await office.stop();
+      }
+    });
+  },
+);

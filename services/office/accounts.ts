@@ -44,6 +44,8 @@ const COST = { N: 2 ** 16, r: 8, p: 1, maxmem: 160 * 1024 * 1024 };
 const KEY_BYTES = 32;
 /** How long a session lasts from sign-in. */
 const SESSION_MS = 8 * 3_600_000;
+/** How long a browser is remembered as one its account signed in from. */
+export const DEVICE_MS = 90 * 86_400_000;
 const NAME = /^[a-z][a-z0-9._-]{0,31}$/;
 
 function derive(password: string, salt: Buffer): Promise<Buffer> {
@@ -139,6 +141,9 @@ export class Accounts {
         `CREATE TABLE IF NOT EXISTS office_session (
           token TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL,
           expires_at TEXT NOT NULL) WITHOUT ROWID`,
+        `CREATE TABLE IF NOT EXISTS office_device (
+          token TEXT PRIMARY KEY, name TEXT NOT NULL,
+          expires_at TEXT NOT NULL) WITHOUT ROWID`,
         `CREATE TABLE IF NOT EXISTS office_audit (
           id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,
           who TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL,
@@ -204,6 +209,7 @@ export class Accounts {
       );
       if (changed === 0) throw new UsageError(`No account "${name}"`);
       await tx.run("DELETE FROM office_session WHERE name = ?", name);
+      await tx.run("DELETE FROM office_device WHERE name = ?", name);
     });
   }
 
@@ -220,6 +226,7 @@ export class Accounts {
       );
       if (removed === 0) throw new UsageError(`No account "${name}"`);
       await tx.run("DELETE FROM office_session WHERE name = ?", name);
+      await tx.run("DELETE FROM office_device WHERE name = ?", name);
     });
   }
 
@@ -269,6 +276,38 @@ export class Accounts {
       role: String(row.role) as Role,
       csrf: String(row.csrf),
     };
+  }
+
+  /**
+   * Remembers a browser `name` signed in from: a token for its device
+   * cookie. Tries from it are limited on their own, so that wrong passwords
+   * sent by others for the same name do not keep its owner out.
+   */
+  async rememberDevice(name: string): Promise<string> {
+    const token = randomBytes(32).toString("base64url");
+    const now = Date.now();
+    await this.#store.run(
+      "DELETE FROM office_device WHERE expires_at < ?",
+      new Date(now).toISOString(),
+    );
+    await this.#store.run(
+      "INSERT INTO office_device (token, name, expires_at) VALUES (?, ?, ?)",
+      digest(token),
+      name,
+      new Date(now + DEVICE_MS).toISOString(),
+    );
+    return token;
+  }
+
+  /** Whether `token` is a device `name` signed in from, not yet expired. */
+  async knownDevice(token: string | undefined, name: string): Promise<boolean> {
+    if (!token) return false;
+    const row = await this.#store.get(
+      "SELECT name, expires_at FROM office_device WHERE token = ?",
+      digest(token),
+    );
+    return row !== undefined && String(row.name) === name &&
+      String(row.expires_at) >= new Date().toISOString();
   }
 
   /** Ends the session of `token`. */

@@ -12,6 +12,7 @@ import {
   type Accounts,
   allows,
   type AuditEntry,
+  DEVICE_MS,
   type Role,
   type Session,
 } from "./accounts.ts";
@@ -22,6 +23,10 @@ import { Gate, GateFull } from "./gate.ts";
 import type { Route, RouteHandler } from "./router.ts";
 
 const COOKIE = "office_session";
+/** A browser an account signed in from: its tries are counted apart. */
+const DEVICE_COOKIE = "office_device";
+/** Failed sign-ins from one remembered browser per window. */
+const MAX_PER_DEVICE = 10;
 /** Failed sign-ins of one account per window. */
 const MAX_PER_ACCOUNT = 5;
 /** Failed sign-ins from one address per window: a shared address has several people. */
@@ -45,12 +50,12 @@ export interface AuthContext {
   callers: WeakMap<Request, Caller>;
 }
 
-/** The session token in a request's cookies. */
-export function tokenOf(request: Request): string | undefined {
+/** The session token in a request's cookies, or another cookie's value. */
+export function tokenOf(request: Request, cookie = COOKIE): string | undefined {
   const cookies = request.headers.get("cookie") ?? "";
   for (const part of cookies.split(";")) {
     const [name, ...value] = part.trim().split("=");
-    if (name === COOKIE) return value.join("=");
+    if (name === cookie) return value.join("=");
   }
   return undefined;
 }
@@ -139,16 +144,21 @@ function safeNext(next: unknown): string {
 export function authRoutes(context: AuthContext): Route[] {
   const perAccount = new Limiter(MAX_PER_ACCOUNT);
   const perAddress = new Limiter(MAX_PER_ADDRESS);
+  const perDevice = new Limiter(MAX_PER_DEVICE);
   const refusalSaid = new Limiter(1);
+  const deviceCookie = (value: string) =>
+    `${DEVICE_COOKIE}=${value}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=${
+      DEVICE_MS / 1000
+    }${context.secure ? "; Secure" : ""}`;
   const checking = new Gate({ running: 1, waiting: 8 });
   /** A sign-in over the limits: said in the trail once a window, each key. */
   const refused = async (
     request: Request,
     name: string,
-    address: string,
+    from: string,
     next: string,
   ): Promise<Response> => {
-    const key = `${name}\u0000${address}`;
+    const key = `${name}\u0000${from}`;
     if (refusalSaid.allowed(key)) {
       refusalSaid.fail(key);
       await audit(
@@ -192,19 +202,30 @@ export function authRoutes(context: AuthContext): Route[] {
         const password = String(form.get("password") ?? "");
         const next = safeNext(form.get("next"));
         const { address } = context.callers.get(request)!;
+        // A browser the account signed in from before is limited on its
+        // own: others' wrong passwords for the name do not keep it out.
+        const device = tokenOf(request, DEVICE_COOKIE);
+        const known = await context.accounts.knownDevice(device, name);
+        const from = known ? `device:${device}` : address;
         const allowed = () =>
-          perAccount.allowed(name) && perAddress.allowed(address);
+          known
+            ? perDevice.allowed(device!)
+            : perAccount.allowed(name) && perAddress.allowed(address);
         // Refused before the queue, so that refused tries hold up no one;
         // and inside the turn again, where the count is exact.
-        if (!allowed()) return await refused(request, name, address, next);
+        if (!allowed()) return await refused(request, name, from, next);
         try {
           // One check at a time: each takes 64 MiB and a tenth of a second.
           return await checking.run(async () => {
-            if (!allowed()) return await refused(request, name, address, next);
+            if (!allowed()) return await refused(request, name, from, next);
             const token = await context.accounts.signIn(name, password);
             if (!token) {
-              perAccount.fail(name);
-              perAddress.fail(address);
+              if (known) {
+                perDevice.fail(device!);
+              } else {
+                perAccount.fail(name);
+                perAddress.fail(address);
+              }
               await audit(
                 context,
                 request,
@@ -216,17 +237,19 @@ export function authRoutes(context: AuthContext): Route[] {
                 401,
               );
             }
-            perAccount.clear(name);
+            if (!known) perAccount.clear(name);
             const caller = context.callers.get(request)!;
             caller.session = await context.accounts.session(token);
             await audit(context, request, "signed in", next);
-            return new Response(null, {
-              status: 303,
-              headers: {
-                location: next,
-                "set-cookie": cookie(token, 8 * 3600),
-              },
-            });
+            const headers = new Headers({ location: next });
+            headers.append("set-cookie", cookie(token, 8 * 3600));
+            if (!known) {
+              headers.append(
+                "set-cookie",
+                deviceCookie(await context.accounts.rememberDevice(name)),
+              );
+            }
+            return new Response(null, { status: 303, headers });
           });
         } catch (error) {
           if (!(error instanceof GateFull)) throw error;
