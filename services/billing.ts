@@ -26,10 +26,10 @@ import {
 import { type Config } from "../lib/config/mod.ts";
 import { UsageError } from "../lib/core/mod.ts";
 import {
+  createTables,
   delivery,
   openStore,
   Outbox,
-  schema,
   type Store,
 } from "../lib/store/mod.ts";
 import { printable } from "../contracts/text.ts";
@@ -97,14 +97,14 @@ export async function makeInvoiceTables(store: Store): Promise<void> {
       await tx.run("DROP TABLE invoice_before_tills");
     }
   });
-  await store.exec(schema(store, INVOICE_TABLE));
-  await store.exec(schema(
+  await createTables(
     store,
+    INVOICE_TABLE,
     `CREATE TABLE IF NOT EXISTS invoice_sequence (
       store_id TEXT PRIMARY KEY,
       last INTEGER NOT NULL
     ) WITHOUT ROWID`,
-  ));
+  );
 }
 
 /**

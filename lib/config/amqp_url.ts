@@ -68,6 +68,13 @@ export function brokerUrls(url: string): URL[] {
   );
 }
 
+/** Whether `text` is an IPv4 or IPv6 address, written as such. */
+export function isIpAddress(text: string): boolean {
+  return /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/.test(
+    text,
+  );
+}
+
 /** `host:port`, an IPv6 address in brackets, as URLs and `--allow-net` write it. */
 export function joinHostPort(host: string, port: string | number): string {
   return `${host.includes(":") ? `[${host}]` : host}:${port}`;

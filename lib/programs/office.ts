@@ -14,7 +14,7 @@ import {
   TILL_DISCREPANCY,
   TILL_RECONCILED,
 } from "../../contracts/names.ts";
-import { joinHostPort, wholeNumber } from "../config/mod.ts";
+import { isIpAddress, joinHostPort, wholeNumber } from "../config/mod.ts";
 import { UsageError } from "../core/mod.ts";
 import type { Program } from "../cli/mod.ts";
 import { CONSUMER_SETTINGS, outboxCommandOf } from "./_shared.ts";
@@ -24,10 +24,6 @@ const NAME = "office";
 /** Where the back office listens unless told. */
 export const DEFAULT_PORT = 8000;
 const DEFAULT_HOST = "127.0.0.1";
-
-/** An IPv4 or IPv6 address, written as such. */
-const IP_ADDRESS =
-  /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
 
 /**
  * Where to listen and what stands in front, from the office's own settings
@@ -54,7 +50,7 @@ export function listenOf(
     address.trim()
   ).filter(Boolean);
   for (const address of trustedProxies) {
-    if (!IP_ADDRESS.test(address)) {
+    if (!isIpAddress(address)) {
       throw new UsageError(
         `Invalid proxy address "${address}": --trust-proxy takes IP addresses, comma-separated`,
       );

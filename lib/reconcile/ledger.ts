@@ -9,7 +9,7 @@
 import { Decimal } from "../../contracts/decimal.ts";
 import type { SaleDetails } from "../../contracts/sale.ts";
 import type { IdRanges } from "../../contracts/till.ts";
-import { schema, type Sql, type Store } from "../store/mod.ts";
+import { createTables, type Sql, type Store } from "../store/mod.ts";
 
 /** A sale as the ledger keeps it. */
 export interface LedgerSale {
@@ -35,49 +35,43 @@ export function ledgerSaleOf(sale: SaleDetails): LedgerSale | undefined {
 
 /** Makes the ledger's and the closes' tables in `store`. */
 export async function makeLedgerTables(store: Store): Promise<void> {
-  await store.exec(schema(
+  await createTables(
     store,
     `CREATE TABLE IF NOT EXISTS till_ledger (
-    till_id TEXT NOT NULL,
-    sale_id BIGINT NOT NULL,
-    store_id TEXT NOT NULL,
-    amount TEXT NOT NULL,
-    previous_id BIGINT,
-    seen_at TEXT NOT NULL,
-    PRIMARY KEY (till_id, sale_id)
-  ) WITHOUT ROWID`,
-  ));
-  // Sales a till sent before one that came, not seen when that one came:
-  // few, and each checked again before it is shown.
-  await store.exec(schema(
-    store,
+      till_id TEXT NOT NULL,
+      sale_id BIGINT NOT NULL,
+      store_id TEXT NOT NULL,
+      amount TEXT NOT NULL,
+      previous_id BIGINT,
+      seen_at TEXT NOT NULL,
+      PRIMARY KEY (till_id, sale_id)
+    ) WITHOUT ROWID`,
+    // Sales a till sent before one that came, not seen when that one came:
+    // few, and each checked again before it is shown.
     `CREATE TABLE IF NOT EXISTS till_gap (
-    till_id TEXT NOT NULL,
-    sale_id BIGINT NOT NULL,
-    store_id TEXT NOT NULL,
-    since TEXT NOT NULL,
-    PRIMARY KEY (till_id, sale_id)
-  ) WITHOUT ROWID`,
-  ));
-  await store.exec(schema(
-    store,
+      till_id TEXT NOT NULL,
+      sale_id BIGINT NOT NULL,
+      store_id TEXT NOT NULL,
+      since TEXT NOT NULL,
+      PRIMARY KEY (till_id, sale_id)
+    ) WITHOUT ROWID`,
     `CREATE TABLE IF NOT EXISTS till_close (
-    close_key TEXT PRIMARY KEY,
-    store_id TEXT NOT NULL,
-    till_id TEXT NOT NULL,
-    business_day TEXT NOT NULL,
-    sale_ids TEXT NOT NULL,
-    sale_count BIGINT NOT NULL,
-    total TEXT NOT NULL,
-    closed_at TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    state TEXT NOT NULL,
-    seen_count BIGINT NOT NULL DEFAULT 0,
-    seen_total TEXT NOT NULL DEFAULT '0',
-    missing TEXT NOT NULL DEFAULT '[]',
-    settled_at TEXT
-  ) WITHOUT ROWID`,
-  ));
+      close_key TEXT PRIMARY KEY,
+      store_id TEXT NOT NULL,
+      till_id TEXT NOT NULL,
+      business_day TEXT NOT NULL,
+      sale_ids TEXT NOT NULL,
+      sale_count BIGINT NOT NULL,
+      total TEXT NOT NULL,
+      closed_at TEXT NOT NULL,
+      received_at TEXT NOT NULL,
+      state TEXT NOT NULL,
+      seen_count BIGINT NOT NULL DEFAULT 0,
+      seen_total TEXT NOT NULL DEFAULT '0',
+      missing TEXT NOT NULL DEFAULT '[]',
+      settled_at TEXT
+    ) WITHOUT ROWID`,
+  );
 }
 
 /** Rows a statement inserts at most: SQLite takes 32,766 parameters. */

@@ -8,7 +8,7 @@
  */
 import type { ConsumeMessage } from "amqplib";
 import { digestOf } from "./inbox.ts";
-import { schema, type Store } from "./store.ts";
+import { createTables, type Store } from "./store.ts";
 
 /** Deliveries per message, in the service's store. */
 export class DeliveryCount {
@@ -20,14 +20,14 @@ export class DeliveryCount {
 
   /** Creates the table in the store if it is not there. */
   static async open(store: Store): Promise<DeliveryCount> {
-    await store.exec(schema(
+    await createTables(
       store,
       `CREATE TABLE IF NOT EXISTS delivery_count (
         key TEXT PRIMARY KEY,
         deliveries INTEGER NOT NULL,
         last_at TEXT NOT NULL
       ) WITHOUT ROWID`,
-    ));
+    );
     return new DeliveryCount(store);
   }
 

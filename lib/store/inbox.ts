@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { RejectedError } from "../core/mod.ts";
-import { addColumn, schema, type Sql, type Store } from "./store.ts";
+import { addColumn, createTables, type Sql, type Store } from "./store.ts";
 
 /** A digest of a message body: the first 16 bytes of its SHA-256, in hex. */
 export function digestOf(body: Uint8Array): string {
@@ -70,14 +70,14 @@ export class Inbox {
 
   /** Creates the inbox table in the store if it is not there. */
   static async open(store: Store): Promise<Inbox> {
-    await store.exec(schema(
+    await createTables(
       store,
       `CREATE TABLE IF NOT EXISTS inbox (
         key TEXT PRIMARY KEY,
         handled_at TEXT NOT NULL,
         digest TEXT
       ) WITHOUT ROWID`,
-    ));
+    );
     // An inbox made before digests: its keys count as redeliveries.
     await addColumn(store, "inbox", "digest TEXT");
     // For the last handled (status) and for pruning by age.

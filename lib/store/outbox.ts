@@ -9,7 +9,13 @@
 import { Buffer } from "node:buffer";
 import { DatabaseSync } from "node:sqlite";
 import type { Outgoing } from "../messaging/mod.ts";
-import { addColumn, type Row, schema, type Sql, type Store } from "./store.ts";
+import {
+  addColumn,
+  createTables,
+  type Row,
+  type Sql,
+  type Store,
+} from "./store.ts";
 
 /** How long a relay's claim on a message lasts: longer than a confirm may take. */
 const CLAIM_MS = 60_000;
@@ -56,7 +62,7 @@ export class Outbox {
 
   /** Creates the outbox table in the store if it is not there. */
   static async open(store: Store): Promise<Outbox> {
-    await store.exec(schema(
+    await createTables(
       store,
       `CREATE TABLE IF NOT EXISTS outbox (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -71,7 +77,7 @@ export class Outbox {
         set_aside_reason TEXT,
         headers TEXT
       )`,
-    ));
+    );
     // An outbox made before events: every message in it was a sale.
     await addColumn(store, "outbox", "mandatory INTEGER NOT NULL DEFAULT 1");
     await addColumn(store, "outbox", "set_aside_at TEXT");

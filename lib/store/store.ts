@@ -148,6 +148,23 @@ export function schema(store: Store, sql: string): string {
     .replaceAll(/\bBLOB\b/g, "BYTEA");
 }
 
+/**
+ * Makes each table of `statements` (`CREATE TABLE IF NOT EXISTS …`, written
+ * for SQLite) that `store` does not have, in the store's dialect.
+ *
+ * @example
+ * ```ts ignore
+ * await createTables(store, `CREATE TABLE IF NOT EXISTS note (
+ *   id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL)`);
+ * ```
+ */
+export async function createTables(
+  store: Store,
+  ...statements: string[]
+): Promise<void> {
+  for (const sql of statements) await store.exec(schema(store, sql));
+}
+
 /** The names of the tables in the store (its schema, on PostgreSQL). */
 export async function tableNames(store: Store): Promise<Set<string>> {
   const rows = store.dialect === "sqlite"

@@ -15,7 +15,12 @@ import {
   type StockLevel,
 } from "../../contracts/stock.ts";
 import { RejectedError } from "../../lib/core/mod.ts";
-import { Outbox, schema, type Sql, type Store } from "../../lib/store/mod.ts";
+import {
+  createTables,
+  Outbox,
+  type Sql,
+  type Store,
+} from "../../lib/store/mod.ts";
 
 /** A change of stock: a sale's item, a count or a delivery. */
 export interface StockChange {
@@ -65,7 +70,7 @@ export class Stock {
 
   /** Makes the table in `store` if it is not there. */
   static async open(store: Store): Promise<Stock> {
-    await store.exec(schema(
+    await createTables(
       store,
       `CREATE TABLE IF NOT EXISTS stock_level (
         store_id TEXT NOT NULL,
@@ -76,7 +81,7 @@ export class Stock {
         updated_at TEXT NOT NULL,
         PRIMARY KEY (store_id, sku)
       ) WITHOUT ROWID`,
-    ));
+    );
     return new Stock(store, await Outbox.open(store));
   }
 

@@ -9,7 +9,7 @@
 import { Buffer } from "node:buffer";
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { UsageError } from "../../lib/core/mod.ts";
-import { schema, type Store } from "../../lib/store/mod.ts";
+import { createTables, type Store } from "../../lib/store/mod.ts";
 
 /** What a person may do: read; also adjust stock; also error queues and accounts. */
 export type Role = "viewer" | "manager" | "admin";
@@ -133,23 +133,22 @@ export class Accounts {
 
   /** Makes the tables in `store` if they are not there. */
   static async open(store: Store): Promise<Accounts> {
-    for (
-      const sql of [
-        `CREATE TABLE IF NOT EXISTS office_user (
-          name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,
-          created_at TEXT NOT NULL) WITHOUT ROWID`,
-        `CREATE TABLE IF NOT EXISTS office_session (
-          token TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL,
-          expires_at TEXT NOT NULL) WITHOUT ROWID`,
-        `CREATE TABLE IF NOT EXISTS office_device (
-          token TEXT PRIMARY KEY, name TEXT NOT NULL,
-          expires_at TEXT NOT NULL) WITHOUT ROWID`,
-        `CREATE TABLE IF NOT EXISTS office_audit (
-          id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,
-          who TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL,
-          source TEXT NOT NULL)`,
-      ]
-    ) await store.exec(schema(store, sql));
+    await createTables(
+      store,
+      `CREATE TABLE IF NOT EXISTS office_user (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL,
+        created_at TEXT NOT NULL) WITHOUT ROWID`,
+      `CREATE TABLE IF NOT EXISTS office_session (
+        token TEXT PRIMARY KEY, name TEXT NOT NULL, csrf TEXT NOT NULL,
+        expires_at TEXT NOT NULL) WITHOUT ROWID`,
+      `CREATE TABLE IF NOT EXISTS office_device (
+        token TEXT PRIMARY KEY, name TEXT NOT NULL,
+        expires_at TEXT NOT NULL) WITHOUT ROWID`,
+      `CREATE TABLE IF NOT EXISTS office_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,
+        who TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL,
+        source TEXT NOT NULL)`,
+    );
     return new Accounts(store);
   }
 
@@ -244,18 +243,37 @@ export class Accounts {
       ? String(row.hash)
       : await (this.#nobody ??= hashPassword(crypto.randomUUID()));
     if (!await verifyPassword(password, stored) || !row) return undefined;
+    return await this.#issue("office_session", name, SESSION_MS, {
+      csrf: randomBytes(24).toString("base64url"),
+    });
+  }
+
+  /**
+   * A new token for `name` in `table` (its digest kept, as a stolen copy of
+   * the table must not sign anyone in), lasting `lifetimeMs`; the expired
+   * ones go.
+   */
+  async #issue(
+    table: "office_session" | "office_device",
+    name: string,
+    lifetimeMs: number,
+    more: Record<string, string> = {},
+  ): Promise<string> {
     const token = randomBytes(32).toString("base64url");
     const now = Date.now();
     await this.#store.run(
-      "DELETE FROM office_session WHERE expires_at < ?",
+      `DELETE FROM ${table} WHERE expires_at < ?`,
       new Date(now).toISOString(),
     );
+    const columns = ["token", "name", ...Object.keys(more), "expires_at"];
     await this.#store.run(
-      "INSERT INTO office_session (token, name, csrf, expires_at) VALUES (?, ?, ?, ?)",
+      `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${
+        columns.map(() => "?").join(", ")
+      })`,
       digest(token),
       name,
-      randomBytes(24).toString("base64url"),
-      new Date(now + SESSION_MS).toISOString(),
+      ...Object.values(more),
+      new Date(now + lifetimeMs).toISOString(),
     );
     return token;
   }
@@ -283,20 +301,8 @@ export class Accounts {
    * cookie. Tries from it are limited on their own, so that wrong passwords
    * sent by others for the same name do not keep its owner out.
    */
-  async rememberDevice(name: string): Promise<string> {
-    const token = randomBytes(32).toString("base64url");
-    const now = Date.now();
-    await this.#store.run(
-      "DELETE FROM office_device WHERE expires_at < ?",
-      new Date(now).toISOString(),
-    );
-    await this.#store.run(
-      "INSERT INTO office_device (token, name, expires_at) VALUES (?, ?, ?)",
-      digest(token),
-      name,
-      new Date(now + DEVICE_MS).toISOString(),
-    );
-    return token;
+  rememberDevice(name: string): Promise<string> {
+    return this.#issue("office_device", name, DEVICE_MS);
   }
 
   /** Whether `token` is a device `name` signed in from, not yet expired. */

@@ -89,11 +89,5 @@ export async function readBody(
     body.set(chunk, at);
     at += chunk.byteLength;
   }
-  // A request of its own, not one made from the incoming request: that
-  // would carry on its signal, and Deno.serve warns of that once.
-  return new Request(request.url, {
-    method: request.method,
-    headers: request.headers,
-    body,
-  });
+  return new Request(request, { body });
 }

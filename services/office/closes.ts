@@ -13,7 +13,7 @@ import {
   type TillDiscrepancy,
   type TillReconciled,
 } from "../../contracts/till.ts";
-import { schema, type Sql, type Store } from "../../lib/store/mod.ts";
+import { createTables, type Sql, type Store } from "../../lib/store/mod.ts";
 
 /** A service's answer to a close. */
 export interface CloseAnswer {
@@ -54,36 +54,35 @@ export interface Untilled {
 
 /** Makes the tables in `store`. */
 export async function makeCloseTables(store: Store): Promise<void> {
-  for (
-    const table of [
-      `CREATE TABLE IF NOT EXISTS office_close (
-        close_key TEXT PRIMARY KEY,
-        store_id TEXT NOT NULL,
-        till_id TEXT NOT NULL,
-        business_day TEXT NOT NULL,
-        sale_count BIGINT NOT NULL,
-        total TEXT NOT NULL,
-        last_sale_id BIGINT NOT NULL,
-        closed_at TEXT NOT NULL
-      ) WITHOUT ROWID`,
-      `CREATE TABLE IF NOT EXISTS office_close_answer (
-        close_key TEXT NOT NULL,
-        service TEXT NOT NULL,
-        state TEXT NOT NULL,
-        seen_count BIGINT NOT NULL,
-        seen_total TEXT NOT NULL,
-        missing TEXT NOT NULL,
-        at TEXT NOT NULL,
-        PRIMARY KEY (close_key, service)
-      ) WITHOUT ROWID`,
-      `CREATE TABLE IF NOT EXISTS office_untilled (
-        day TEXT NOT NULL,
-        store_id TEXT NOT NULL,
-        sales BIGINT NOT NULL,
-        PRIMARY KEY (day, store_id)
-      ) WITHOUT ROWID`,
-    ]
-  ) await store.exec(schema(store, table));
+  await createTables(
+    store,
+    `CREATE TABLE IF NOT EXISTS office_close (
+      close_key TEXT PRIMARY KEY,
+      store_id TEXT NOT NULL,
+      till_id TEXT NOT NULL,
+      business_day TEXT NOT NULL,
+      sale_count BIGINT NOT NULL,
+      total TEXT NOT NULL,
+      last_sale_id BIGINT NOT NULL,
+      closed_at TEXT NOT NULL
+    ) WITHOUT ROWID`,
+    `CREATE TABLE IF NOT EXISTS office_close_answer (
+      close_key TEXT NOT NULL,
+      service TEXT NOT NULL,
+      state TEXT NOT NULL,
+      seen_count BIGINT NOT NULL,
+      seen_total TEXT NOT NULL,
+      missing TEXT NOT NULL,
+      at TEXT NOT NULL,
+      PRIMARY KEY (close_key, service)
+    ) WITHOUT ROWID`,
+    `CREATE TABLE IF NOT EXISTS office_untilled (
+      day TEXT NOT NULL,
+      store_id TEXT NOT NULL,
+      sales BIGINT NOT NULL,
+      PRIMARY KEY (day, store_id)
+    ) WITHOUT ROWID`,
+  );
 }
 
 /** Keeps a close as the till stated it. */

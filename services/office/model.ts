@@ -33,7 +33,7 @@ import {
   type Untilled,
   untilled,
 } from "./closes.ts";
-import { schema, type Sql, type Store } from "../../lib/store/mod.ts";
+import { createTables, type Sql, type Store } from "../../lib/store/mod.ts";
 import type { FeedEntry, InvoiceRow, InvoiceSearch, Summary } from "./views.ts";
 
 /** Longest body text kept in the feed, in characters. */
@@ -66,53 +66,52 @@ export class OfficeModel {
 
   /** Makes the tables in `store` if they are not there. */
   static async open(store: Store): Promise<OfficeModel> {
-    for (
-      const table of [
-        `CREATE TABLE IF NOT EXISTS office_day (
-          day TEXT NOT NULL,
-          store_id TEXT NOT NULL,
-          sales BIGINT NOT NULL,
-          revenue TEXT NOT NULL,
-          invoices BIGINT NOT NULL,
-          PRIMARY KEY (day, store_id)
-        ) WITHOUT ROWID`,
-        `CREATE TABLE IF NOT EXISTS office_minute (
-          minute TEXT PRIMARY KEY,
-          sales BIGINT NOT NULL
-        ) WITHOUT ROWID`,
-        `CREATE TABLE IF NOT EXISTS office_invoice (
-          number TEXT PRIMARY KEY,
-          store_id TEXT NOT NULL,
-          till_id TEXT NOT NULL,
-          sale_id BIGINT NOT NULL,
-          total TEXT NOT NULL,
-          created_at TEXT NOT NULL,
-          document TEXT NOT NULL
-        ) WITHOUT ROWID`,
-        `CREATE TABLE IF NOT EXISTS office_stock (
-          store_id TEXT NOT NULL,
-          sku TEXT NOT NULL,
-          quantity BIGINT NOT NULL,
-          threshold INTEGER,
-          low INTEGER NOT NULL,
-          updated_at TEXT NOT NULL,
-          PRIMARY KEY (store_id, sku)
-        ) WITHOUT ROWID`,
-        `CREATE TABLE IF NOT EXISTS office_adjustment (
-          id TEXT PRIMARY KEY,
-          store_id TEXT NOT NULL,
-          sku TEXT NOT NULL,
-          quantity BIGINT NOT NULL,
-          applied_at TEXT NOT NULL
-        ) WITHOUT ROWID`,
-        `CREATE TABLE IF NOT EXISTS office_feed (
-          id INTEGER PRIMARY KEY AUTOINCREMENT,
-          at TEXT NOT NULL,
-          routing_key TEXT NOT NULL,
-          text TEXT NOT NULL
-        )`,
-      ]
-    ) await store.exec(schema(store, table));
+    await createTables(
+      store,
+      `CREATE TABLE IF NOT EXISTS office_day (
+        day TEXT NOT NULL,
+        store_id TEXT NOT NULL,
+        sales BIGINT NOT NULL,
+        revenue TEXT NOT NULL,
+        invoices BIGINT NOT NULL,
+        PRIMARY KEY (day, store_id)
+      ) WITHOUT ROWID`,
+      `CREATE TABLE IF NOT EXISTS office_minute (
+        minute TEXT PRIMARY KEY,
+        sales BIGINT NOT NULL
+      ) WITHOUT ROWID`,
+      `CREATE TABLE IF NOT EXISTS office_invoice (
+        number TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL,
+        till_id TEXT NOT NULL,
+        sale_id BIGINT NOT NULL,
+        total TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        document TEXT NOT NULL
+      ) WITHOUT ROWID`,
+      `CREATE TABLE IF NOT EXISTS office_stock (
+        store_id TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        quantity BIGINT NOT NULL,
+        threshold INTEGER,
+        low INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (store_id, sku)
+      ) WITHOUT ROWID`,
+      `CREATE TABLE IF NOT EXISTS office_adjustment (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        quantity BIGINT NOT NULL,
+        applied_at TEXT NOT NULL
+      ) WITHOUT ROWID`,
+      `CREATE TABLE IF NOT EXISTS office_feed (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        routing_key TEXT NOT NULL,
+        text TEXT NOT NULL
+      )`,
+    );
     await store.exec(
       "CREATE INDEX IF NOT EXISTS office_invoice_created ON office_invoice (created_at)",
     );

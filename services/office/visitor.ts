@@ -3,9 +3,7 @@
  *
  * @module
  */
-
-/** An address as X-Forwarded-For may name one, and nothing else. */
-const ADDRESS = /^[0-9A-Fa-f:.]{2,45}$/;
+import { isIpAddress } from "../../lib/config/mod.ts";
 
 /**
  * The visitor's address: the connection's, or, when that is a proxy in
@@ -35,7 +33,7 @@ export function visitorAddress(
   // the first that no proxy of ours wrote for itself.
   for (const hop of hops.toReversed()) {
     if (trusted.has(hop)) continue;
-    return ADDRESS.test(hop) ? hop : peer;
+    return isIpAddress(hop) ? hop : peer;
   }
   return peer;
 }
