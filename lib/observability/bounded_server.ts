@@ -120,7 +120,7 @@ export async function serveBounded(
     ),
     keepAliveTimeout: Math.min(5000, idleTimeoutMs),
   }, (req, res) => {
-    answer(req, res, handler, `${hostname}:${port}`).catch(() => {
+    answer(req, res, handler, `${hostname}:${port}`, say).catch(() => {
       res.destroy();
     });
   });
@@ -260,17 +260,37 @@ async function answer(
   res: ServerResponse,
   handler: PeerHandler,
   listening: string,
+  say: (message: string) => void,
 ): Promise<void> {
+  let request: Request;
+  try {
+    request = requestOf(req, listening);
+  } catch (error) {
+    // What the client sent (a Host or header value a Request cannot hold).
+    return await send(req, res, plain(400, refusal(error)));
+  }
   let response: Response;
   try {
-    response = await handler(requestOf(req, listening), peerOf(req.socket));
+    response = await handler(request, peerOf(req.socket));
   } catch (error) {
-    response = new Response(
-      `${error instanceof RequestRefused ? error.message : "Not understood"}\n`,
-      { status: 400, headers: { "content-type": "text/plain" } },
-    );
+    // The handler's own failure is the server's, and said.
+    say(`${new URL(request.url).pathname}: ${errorMessage(error)}`);
+    response = plain(500, "Something failed");
   }
   await send(req, res, response);
+}
+
+/** What a refused request is told. */
+function refusal(error: unknown): string {
+  return error instanceof RequestRefused ? error.message : "Not understood";
+}
+
+/** A short text answer. */
+function plain(status: number, text: string): Response {
+  return new Response(`${text}\n`, {
+    status,
+    headers: { "content-type": "text/plain" },
+  });
 }
 
 /** Writes `response` to `res`, as fast as the client reads it. */

@@ -220,3 +220,23 @@ Deno.test("bounded server: a body the handler stops reading gets its answer, and
     assert.match(text, /^HTTP\/1\.1 413 /);
   });
 });
+
+Deno.test("bounded server: a handler that fails is a 500, said, and the server goes on", async () => {
+  const said: string[] = [];
+  await withServer(
+    { say: (line: string) => said.push(line) },
+    (request) => {
+      if (new URL(request.url).pathname === "/fail") {
+        throw new Error("the handler broke");
+      }
+      return new Response("ok");
+    },
+    async (_server, url) => {
+      const failed = await fetch(`${url}/fail`);
+      assert.equal(failed.status, 500);
+      assert.equal(await failed.text(), "Something failed\n");
+      assert.deepEqual(said, ["/fail: the handler broke"]);
+      assert.equal(await (await fetch(url)).text(), "ok");
+    },
+  );
+});
